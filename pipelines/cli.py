@@ -1,0 +1,93 @@
+"""Command line: `python -m pipelines run|demo|simulator|bench`."""
+
+import argparse
+import logging
+import os
+import sys
+from typing import List, Optional
+
+from pipelines import runner
+
+log = logging.getLogger("pipelines")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Loads every configured source into the warehouse."""
+    try:
+        pipeline = runner.make_pipeline(destination=args.destination)
+        report = runner.run(pipeline, runner.instantly_sources())
+    except Exception as exc:  # noqa: BLE001 - every failure ends as one line and exit 1
+        print(f"error: {runner.explain(exc)}", file=sys.stderr)
+        return 1
+    print_report(report)
+    return 0
+
+
+def print_report(report: runner.RunReport) -> None:
+    for table, rows in sorted(report.rows.items()):
+        print(f"  {table:<55} {rows:>9,} rows")
+    requests = ", ".join(f"{service} {n:,} requests" for service, n in report.requests.items())
+    print(f"loaded {report.total_rows:,} rows in {report.seconds:.1f}s ({requests})")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines.demo import demo
+
+    return demo(args.campaigns, args.days)
+
+
+def cmd_simulator(args: argparse.Namespace) -> int:
+    from pipelines.simulator.serve import serve
+
+    serve(
+        port=args.port,
+        campaigns=args.campaigns,
+        days=args.days,
+        seed=args.seed,
+        rate_limit=args.rate_limit,
+        latency_ms=(args.latency_ms[0], args.latency_ms[1]),
+    )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from pipelines.bench import bench
+
+    return bench(args.campaigns, args.days, args.rate_limit, args.output)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="load every configured source")
+    run.add_argument("--destination", default=os.environ.get("DESTINATION_TYPE", "duckdb"))
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="run everything against the local simulator")
+    demo.add_argument("--campaigns", type=int, default=8)
+    demo.add_argument("--days", type=int, default=30)
+    demo.set_defaults(func=cmd_demo)
+
+    sim = sub.add_parser("simulator", help="serve the fake APIs on 127.0.0.1")
+    sim.add_argument("--port", type=int, default=8765)
+    sim.add_argument("--campaigns", type=int, default=8)
+    sim.add_argument("--days", type=int, default=30)
+    sim.add_argument("--seed", type=int, default=7)
+    sim.add_argument("--rate-limit", type=float, default=100.0, help="workspace requests/second")
+    sim.add_argument("--latency-ms", type=float, nargs=2, default=(0.0, 0.0), metavar=("MIN", "MAX"))
+    sim.set_defaults(func=cmd_simulator)
+
+    bench = sub.add_parser("bench", help="backfill a large simulated workspace and measure")
+    bench.add_argument("--campaigns", type=int, default=200)
+    bench.add_argument("--days", type=int, default=90)
+    bench.add_argument("--rate-limit", type=float, default=100.0)
+    bench.add_argument("--output", default="bench-results.json")
+    bench.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    return args.func(args)

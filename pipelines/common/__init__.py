@@ -1,0 +1,1 @@
+"""Machinery shared by every source: HTTP client, rate limiting, retries, pagination, dates."""

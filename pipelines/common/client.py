@@ -1,0 +1,190 @@
+"""The one async HTTP client every source uses: auth, budget, concurrency, retries, clear errors."""
+
+import asyncio
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Type, Union
+
+import aiohttp
+
+from pipelines.common.rate_limit import RateLimiter
+from pipelines.common.retry import RetryPolicy, is_retryable_status
+
+log = logging.getLogger(__name__)
+
+QueryValue = Union[str, int, float, bool]
+Query = Union[Mapping[str, Any], Sequence[Tuple[str, QueryValue]]]
+
+
+class ConfigError(ValueError):
+    """A setting is missing or unusable; the message is one line naming it."""
+
+
+class ApiError(Exception):
+    """A request failed for good. The message is one line naming the endpoint and what to fix."""
+
+    def __init__(self, message: str, status: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class RequestStats:
+    """What a run asked of an API: attempts per endpoint, and how many were retries."""
+
+    requests: Counter = field(default_factory=Counter)
+    retries: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+
+RUN_STATS: Dict[str, RequestStats] = {}
+"""Request counts of the clients made in this process, by service, for the run summary."""
+
+
+def _query_items(params: Optional[Query]) -> list:
+    """Flattens params into (name, value) pairs: a list value repeats the name (`ids=a&ids=b`)."""
+    if params is None:
+        return []
+    pairs = params.items() if isinstance(params, Mapping) else params
+    items = []
+    for name, value in pairs:
+        for one in value if isinstance(value, (list, tuple)) else [value]:
+            if one is None:
+                continue
+            items.append((name, str(one).lower() if isinstance(one, bool) else str(one)))
+    return items
+
+
+class ApiClient:
+    """An aiohttp client for one API, shared by every resource of a run.
+
+    `async with client:` opens the session on first entry and closes it on the last exit, so
+    the resources that dlt runs concurrently on its event loop share one session.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        base_url: str,
+        headers: Mapping[str, str],
+        limiter: RateLimiter,
+        max_concurrency: int,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout_s: float = 60.0,
+        key_hint: str = "",
+        secret: str = "",
+    ) -> None:
+        self.service = service
+        self.base_url = base_url.rstrip("/")
+        self.limiter = limiter
+        self.retry = retry
+        self.stats = RUN_STATS[service] = RequestStats()
+        self._headers = dict(headers)
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._max_concurrency = max_concurrency
+        self._key_hint = key_hint
+        self._secret = secret
+        self._session: Optional[aiohttp.ClientSession] = None
+        self._users = 0
+        self._slots: Optional[asyncio.Semaphore] = None
+
+    async def __aenter__(self) -> "ApiClient":
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._max_concurrency)
+            self._session = aiohttp.ClientSession(
+                headers=self._headers, timeout=self._timeout, connector=connector
+            )
+            self._slots = asyncio.Semaphore(self._max_concurrency)
+        self._users += 1
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self._users -= 1
+        if self._users == 0 and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def get(self, path: str, params: Optional[Query] = None) -> Any:
+        return await self.request("GET", path, params=params)
+
+    async def post(self, path: str, body: Any) -> Any:
+        return await self.request("POST", path, body=body)
+
+    async def request(
+        self, method: str, path: str, params: Optional[Query] = None, body: Any = None
+    ) -> Any:
+        """Sends one request, retrying transient failures, and returns the decoded JSON body."""
+        if self._session is None:
+            raise RuntimeError("use the client inside `async with client:`")
+        url = self.base_url + path
+        query = _query_items(params)
+        endpoint = f"{self.service} {method} {path}"
+        for attempt in range(1, self.retry.max_attempts + 1):
+            retry_after: Optional[str] = None
+            throttled = False
+            async with self._slots:
+                await self.limiter.acquire()
+                self.stats.requests[f"{method} {path}"] += 1
+                try:
+                    async with self._session.request(method, url, params=query, json=body) as resp:
+                        raw = await resp.read()
+                        status = resp.status
+                        retry_after = resp.headers.get("Retry-After")
+                    problem = f"HTTP {status}"
+                    if status < 400:
+                        try:
+                            return json.loads(raw)
+                        except ValueError:
+                            problem = "a malformed (non-JSON or truncated) response body"
+                    elif not is_retryable_status(status):
+                        raise ApiError(self._error_line(endpoint, status, raw), status) from None
+                    else:
+                        problem = f"HTTP {status} {_api_message(raw)}".strip()
+                        throttled = status == 429
+                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                    problem = f"{type(exc).__name__}"
+            if attempt == self.retry.max_attempts:
+                break
+            wait = self.retry.delay(attempt, retry_after)
+            if throttled:
+                self.limiter.pause(wait)
+            self.stats.retries += 1
+            log.info("%s: %s, retry %d in %.1fs", endpoint, problem, attempt, wait)
+            await asyncio.sleep(wait)
+        raise ApiError(
+            self._scrub(f"{endpoint} failed after {self.retry.max_attempts} attempts: {problem}")
+        )
+
+    def _error_line(self, endpoint: str, status: int, raw: bytes) -> str:
+        message = _api_message(raw)
+        line = f"{endpoint} failed: HTTP {status}" + (f" {message}" if message else "")
+        if status in (401, 403) and self._key_hint:
+            line += f". {self._key_hint}"
+        return self._scrub(line)
+
+    def _scrub(self, text: str) -> str:
+        """Never let the secret reach a message, whatever an API echoes back."""
+        return text.replace(self._secret, "***") if self._secret else text
+
+
+def _api_message(raw: bytes) -> str:
+    """The API's own words from an error body (`message`, else `error`), on one line."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return raw[:200].decode("utf-8", "replace").replace("\n", " ").strip()
+    if isinstance(body, Mapping):
+        text = body.get("message") or body.get("error") or ""
+        return str(text).replace("\n", " ").strip()
+    return ""

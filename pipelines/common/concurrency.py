@@ -1,0 +1,35 @@
+"""Run many requests at once with bounded memory, yielding results as they finish."""
+
+import asyncio
+from typing import AsyncIterator, Awaitable, Iterable, TypeVar
+
+T = TypeVar("T")
+
+
+async def as_completed_bounded(awaitables: Iterable[Awaitable[T]], limit: int) -> AsyncIterator[T]:
+    """Yields results in completion order, keeping at most `limit` awaitables scheduled.
+
+    The iterable is consumed lazily, so 36,000 (campaign, day) requests cost 36,000 coroutine
+    objects over the run, never at once. The client's own semaphore and rate limiter still
+    decide when each request goes out; `limit` only bounds what waits in memory. If one fails,
+    the others are cancelled and the error propagates.
+    """
+    pending: set = set()
+    source = iter(awaitables)
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(pending) < limit:
+                try:
+                    pending.add(asyncio.ensure_future(next(source)))
+                except StopIteration:
+                    exhausted = True
+            if not pending:
+                return
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                yield task.result()
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)

@@ -1,0 +1,58 @@
+"""The one place for date semantics: UTC days, inclusive ranges, and how a range is asked for.
+
+Instantly buckets analytics by UTC day. Its docs do not say whether `end_date` is inclusive:
+a date-only `end_date=D` "is treated as D T00:00:00.000Z", which would cut off most of day D if
+compared as an instant, while a sibling endpoint is inclusive on calendar dates. And
+`start_date == end_date` may be refused ("Start Date must be earlier than End Date").
+
+The safest reading, used for every request: ask for the inclusive UTC day range
+[first, last] as `start_date = first T00:00:00.000Z` and `end_date = last T23:59:59.999Z`.
+Compared as instants, that covers exactly those days; normalised to calendar dates, it is
+exactly [first, last] too; and start is always earlier than end, even for a single day.
+"""
+
+from typing import Dict, List, Optional
+
+import pendulum
+from pendulum import Date
+
+from pipelines.common.client import ConfigError
+
+
+def utc_today() -> Date:
+    """Today in UTC, whatever the machine's local time zone (cron hosts differ)."""
+    return pendulum.now("UTC").date()
+
+
+def parse_day(value: object, setting: str) -> Date:
+    """A `YYYY-MM-DD` setting as a date, or one clear error naming the setting."""
+    text = str(value).strip()
+    try:
+        parsed = pendulum.parse(text, exact=True)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, Date) or isinstance(parsed, pendulum.DateTime):
+        raise ConfigError(f"{setting} must be a date like 2026-01-31, got {text!r}")
+    return parsed
+
+
+def days_between(first: Date, last: Date) -> List[Date]:
+    """Every UTC day from `first` to `last`, both included."""
+    return [first.add(days=n) for n in range((last - first).days + 1)]
+
+
+def window_params(first: Date, last: Date) -> Dict[str, str]:
+    """The API's `start_date`/`end_date` for the inclusive UTC day range [first, last]."""
+    return {
+        "start_date": f"{first.isoformat()}T00:00:00.000Z",
+        "end_date": f"{last.isoformat()}T23:59:59.999Z",
+    }
+
+
+def pull_range(cursor_start: str, end_day: Optional[Date] = None) -> List[Date]:
+    """The days a run asks for: from the incremental cursor's start (the configured start date
+    on the first run, the last loaded day minus the lookback later) up to `end_day` or today.
+    """
+    first = Date.fromisoformat(str(cursor_start)[:10])
+    last = end_day or utc_today()
+    return days_between(first, last) if first <= last else []

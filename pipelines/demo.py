@@ -1,0 +1,50 @@
+"""`make demo`: the whole pipeline against the local simulator, no key needed."""
+
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from pipelines import runner
+from pipelines.instantly import instantly
+from pipelines.simulator.instantly import instantly_app
+from pipelines.simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
+from pipelines.simulator.workspace import Workspace
+
+DEMO_DB = Path("data/demo.duckdb")
+DEMO_STATE = Path("data/.demo-pipelines")
+
+
+def demo(campaigns: int, days: int) -> int:
+    """Starts the simulator on a free loopback port, loads everything, prints what landed."""
+    for leftover in (DEMO_DB, DEMO_STATE):  # every demo starts from nothing
+        shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
+    workspace = Workspace(campaigns=campaigns, days=days)
+    with Simulator(instantly_app(workspace, SimulatorState())) as sim:
+        print(f"simulator on {sim.url}: {campaigns} campaigns over {days} days")
+        pipeline = runner.make_pipeline(
+            pipelines_dir=str(DEMO_STATE), pipeline_name="deliverability_demo", duckdb_file=str(DEMO_DB)
+        )
+        source = instantly(
+            api_key=DEFAULT_API_KEY,
+            base_url=sim.url,
+            start_date=workspace.first_day.isoformat(),
+            max_requests_per_second=100,
+        )
+        try:
+            report = runner.run(pipeline, [source])
+        except Exception as exc:  # noqa: BLE001
+            print(f"error: {runner.explain(exc)}")
+            return 1
+    requests = sum(report.requests.values())
+    print(f"loaded in {report.seconds:.1f}s with {requests:,} requests into {DEMO_DB}:")
+    with duckdb.connect(str(DEMO_DB), read_only=True) as con:
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+            " and table_name not like '_dlt%' order by 1"
+        ).fetchall()
+        for (table,) in tables:
+            count = con.execute(f'select count(*) from raw."{table}"').fetchone()[0]
+            print(f"  raw.{table:<55} {count:>8,} rows")
+    print(f"query it: duckdb {DEMO_DB} \"select * from raw.instantly_campaign_analytics_daily limit 5\"")
+    return 0

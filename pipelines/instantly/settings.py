@@ -1,0 +1,27 @@
+"""Instantly API v2 endpoints and defaults (facts from the API reference, kept apart from code)."""
+
+DEFAULT_BASE_URL = "https://api.instantly.ai"
+
+CAMPAIGNS = "/api/v2/campaigns"
+CAMPAIGN_ANALYTICS = "/api/v2/campaigns/analytics"
+CAMPAIGN_ANALYTICS_DAILY = "/api/v2/campaigns/analytics/daily"
+CAMPAIGN_ANALYTICS_STEPS = "/api/v2/campaigns/analytics/steps"
+CAMPAIGN_ANALYTICS_OVERVIEW = "/api/v2/campaigns/analytics/overview"
+
+IDS_PER_REQUEST = 100
+"""Campaign ids per `ids=` batch: 100 UUIDs keep a URL near 4 kB, well inside server limits."""
+
+UNKNOWN_STEP = "unknown"
+"""Stands in for a null `step` or `variant` (the API's "could not determine") in the merge key:
+real values are digit strings, so the two stay distinguishable and the key never holds a null."""
+
+DEFAULT_LOOKBACK_DAYS = 7
+DEFAULT_BACKFILL_DAYS = 90
+"""Without a configured start date, the first run backfills this many days."""
+
+DEFAULT_MAX_REQUESTS_PER_SECOND = 10.0
+"""Polite share of the workspace budget (100 req/s, 6,000 req/min, shared by every integration)."""
+
+DEFAULT_MAX_CONCURRENCY = 20
+
+KEY_HINT = "Check SOURCES__INSTANTLY__API_KEY (a v2 key with read scopes for this workspace)"

@@ -1,0 +1,24 @@
+"""Run the simulator in the foreground (`python -m pipelines simulator`)."""
+
+from typing import Tuple
+
+from aiohttp import web
+
+from pipelines.simulator.instantly import instantly_app
+from pipelines.simulator.server import DEFAULT_API_KEY, SimulatorState
+from pipelines.simulator.workspace import Workspace
+
+
+def serve(
+    port: int,
+    campaigns: int,
+    days: int,
+    seed: int,
+    rate_limit: float,
+    latency_ms: Tuple[float, float],
+) -> None:
+    state = SimulatorState(rate_limit=rate_limit, seed=seed)
+    state.faults.latency_s = (latency_ms[0] / 1000, latency_ms[1] / 1000)
+    app = instantly_app(Workspace(campaigns=campaigns, days=days, seed=seed), state)
+    print(f"simulator on http://127.0.0.1:{port} (API key: {DEFAULT_API_KEY})", flush=True)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)

@@ -1,0 +1,175 @@
+"""The simulator's HTTP side: auth, the workspace rate limit, faults, and a request log.
+
+Runs as an aiohttp.web app, either in a background thread (`Simulator`, for tests, demo and
+bench) or in the foreground (`python -m pipelines simulator`).
+"""
+
+import asyncio
+import json
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable, Deque, List, Optional, Tuple
+
+from aiohttp import web
+
+DEFAULT_API_KEY = "simulator-key"
+
+
+@dataclass
+class Faults:
+    """Switchable misbehaviour. Rates are probabilities per request."""
+
+    server_error_rate: float = 0.0  # answer 500/502/503
+    throttle_rate: float = 0.0  # answer 429 (no Retry-After) although under the limit
+    drop_rate: float = 0.0  # close the connection halfway through the body
+    latency_s: Tuple[float, float] = (0.0, 0.0)  # uniform per request
+    extra_field: bool = False  # add a field the spec does not know to analytics rows
+    page_size: int = 100  # serve at most this many items per page, whatever `limit` says
+    window_semantics: str = "calendar"  # how start_date/end_date select days: calendar|instant
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    query: List[Tuple[str, str]]
+    status: int
+
+    def param(self, name: str) -> Optional[str]:
+        return next((v for k, v in self.query if k == name), None)
+
+
+@dataclass
+class WorkspaceLimit:
+    """Instantly's workspace budget: `per_second` (token bucket) and 6,000 per minute."""
+
+    per_second: float = 100.0
+    per_minute: int = 6000
+    _tokens: float = field(default=0.0, init=False)
+    _stamp: float = field(default=0.0, init=False)
+    _minute: Deque[float] = field(default_factory=deque, init=False)
+
+    def __post_init__(self) -> None:
+        self._tokens = self.per_second
+        self._stamp = time.monotonic()
+
+    def admit(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(self.per_second, self._tokens + (now - self._stamp) * self.per_second)
+        self._stamp = now
+        while self._minute and self._minute[0] <= now - 60:
+            self._minute.popleft()
+        if self._tokens < 1 or len(self._minute) >= self.per_minute:
+            return False
+        self._tokens -= 1
+        self._minute.append(now)
+        return True
+
+
+class BadRequest(ValueError):
+    """Raised by a route to answer 400 with the API's error envelope and this message."""
+
+
+def error_body(status: int, error: str, message: str) -> web.Response:
+    return web.json_response({"statusCode": status, "error": error, "message": message}, status=status)
+
+
+class SimulatorState:
+    """What every API's routes share: the key, the limit, the faults and the log."""
+
+    def __init__(self, api_key: str = DEFAULT_API_KEY, rate_limit: float = 100.0, seed: int = 7):
+        self.api_key = api_key
+        self.limit = WorkspaceLimit(per_second=rate_limit)
+        self.faults = Faults()
+        self.log: List[LoggedRequest] = []
+        self.rng = random.Random(seed)
+
+    def reset(self, **faults: Any) -> None:
+        """Forget the log and set faults (the rest back to defaults)."""
+        self.log.clear()
+        self.faults = Faults(**faults)
+
+    def requests(self, path: Optional[str] = None, method: str = "GET") -> List[LoggedRequest]:
+        return [r for r in self.log if (path is None or r.path == path) and r.method == method]
+
+
+def make_middleware(state: SimulatorState, authorize: Callable[[web.Request], Optional[web.Response]]):
+    """Applies, in order: the request log, latency, the rate limit, auth, injected faults."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        entry = LoggedRequest(request.method, request.path, list(request.query.items()), 0)
+        state.log.append(entry)
+        f = state.faults
+        if not state.limit.admit() or state.rng.random() < f.throttle_rate:
+            entry.status = 429
+            return error_body(429, "Too Many Requests", "Rate limit exceeded")
+        low, high = f.latency_s
+        if high > 0:
+            await asyncio.sleep(state.rng.uniform(low, high))
+        denied = authorize(request)
+        if denied is not None:
+            entry.status = denied.status
+            return denied
+        if state.rng.random() < f.server_error_rate:
+            status = state.rng.choice([500, 502, 503])
+            entry.status = status
+            return error_body(status, "Internal Server Error", "Something went wrong")
+        try:
+            response = await handler(request)
+        except BadRequest as exc:
+            response = error_body(400, "Bad Request", str(exc))
+        entry.status = response.status
+        if state.rng.random() < f.drop_rate and isinstance(response, web.Response):
+            return await drop_mid_body(request, response)
+        return response
+
+    return middleware
+
+
+async def drop_mid_body(request: web.Request, response: web.Response) -> web.StreamResponse:
+    """Sends the headers and half the body, then cuts the connection."""
+    body = response.body or b""
+    partial = web.StreamResponse(status=response.status, headers={"Content-Type": "application/json"})
+    partial.content_length = len(body)
+    await partial.prepare(request)
+    await partial.write(body[: len(body) // 2])
+    request.transport.close()
+    return partial
+
+
+def json_response(payload: Any) -> web.Response:
+    return web.Response(body=json.dumps(payload).encode(), content_type="application/json")
+
+
+class Simulator:
+    """Serves an app on 127.0.0.1 from a background thread: `with Simulator(app) as sim`."""
+
+    def __init__(self, app: web.Application, port: int = 0) -> None:
+        self.app = app
+        self.port = port
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: Optional[web.AppRunner] = None
+
+    def __enter__(self) -> "Simulator":
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    async def _start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"

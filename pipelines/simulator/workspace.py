@@ -1,0 +1,294 @@
+"""Deterministic, self-consistent Instantly workspace data for the simulator.
+
+Every number derives from (seed, campaign, day), so two simulators with the same settings
+serve the same workspace, and the sums hold: per campaign-day, the steps' `sent` adds up to
+the daily `sent`, and the overview and lifetime figures are sums of the same day records.
+"""
+
+import random
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Dict, Iterable, List, Optional
+
+import pendulum
+from pendulum import Date
+
+STEP_METRICS = (
+    "sent",
+    "opened",
+    "unique_opened",
+    "replies",
+    "unique_replies",
+    "replies_automatic",
+    "unique_replies_automatic",
+    "clicks",
+    "unique_clicks",
+)
+OPPORTUNITY_METRICS = ("opportunities", "unique_opportunities", "meetings_booked", "won")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    name: str
+    status: int
+    created: Date
+    last_active: Optional[Date]  # None: never sends (a draft)
+    steps: int
+    variants: int
+    listed: bool  # False: deleted from the campaign list, analytics still served
+
+
+class Workspace:
+    """`campaigns` campaigns over the `days` UTC days ending `today`."""
+
+    def __init__(
+        self,
+        campaigns: int = 6,
+        days: int = 30,
+        seed: int = 7,
+        today: Optional[Date] = None,
+        deleted: int = 1,
+        drafts: int = 1,
+    ) -> None:
+        self.seed = seed
+        self.today = today or pendulum.now("UTC").date()
+        self.first_day = self.today.subtract(days=days - 1)
+        rng = random.Random(f"workspace|{seed}")
+        self.campaigns: List[Campaign] = []
+        for n in range(campaigns):
+            cid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            draft = n < drafts
+            created = self.first_day.add(days=rng.randint(-20, max(days // 2, 1)))
+            ended = rng.random() < 0.2
+            last_active = None if draft else (
+                created.add(days=rng.randint(5, 40)) if ended else self.today
+            )
+            self.campaigns.append(
+                Campaign(
+                    id=cid,
+                    name=f"Campaign {n + 1:03d}",
+                    status=0 if draft else (3 if ended else rng.choice([1, 1, 1, 2])),
+                    created=created,
+                    last_active=last_active,
+                    steps=rng.randint(1, 4),
+                    variants=rng.randint(1, 3),
+                    listed=not (drafts <= n < drafts + deleted),
+                )
+            )
+        self.by_id: Dict[str, Campaign] = {c.id: c for c in self.campaigns}
+
+    # --- day records -------------------------------------------------------------------
+    def days(self) -> List[Date]:
+        return [self.first_day.add(days=n) for n in range((self.today - self.first_day).days + 1)]
+
+    @lru_cache(maxsize=None)
+    def step_records(self, campaign_id: str, day: Date) -> List[dict]:
+        """Step/variant rows of one campaign-day (empty when nothing happened)."""
+        c = self.by_id.get(campaign_id)
+        if c is None or c.last_active is None or not (
+            max(c.created, self.first_day) <= day <= min(c.last_active, self.today)
+        ):
+            return []
+        rng = random.Random(f"{self.seed}|{campaign_id}|{day.isoformat()}")
+        if rng.random() < 0.15:  # a quiet day: nothing sent, nothing happened
+            return []
+        rows = []
+        for step in range(1, c.steps + 1):
+            for variant in range(c.variants):
+                sent = rng.randint(0, 60)
+                opened = rng.randint(0, sent)
+                replies = rng.randint(0, opened // 4 + 1) if sent else 0
+                automatic = rng.randint(0, replies)
+                clicks = rng.randint(0, opened // 3 + 1) if sent else 0
+                opps = rng.randint(0, replies)
+                rows.append(
+                    {
+                        "step": str(step),
+                        "variant": str(variant),
+                        "sent": sent,
+                        "opened": opened,
+                        "unique_opened": rng.randint(0, opened),
+                        "replies": replies,
+                        "unique_replies": replies - automatic,
+                        "replies_automatic": automatic,
+                        "unique_replies_automatic": automatic,
+                        "clicks": clicks,
+                        "unique_clicks": rng.randint(0, clicks),
+                        "opportunities": opps,
+                        "unique_opportunities": opps,
+                        "meetings_booked": rng.randint(0, opps),
+                        "won": 0,
+                    }
+                )
+        if rng.random() < 0.2:  # a reply the API cannot attribute to a step
+            rows.append(dict({k: 0 for k in STEP_METRICS + OPPORTUNITY_METRICS},
+                             step=None, variant=None, replies=1, unique_replies=1))
+        return rows
+
+    def day_totals(self, campaign_id: str, day: Date) -> Dict[str, int]:
+        rows = self.step_records(campaign_id, day)
+        totals = {k: sum(r[k] for r in rows) for k in STEP_METRICS + OPPORTUNITY_METRICS}
+        rng = random.Random(f"{self.seed}|{campaign_id}|{day.isoformat()}|leads")
+        totals["contacted"] = min(totals["sent"], rng.randint(0, totals["sent"]) + totals["sent"] // 2)
+        totals["new_leads_contacted"] = rng.randint(0, totals["contacted"])
+        totals["bounced"] = rng.randint(0, totals["sent"] // 20)
+        totals["unsubscribed"] = rng.randint(0, totals["opened"] // 30)
+        totals["completed"] = rng.randint(0, totals["contacted"] // 5)
+        totals["interested"] = rng.randint(0, totals["opportunities"])
+        return totals
+
+    # --- API shapes --------------------------------------------------------------------
+    def daily_row(self, campaign_id: str, day: Date) -> Optional[dict]:
+        """The `/campaigns/analytics/daily` row, or None on a day without activity."""
+        if not self.step_records(campaign_id, day):
+            return None
+        t = self.day_totals(campaign_id, day)
+        return {
+            "date": day.isoformat(),
+            "sent": t["sent"],
+            "contacted": t["contacted"],
+            "new_leads_contacted": t["new_leads_contacted"],
+            "opened": t["opened"],
+            "unique_opened": t["unique_opened"],
+            "replies": t["replies"],
+            "unique_replies": t["unique_replies"],
+            "replies_automatic": t["replies_automatic"],
+            "unique_replies_automatic": t["unique_replies_automatic"],
+            "clicks": t["clicks"],
+            "unique_clicks": t["unique_clicks"],
+            "opportunities": t["opportunities"],
+            "unique_opportunities": t["unique_opportunities"],
+        }
+
+    def steps(self, campaign_id: str, days: Iterable[Date], with_opportunities: bool) -> List[dict]:
+        """`/campaigns/analytics/steps`: rows summed per (step, variant) over `days`."""
+        metrics = STEP_METRICS + (OPPORTUNITY_METRICS if with_opportunities else ())
+        merged: Dict[tuple, dict] = {}
+        for day in days:
+            for row in self.step_records(campaign_id, day):
+                key = (row["step"], row["variant"])
+                into = merged.setdefault(key, dict({k: 0 for k in metrics}, step=key[0], variant=key[1]))
+                for k in metrics:
+                    into[k] += row[k]
+        return list(merged.values())
+
+    def overview(self, campaign_ids: Iterable[str], days: Iterable[Date]) -> dict:
+        """`/campaigns/analytics/overview`: one object summed over campaigns and days."""
+        s = {k: 0 for k in ("sent", "contacted", "new_leads_contacted", "opened", "unique_opened",
+                            "replies", "unique_replies", "replies_automatic",
+                            "unique_replies_automatic", "clicks", "unique_clicks", "opportunities",
+                            "meetings_booked", "won", "bounced", "unsubscribed", "completed",
+                            "interested")}
+        days = list(days)
+        for cid in campaign_ids:
+            for day in days:
+                t = self.day_totals(cid, day)
+                for k in s:
+                    s[k] += t[k]
+        return {
+            "open_count": s["opened"],
+            "open_count_unique": s["unique_opened"],
+            "open_count_unique_by_step": s["unique_opened"],
+            "link_click_count": s["clicks"],
+            "link_click_count_unique": s["unique_clicks"],
+            "link_click_count_unique_by_step": s["unique_clicks"],
+            "reply_count": s["replies"],
+            "reply_count_unique": s["unique_replies"],
+            "reply_count_unique_by_step": s["unique_replies"],
+            "reply_count_automatic": s["replies_automatic"],
+            "reply_count_automatic_unique": s["unique_replies_automatic"],
+            "reply_count_automatic_unique_by_step": s["unique_replies_automatic"],
+            "bounced_count": s["bounced"],
+            "unsubscribed_count": s["unsubscribed"],
+            "completed_count": s["completed"],
+            "emails_sent_count": s["sent"],
+            "contacted_count": s["contacted"],
+            "new_leads_contacted_count": s["new_leads_contacted"],
+            "total_opportunities": s["opportunities"],
+            "total_opportunity_value": float(s["opportunities"] * 500),
+            "total_interested": s["interested"],
+            "total_meeting_booked": s["meetings_booked"],
+            "total_meeting_completed": 0,
+            "total_closed": s["won"],
+        }
+
+    def lifetime(self, campaign_id: str) -> Optional[dict]:
+        """The `/campaigns/analytics` row of a campaign, None before it ever sent."""
+        c = self.by_id[campaign_id]
+        if c.last_active is None:
+            return None
+        o = self.overview([campaign_id], self.days())
+        return {
+            "campaign_name": c.name,
+            "campaign_id": c.id,
+            "campaign_status": c.status,
+            "campaign_is_evergreen": False,
+            "leads_count": o["contacted_count"] + 50,
+            "contacted_count": o["contacted_count"],
+            "emails_sent_count": o["emails_sent_count"],
+            "new_leads_contacted_count": o["new_leads_contacted_count"],
+            "open_count": o["open_count_unique"],
+            "open_count_unique": o["open_count_unique"],
+            "open_count_unique_by_step": o["open_count_unique_by_step"],
+            "reply_count": o["reply_count"],
+            "reply_count_unique": o["reply_count_unique"],
+            "reply_count_unique_by_step": o["reply_count_unique_by_step"],
+            "reply_count_automatic": o["reply_count_automatic"],
+            "reply_count_automatic_unique": o["reply_count_automatic_unique"],
+            "reply_count_automatic_unique_by_step": o["reply_count_automatic_unique_by_step"],
+            "link_click_count": o["link_click_count"],
+            "link_click_count_unique": o["link_click_count_unique"],
+            "link_click_count_unique_by_step": o["link_click_count_unique_by_step"],
+            "bounced_count": o["bounced_count"],
+            "unsubscribed_count": o["unsubscribed_count"],
+            "completed_count": o["completed_count"],
+            "total_opportunities": o["total_opportunities"],
+            "total_opportunity_value": o["total_opportunity_value"],
+        }
+
+    def campaign(self, c: Campaign) -> dict:
+        """A `Campaign` object as the list endpoint serves it."""
+        stamp = f"{c.created.isoformat()}T09:30:00.000Z"
+        return {
+            "id": c.id,
+            "name": c.name,
+            "status": c.status,
+            "pl_value": 500,
+            "is_evergreen": False,
+            "campaign_schedule": {
+                "start_date": None,
+                "end_date": None,
+                "schedules": [
+                    {
+                        "name": "Weekdays",
+                        "timing": {"from": "09:00", "to": "17:00"},
+                        "days": {str(d): d in (1, 2, 3, 4, 5) for d in range(7)},
+                        "timezone": "America/Chicago",
+                    }
+                ],
+            },
+            "sequences": [
+                {
+                    "steps": [
+                        {
+                            "type": "email",
+                            "delay": 2,
+                            "variants": [
+                                {"subject": f"Step {s} variant {v}", "body": f"<p>Hello {s}{v}</p>"}
+                                for v in range(c.variants)
+                            ],
+                        }
+                        for s in range(1, c.steps + 1)
+                    ]
+                }
+            ],
+            "timestamp_created": stamp,
+            "timestamp_updated": stamp,
+            "email_list": ["sender@example.com"],
+            "daily_limit": 50,
+            "stop_on_reply": True,
+            "link_tracking": True,
+            "open_tracking": True,
+        }
