@@ -88,6 +88,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    level = os.environ.get("LOG_LEVEL", "WARNING").upper()
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":
+        # After a failure dlt abandons the other resources' coroutines; asyncio's complaints
+        # about them at exit would bury the one line that says what to fix.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     args = parser().parse_args(argv)
     return args.func(args)

@@ -113,5 +113,6 @@ def setting_names(missing: ConfigFieldMissingException) -> str:
     names = []
     for name in missing.fields:
         keys = [trace.key for trace in missing.traces.get(name, [])]
-        names.append(next((k for k in keys if k.count("__") == 2), keys[0] if keys else name))
+        preferred = [k for k in keys if k.startswith("SOURCES__") and k.count("__") == 2]
+        names.append((preferred or keys or [name])[0])
     return ", ".join(names)

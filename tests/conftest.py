@@ -77,7 +77,7 @@ class Warehouse:
             cols = [r[0] for r in self.query(
                 f"select column_name from information_schema.columns where table_schema = 'raw'"
                 f" and table_name = '{name}' and column_name not like '_dlt%' order by 1")]
-            select = ", ".join(f'"{c}"' for c in cols)
+            select = ", ".join(f'"{c}"' for c in cols) or "count(*)"
             out[name] = sorted(self.query(f'select {select} from raw."{name}"'), key=repr)
         return out
 

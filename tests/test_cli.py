@@ -1,0 +1,84 @@
+"""`python -m pipelines run` as cron runs it: exit codes, one-line errors, crash recovery."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from conftest import Warehouse
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def env_for(sim, root: Path, **extra: str) -> dict:
+    ws = sim.workspace
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
+    env.update(
+        DLT_DATA_DIR=str(root / "dlt"),
+        DESTINATION__DUCKDB__CREDENTIALS=str(root / "warehouse.duckdb"),
+        SOURCES__INSTANTLY__API_KEY=sim.api_key,
+        SOURCES__INSTANTLY__BASE_URL=sim.url,
+        SOURCES__INSTANTLY__START_DATE=ws.first_day.isoformat(),
+        SOURCES__INSTANTLY__END_DATE=ws.today.isoformat(),
+        SOURCES__INSTANTLY__MAX_REQUESTS_PER_SECOND="100",
+    )
+    env.update(extra)
+    return env
+
+
+def run_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines", "run", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_without_a_key_run_exits_non_zero_with_one_line_naming_the_setting(sim, tmp_path):
+    env = env_for(sim, tmp_path)
+    del env["SOURCES__INSTANTLY__API_KEY"]
+    result = run_cli(env)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "SOURCES__INSTANTLY__API_KEY" in result.stderr
+    assert sim.state.log == []
+
+
+def test_a_bad_start_date_exits_non_zero_with_one_line_naming_it(sim, tmp_path):
+    result = run_cli(env_for(sim, tmp_path, SOURCES__INSTANTLY__START_DATE="2026-02-30"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: SOURCES__INSTANTLY__START_DATE must be a date like 2026-01-31, got '2026-02-30'"
+    )
+
+
+def test_a_wrong_key_exits_non_zero_without_leaking_it(sim, tmp_path):
+    result = run_cli(env_for(sim, tmp_path, SOURCES__INSTANTLY__API_KEY="leaky-secret-1"))
+    assert result.returncode == 1
+    assert "HTTP 401" in result.stderr and "leaky-secret-1" not in result.stderr + result.stdout
+    assert result.stderr.strip().count("\n") == 0
+
+
+def test_a_run_killed_midway_then_rerun_matches_an_uninterrupted_run(sim, tmp_path):
+    reference = Warehouse(tmp_path / "reference", sim)
+    assert run_cli(env_for(sim, reference.root)).returncode == 0
+
+    crashed = Warehouse(tmp_path / "crashed", sim)
+    sim.state.reset(latency_s=(0.01, 0.03))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipelines", "run"], cwd=ROOT, env=env_for(sim, crashed.root),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while len(sim.state.log) < 60 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    sim.state.reset()
+
+    rerun = run_cli(env_for(sim, crashed.root))
+    assert rerun.returncode == 0, rerun.stderr
+    assert crashed.tables() == reference.tables()

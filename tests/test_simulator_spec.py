@@ -1,0 +1,126 @@
+"""The simulator answers exactly as the OpenAPI spec says the real API does (200 schemas)."""
+
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from pipelines.instantly import settings
+
+SPEC = Path(
+    os.environ.get(
+        "INSTANTLY_OPENAPI_SPEC",
+        Path(__file__).resolve().parents[2] / "shared/reference/instantly-openapi-v2.json",
+    )
+)
+
+
+@pytest.fixture(scope="module")
+def spec_registry():
+    assert SPEC.exists(), f"the OpenAPI spec is missing at {SPEC} (set INSTANTLY_OPENAPI_SPEC)"
+    spec = json.loads(SPEC.read_text(encoding="utf-8-sig"))
+    return Registry().with_resource("urn:spec", Resource.from_contents(spec, DRAFT202012))
+
+
+def validator(registry, path: str, status: str = "200") -> Draft202012Validator:
+    escaped = path.replace("~", "~0").replace("/", "~1")
+    pointer = f"/paths/{escaped}/get/responses/{status}/content/application~1json/schema"
+    return Draft202012Validator({"$ref": f"urn:spec#{pointer}"}, registry=registry)
+
+
+def get(sim, path: str, params=(), key=None):
+    request = urllib.request.Request(
+        f"{sim.url}{path}?{urlencode(list(params))}",
+        headers={"Authorization": f"Bearer {key or sim.api_key}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def a_campaign(sim) -> str:
+    return next(c.id for c in sim.workspace.campaigns if c.listed and c.last_active)
+
+
+def window(sim):
+    ws = sim.workspace
+    return [("start_date", ws.first_day.isoformat()), ("end_date", ws.today.isoformat())]
+
+
+CASES = {
+    "campaign list": lambda sim: (settings.CAMPAIGNS, [("limit", "100")]),
+    "campaign list, last page": lambda sim: (
+        settings.CAMPAIGNS,
+        [("limit", "2"), ("starting_after", [c.id for c in sim.workspace.campaigns if c.listed][-1])],
+    ),
+    "lifetime analytics, all": lambda sim: (settings.CAMPAIGN_ANALYTICS, []),
+    "lifetime analytics, ids": lambda sim: (
+        settings.CAMPAIGN_ANALYTICS, [("ids", c.id) for c in sim.workspace.campaigns]
+    ),
+    "daily": lambda sim: (settings.CAMPAIGN_ANALYTICS_DAILY, [("campaign_id", a_campaign(sim))] + window(sim)),
+    "steps": lambda sim: (
+        settings.CAMPAIGN_ANALYTICS_STEPS,
+        [("campaign_id", a_campaign(sim)), ("include_opportunities_count", "true")] + window(sim),
+    ),
+    "steps without opportunities": lambda sim: (
+        settings.CAMPAIGN_ANALYTICS_STEPS, [("campaign_id", a_campaign(sim))] + window(sim)
+    ),
+    "overview": lambda sim: (settings.CAMPAIGN_ANALYTICS_OVERVIEW, [("id", a_campaign(sim))] + window(sim)),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_200_response_matches_the_spec(sim, spec_registry, case):
+    path, params = CASES[case](sim)
+    status, body = get(sim, path, params)
+    assert status == 200
+    assert body, "validate a non-empty answer"
+    errors = [e.message for e in validator(spec_registry, path).iter_errors(body)]
+    assert errors == []
+
+
+def test_the_spec_check_rejects_drift(sim, spec_registry):
+    _, body = get(sim, settings.CAMPAIGNS, [("limit", "1")])
+    body["items"][0]["status"] = "active"
+    assert list(validator(spec_registry, settings.CAMPAIGNS).iter_errors(body))
+
+
+def test_a_bad_window_gets_the_documented_400(sim, spec_registry):
+    path = settings.CAMPAIGN_ANALYTICS_DAILY
+    status, body = get(sim, path, [("start_date", "2026-02-02"), ("end_date", "2026-02-01")])
+    assert status == 400
+    assert body["message"] == "Start Date must be earlier than End Date"
+    assert list(validator(spec_registry, path, "400").iter_errors(body)) == []
+
+
+def test_a_wrong_key_gets_401_in_the_error_envelope(sim):
+    status, body = get(sim, settings.CAMPAIGNS, [("limit", "10")], key="nope")
+    assert status == 401
+    assert set(body) == {"statusCode", "error", "message"}
+
+
+def test_the_workspace_limit_answers_429_without_retry_after(sim):
+    sim.state.limit.per_second, saved = 1, sim.state.limit.per_second
+    request = urllib.request.Request(
+        f"{sim.url}{settings.CAMPAIGN_ANALYTICS}", headers={"Authorization": f"Bearer {sim.api_key}"}
+    )
+    refusals = []
+    try:
+        for _ in range(5):
+            try:
+                urllib.request.urlopen(request, timeout=10).close()
+            except urllib.error.HTTPError as error:
+                refusals.append(error)
+    finally:
+        sim.state.limit.per_second = saved
+    assert refusals and all(e.code == 429 for e in refusals)
+    assert all("Retry-After" not in e.headers for e in refusals)
