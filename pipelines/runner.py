@@ -63,7 +63,7 @@ def run(pipeline: dlt.Pipeline, sources: Iterable) -> RunReport:
     """Extracts, normalises and loads; raises on any failure (nothing half-merged is kept:
     dlt loads a package's merge in one transaction and advances cursors only with it)."""
     started = time.monotonic()
-    pipeline.run(list(sources))
+    pipeline.run(list(sources), loader_file_format=file_format(pipeline))
     report = RunReport(seconds=time.monotonic() - started)
     normalize = pipeline.last_trace.last_normalize_info
     if normalize is not None:
@@ -74,6 +74,12 @@ def run(pipeline: dlt.Pipeline, sources: Iterable) -> RunReport:
         }
     report.requests = {service: stats.total for service, stats in RUN_STATS.items()}
     return report
+
+
+def file_format(pipeline: dlt.Pipeline) -> Optional[str]:
+    """jsonl for DuckDB: its default, one large INSERT per file, costs DuckDB ~4x the memory
+    to parse (measured: 710 MB against 174 MB peak for the same load); others keep dlt's."""
+    return "jsonl" if pipeline.destination.destination_name == "duckdb" else None
 
 
 def instantly_sources() -> List:

@@ -1,0 +1,83 @@
+"""`make bench`: backfill a large simulated workspace and compare wall time with the rate-limit floor.
+
+The simulator runs in its own process (50-150 ms per request, a workspace limit of R req/s),
+so the figures measure this pipeline only: its requests, wall time, peak memory and rows.
+"""
+
+import json
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pipelines import runner
+from pipelines.instantly import instantly
+from pipelines.simulator.server import DEFAULT_API_KEY
+from pipelines.simulator.workspace import Workspace
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the simulator did not start on port {port}")
+
+
+def bench(campaigns: int, days: int, rate_limit: float, output: str) -> int:
+    port = free_port()
+    simulator = subprocess.Popen(
+        [sys.executable, "-m", "pipelines", "simulator", "--port", str(port),
+         "--campaigns", str(campaigns), "--days", str(days), "--rate-limit", str(rate_limit),
+         "--latency-ms", "50", "150"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        first_day = Workspace(campaigns=campaigns, days=days).first_day
+        with tempfile.TemporaryDirectory() as tmp:
+            pipeline = runner.make_pipeline(
+                pipelines_dir=f"{tmp}/pipelines", pipeline_name="bench", duckdb_file=f"{tmp}/bench.duckdb"
+            )
+            source = instantly(
+                api_key=DEFAULT_API_KEY,
+                base_url=f"http://127.0.0.1:{port}",
+                start_date=first_day.isoformat(),
+                max_requests_per_second=rate_limit,
+            )
+            started = time.monotonic()
+            report = runner.run(pipeline, [source])
+            wall = time.monotonic() - started
+    finally:
+        simulator.terminate()
+        simulator.wait()
+    requests = sum(report.requests.values())
+    floor = requests / rate_limit
+    results = {
+        "campaigns": campaigns,
+        "days": days,
+        "rate_limit": rate_limit,
+        "requests": requests,
+        "wall_s": round(wall, 2),
+        "floor_s": round(floor, 2),
+        "ratio": round(wall / floor, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rows": report.total_rows,
+        "rows_per_s": round(report.total_rows / wall, 1),
+    }
+    Path(output).write_text(json.dumps(results, indent=2) + "\n")
+    for name, value in results.items():
+        print(f"{name:>12}: {value}")
+    return 0
