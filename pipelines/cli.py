@@ -7,6 +7,7 @@ import sys
 from typing import List, Optional
 
 from pipelines import runner
+from pipelines.transform import dbt_build
 
 log = logging.getLogger("pipelines")
 
@@ -16,10 +17,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         pipeline = runner.make_pipeline(destination=args.destination)
         report = runner.run(pipeline, runner.instantly_sources())
+        print_report(report)
+        if not args.skip_dbt and args.destination == "duckdb":
+            dbt_build(runner.duckdb_path())
     except Exception as exc:  # noqa: BLE001 - every failure ends as one line and exit 1
         print(f"error: {runner.explain(exc)}", file=sys.stderr)
         return 1
-    print_report(report)
     return 0
 
 
@@ -62,6 +65,7 @@ def parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="load every configured source")
     run.add_argument("--destination", default=os.environ.get("DESTINATION_TYPE", "duckdb"))
+    run.add_argument("--skip-dbt", action="store_true", help="load only, do not run dbt build")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="run everything against the local simulator")

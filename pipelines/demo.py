@@ -7,6 +7,7 @@ import duckdb
 
 from pipelines import runner
 from pipelines.instantly import instantly
+from pipelines.transform import dbt_build
 from pipelines.simulator.instantly import instantly_app
 from pipelines.simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
 from pipelines.simulator.workspace import Workspace
@@ -36,15 +37,21 @@ def demo(campaigns: int, days: int) -> int:
         except Exception as exc:  # noqa: BLE001
             print(f"error: {runner.explain(exc)}")
             return 1
+    try:
+        dbt_build(str(DEMO_DB))
+    except Exception as exc:  # noqa: BLE001
+        print(f"error: {runner.explain(exc)}")
+        return 1
     requests = sum(report.requests.values())
     print(f"loaded in {report.seconds:.1f}s with {requests:,} requests into {DEMO_DB}:")
     with duckdb.connect(str(DEMO_DB), read_only=True) as con:
         tables = con.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw'"
-            " and table_name not like '_dlt%' order by 1"
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema in ('raw', 'staging', 'analytics')"
+            " and table_name not like '_dlt%' order by 1, 2"
         ).fetchall()
-        for (table,) in tables:
-            count = con.execute(f'select count(*) from raw."{table}"').fetchone()[0]
-            print(f"  raw.{table:<55} {count:>8,} rows")
+        for schema, table in tables:
+            count = con.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
+            print(f"  {schema + '.' + table:<60} {count:>8,} rows")
     print(f"query it: duckdb {DEMO_DB} \"select * from raw.instantly_campaign_analytics_daily limit 5\"")
     return 0

@@ -10,6 +10,7 @@ import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
 from pipelines.common.client import RUN_STATS, ApiError, ConfigError
+from pipelines.transform import TransformError
 
 log = logging.getLogger("pipelines")
 
@@ -99,7 +100,7 @@ def explain(exc: BaseException) -> str:
         if id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, (ApiError, ConfigError)):
+        if isinstance(current, (ApiError, ConfigError, TransformError)):
             return str(current)
         if isinstance(current, ConfigFieldMissingException) and missing is None:
             missing = current

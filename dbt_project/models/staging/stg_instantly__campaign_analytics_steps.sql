@@ -1,0 +1,14 @@
+select
+    campaign_id,
+    cast("date" as date) as activity_date,
+    nullif(step, 'unknown') as step,
+    nullif(variant, 'unknown') as variant,
+    cast(sent as integer) as sent_count,
+    cast(opened as integer) as opened_count,
+    cast(unique_opened as integer) as unique_opened_count,
+    cast(replies as integer) as reply_count,
+    cast(unique_replies as integer) as unique_reply_count,
+    cast(replies_automatic as integer) as automatic_reply_count,
+    cast(clicks as integer) as click_count,
+    cast(unique_clicks as integer) as unique_click_count
+from {{ source('instantly', 'instantly_campaign_analytics_steps') }}
