@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from pipelines import runner
+from pipelines.common.client import RUN_STATS
 from pipelines.instantly import instantly
 from pipelines.simulator.server import DEFAULT_API_KEY
 from pipelines.simulator.workspace import Workspace
@@ -64,6 +65,7 @@ def bench(campaigns: int, days: int, rate_limit: float, output: str) -> int:
         simulator.terminate()
         simulator.wait()
     requests = sum(report.requests.values())
+    stats = RUN_STATS["Instantly"]
     floor = requests / rate_limit
     results = {
         "campaigns": campaigns,
@@ -76,6 +78,8 @@ def bench(campaigns: int, days: int, rate_limit: float, output: str) -> int:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "rows": report.total_rows,
         "rows_per_s": round(report.total_rows / wall, 1),
+        "retries": stats.retries,
+        "by_endpoint": dict(sorted(stats.requests.items())),
     }
     Path(output).write_text(json.dumps(results, indent=2) + "\n")
     for name, value in results.items():
