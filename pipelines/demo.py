@@ -10,6 +10,7 @@ from pipelines.instantly import instantly
 from pipelines.transform import dbt_build
 from pipelines.simulator.instantly import instantly_app
 from pipelines.simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
+from pipelines.simulator.placement import PlacementWorkspace
 from pipelines.simulator.workspace import Workspace
 
 DEMO_DB = Path("data/demo.duckdb")
@@ -21,7 +22,8 @@ def demo(campaigns: int, days: int) -> int:
     for leftover in (DEMO_DB, DEMO_STATE):  # every demo starts from nothing
         shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
     workspace = Workspace(campaigns=campaigns, days=days)
-    with Simulator(instantly_app(workspace, SimulatorState())) as sim:
+    placement = PlacementWorkspace(tests=max(campaigns // 2, 2), days=days)
+    with Simulator(instantly_app(workspace, SimulatorState(), placement)) as sim:
         print(f"simulator on {sim.url}: {campaigns} campaigns over {days} days")
         pipeline = runner.make_pipeline(
             pipelines_dir=str(DEMO_STATE), pipeline_name="deliverability_demo", duckdb_file=str(DEMO_DB)

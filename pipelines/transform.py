@@ -26,7 +26,7 @@ def dbt_build(duckdb_file: str, target_path: Optional[str] = None) -> None:
         raise ConfigError(f"no warehouse at {duckdb_file}: load it before running dbt")
     env = dict(os.environ, DESTINATION__DUCKDB__CREDENTIALS=str(Path(duckdb_file).resolve()))
     args: List[str] = [
-        sys.executable, "-m", "dbt.cli.main", "build",
+        str(Path(sys.executable).with_name("dbt")), "build",
         "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
     ]
     if target_path:

@@ -41,12 +41,19 @@ def days_between(first: Date, last: Date) -> List[Date]:
     return [first.add(days=n) for n in range((last - first).days + 1)]
 
 
+def day_start(day: Date) -> str:
+    """The first instant of a UTC day, as the API writes timestamps."""
+    return f"{day.isoformat()}T00:00:00.000Z"
+
+
+def day_end(day: Date) -> str:
+    """The last instant (millisecond) of a UTC day."""
+    return f"{day.isoformat()}T23:59:59.999Z"
+
+
 def window_params(first: Date, last: Date) -> Dict[str, str]:
     """The API's `start_date`/`end_date` for the inclusive UTC day range [first, last]."""
-    return {
-        "start_date": f"{first.isoformat()}T00:00:00.000Z",
-        "end_date": f"{last.isoformat()}T23:59:59.999Z",
-    }
+    return {"start_date": day_start(first), "end_date": day_end(last)}
 
 
 def pull_range(cursor_start: str, end_day: Optional[Date] = None) -> List[Date]:

@@ -1,4 +1,4 @@
-"""dlt source `instantly`: campaigns and campaign analytics from Instantly API v2.
+"""dlt source `instantly`: campaigns, campaign analytics and inbox placement from Instantly API v2.
 
 Resources are async generators, so dlt runs them concurrently on one event loop; inside a
 resource many requests run at once, bounded by the client's budget and concurrency.
@@ -13,7 +13,7 @@ from pendulum import Date
 
 from pipelines.common.client import ApiClient, ConfigError
 from pipelines.common.concurrency import as_completed_bounded
-from pipelines.common.dates import parse_day, pull_range, utc_today
+from pipelines.common.dates import day_end, day_start, parse_day, pull_range, utc_today
 from pipelines.instantly import settings
 from pipelines.instantly.helpers import (
     CampaignCatalog,
@@ -26,8 +26,16 @@ from pipelines.instantly.helpers import (
     range_requests,
     step_rows,
 )
+from pipelines.instantly.placement import (
+    PlacementActivity,
+    PlacementTests,
+    stats_requests,
+    test_records,
+    test_reports,
+)
 
 DAY_COLUMNS = {"date": {"data_type": "date"}}
+FLAG_COLUMNS = {flag: {"data_type": "bool"} for flag in settings.PLACEMENT_FLAGS}
 CAMPAIGN_COLUMNS = {  # often null, so typed up front rather than left to inference
     "campaign_schedule__start_date": {"data_type": "text"},
     "campaign_schedule__end_date": {"data_type": "text"},
@@ -75,11 +83,22 @@ def instantly(
     except ValueError as exc:
         raise ConfigError(f"SOURCES__INSTANTLY__MAX_REQUESTS_PER_SECOND: {exc}") from None
     catalog = CampaignCatalog(client)
+    tests = PlacementTests(client)
+    activity = PlacementActivity()
 
     def by_day() -> dlt.sources.incremental:
         return dlt.sources.incremental(
             "date", initial_value=first_day.isoformat(), lag=int(lookback_days)
         )
+
+    def by_creation() -> dlt.sources.incremental:
+        """Records and reports carry a creation timestamp: the cursor, minus the same lookback
+        (in seconds) as a safety overlap for late-arriving seeds."""
+        return dlt.sources.incremental(
+            "timestamp_created", initial_value=day_start(first_day), lag=int(lookback_days) * 86400
+        )
+
+    date_to = day_end(last_day) if last_day else None
 
     in_flight = 4 * int(max_concurrency)
     merge = dict(write_disposition="merge")
@@ -118,6 +137,30 @@ def instantly(
             columns=DAY_COLUMNS,
             **merge,
         )(client, catalog, by_day(), last_day, in_flight, partial(per_day_requests, overview_rows)),
+        dlt.resource(
+            inbox_placement_tests, name="instantly_inbox_placement_tests", primary_key="id", **merge
+        )(tests),
+        dlt.resource(esp_options, name="instantly_esp_options", write_disposition="replace")(client),
+        dlt.resource(
+            inbox_placement_records,
+            name="instantly_inbox_placement_analytics",
+            primary_key="id",
+            columns=FLAG_COLUMNS,
+            **merge,
+        )(client, tests, activity, by_creation(), date_to, in_flight),
+        dlt.resource(
+            inbox_placement_stats,
+            name="instantly_inbox_placement_stats",
+            primary_key=("test_id", "date", "recipient_geo", "recipient_type", "recipient_esp"),
+            columns=DAY_COLUMNS,
+            **merge,
+        )(client, activity, in_flight),
+        dlt.resource(
+            inbox_placement_reports,
+            name="instantly_inbox_placement_reports",
+            primary_key="id",
+            **merge,
+        )(client, tests, by_creation(), date_to, in_flight),
     )
 
 
@@ -162,3 +205,64 @@ async def campaign_analytics_by_day(
         async for rows in as_completed_bounded(plan(client, first_days, days[-1]), in_flight):
             if rows:
                 yield rows
+
+
+async def inbox_placement_tests(tests: PlacementTests) -> AsyncIterator[List[dict]]:
+    """Every test, re-listed each run (status and next run change); deleted ones stay loaded."""
+    async with tests.client:
+        yield await tests.listed()
+
+
+async def esp_options(client: ApiClient) -> AsyncIterator[List[dict]]:
+    """The reference list of seed regions, types and ESPs."""
+    async with client:
+        yield await client.get(settings.ESP_OPTIONS)
+
+
+async def inbox_placement_records(
+    client: ApiClient,
+    tests: PlacementTests,
+    activity: PlacementActivity,
+    cursor: dlt.sources.incremental,
+    date_to: Optional[str],
+    in_flight: int,
+) -> AsyncIterator[List[dict]]:
+    """Per-email records of every test created since the cursor (minus the overlap); merging
+    on `id` makes the overlap harmless. Tells `activity` which test-day-cells it saw."""
+    try:
+        async with client:
+            listed = await tests.listed()
+            requests = (test_records(client, t["id"], cursor.start_value, date_to) for t in listed)
+            async for records in as_completed_bounded(requests, in_flight):
+                if records:
+                    activity.add(records)
+                    yield records
+    finally:
+        activity.complete.set()
+
+
+async def inbox_placement_stats(
+    client: ApiClient, activity: PlacementActivity, in_flight: int
+) -> AsyncIterator[List[dict]]:
+    """Counts per (test, UTC day, geo, type, ESP), asked only for the cells the records touched."""
+    await activity.complete.wait()
+    async with client:
+        async for rows in as_completed_bounded(stats_requests(client, activity), in_flight):
+            if rows:
+                yield rows
+
+
+async def inbox_placement_reports(
+    client: ApiClient,
+    tests: PlacementTests,
+    cursor: dlt.sources.incremental,
+    date_to: Optional[str],
+    in_flight: int,
+) -> AsyncIterator[List[dict]]:
+    """Blacklist and SpamAssassin reports per test; rules and blacklists land in child tables."""
+    async with client:
+        listed = await tests.listed()
+        requests = (test_reports(client, t["id"], cursor.start_value, date_to) for t in listed)
+        async for reports in as_completed_bounded(requests, in_flight):
+            if reports:
+                yield reports

@@ -7,6 +7,17 @@ CAMPAIGN_ANALYTICS = "/api/v2/campaigns/analytics"
 CAMPAIGN_ANALYTICS_DAILY = "/api/v2/campaigns/analytics/daily"
 CAMPAIGN_ANALYTICS_STEPS = "/api/v2/campaigns/analytics/steps"
 CAMPAIGN_ANALYTICS_OVERVIEW = "/api/v2/campaigns/analytics/overview"
+INBOX_PLACEMENT_TESTS = "/api/v2/inbox-placement-tests"
+ESP_OPTIONS = "/api/v2/inbox-placement-tests/email-service-provider-options"
+INBOX_PLACEMENT_RECORDS = "/api/v2/inbox-placement-analytics"
+INBOX_PLACEMENT_STATS = "/api/v2/inbox-placement-analytics/stats-by-test-id"
+INBOX_PLACEMENT_REPORTS = "/api/v2/inbox-placement-reports"
+
+PLACEMENT_FLAGS = ("is_spam", "has_category", "spf_pass", "dkim_pass", "dmarc_pass")
+"""Booleans in today's API, 0/1 numbers in records from before 2025-08: loaded as booleans."""
+
+TEST_IDS_PER_STATS_REQUEST = 100
+"""Test ids per stats-by-test-id body (the API documents no maximum; 100 keeps bodies small)."""
 
 IDS_PER_REQUEST = 100
 """Campaign ids per `ids=` batch: 100 UUIDs keep a URL near 4 kB, well inside server limits."""

@@ -12,7 +12,9 @@ from pipelines.simulator.server import (
     error_body,
     json_response,
     make_middleware,
+    page_of,
 )
+from pipelines.simulator.placement import PlacementWorkspace
 from pipelines.simulator.workspace import Workspace
 
 
@@ -54,7 +56,9 @@ def window_days(ws: Workspace, request: web.Request, semantics: str) -> List[Dat
     return days
 
 
-def instantly_app(ws: Workspace, state: SimulatorState) -> web.Application:
+def instantly_app(
+    ws: Workspace, state: SimulatorState, placement: Optional[PlacementWorkspace] = None
+) -> web.Application:
     """The aiohttp app serving the endpoints the pipeline reads."""
 
     def authorize(request: web.Request) -> Optional[web.Response]:
@@ -72,22 +76,8 @@ def instantly_app(ws: Workspace, state: SimulatorState) -> web.Application:
         return dict(row, sim_new_metric=1) if state.faults.extra_field else row
 
     async def list_campaigns(request: web.Request) -> web.Response:
-        try:
-            limit = int(request.query.get("limit", "10"))
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= 100:
-            return error_body(400, "Bad Request", "querystring/limit must be <= 100")
-        listed = [c for c in ws.campaigns if c.listed]
-        after = request.query.get("starting_after")
-        if after:
-            ids = [c.id for c in listed]
-            listed = listed[ids.index(after) + 1 :] if after in ids else []
-        page = listed[: min(limit, state.faults.page_size)]
-        body: dict = {"items": [ws.campaign(c) for c in page]}
-        if page:  # like the real API, the last page with data still carries a cursor
-            body["next_starting_after"] = page[-1].id
-        return json_response(body)
+        listed = [ws.campaign(c) for c in ws.campaigns if c.listed]
+        return json_response(page_of(request, listed, state.faults))
 
     async def campaign_analytics(request: web.Request) -> web.Response:
         days_or_400(request)
@@ -122,4 +112,8 @@ def instantly_app(ws: Workspace, state: SimulatorState) -> web.Application:
     app.router.add_get("/api/v2/campaigns/analytics/daily", daily)
     app.router.add_get("/api/v2/campaigns/analytics/steps", steps)
     app.router.add_get("/api/v2/campaigns/analytics/overview", overview)
+    if placement is not None:
+        from pipelines.simulator.placement_routes import add_placement_routes
+
+        add_placement_routes(app, placement, state)
     return app

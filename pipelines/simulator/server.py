@@ -141,6 +141,26 @@ async def drop_mid_body(request: web.Request, response: web.Response) -> web.Str
     return partial
 
 
+def page_of(request: web.Request, items: List[dict], faults: Faults) -> dict:
+    """A cursor page the way the API serves one: `limit` 1-100, `starting_after` an item id,
+    at most `faults.page_size` items, and a cursor on every non-empty page (the last included)."""
+    try:
+        limit = int(request.query.get("limit", "10"))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 100:
+        raise BadRequest("querystring/limit must be <= 100")
+    after = request.query.get("starting_after")
+    if after:
+        ids = [item["id"] for item in items]
+        items = items[ids.index(after) + 1 :] if after in ids else []
+    chunk = items[: min(limit, faults.page_size)]
+    body: dict = {"items": chunk}
+    if chunk:
+        body["next_starting_after"] = chunk[-1]["id"]
+    return body
+
+
 def json_response(payload: Any) -> web.Response:
     return web.Response(body=json.dumps(payload).encode(), content_type="application/json")
 

@@ -1,0 +1,113 @@
+"""Requests and row shaping for Instantly inbox placement: tests, per-email records, stats, reports."""
+
+import asyncio
+from collections import defaultdict
+from typing import Awaitable, Dict, Iterator, List, Optional, Set, Tuple
+
+from pendulum import Date
+
+from pipelines.common.client import ApiClient
+from pipelines.common.dates import day_end, day_start
+from pipelines.common.pagination import paginate
+from pipelines.instantly import settings
+from pipelines.instantly.helpers import chunks
+
+Cell = Tuple[int, int, int]  # (recipient_geo, recipient_type, recipient_esp)
+
+
+class PlacementTests:
+    """The inbox placement test list, fetched once per run and shared by the resources."""
+
+    def __init__(self, client: ApiClient) -> None:
+        self.client = client
+        self._tests: Optional[asyncio.Future] = None
+
+    async def listed(self) -> List[dict]:
+        if self._tests is None:
+            self._tests = asyncio.ensure_future(self._fetch())
+        return await asyncio.shield(self._tests)
+
+    async def _fetch(self) -> List[dict]:
+        return [t async for page in paginate(self.client, settings.INBOX_PLACEMENT_TESTS) for t in page]
+
+
+class PlacementActivity:
+    """Which (test, UTC day, cell) the per-email records of this run touched.
+
+    The stats resource asks only for those: a day no test ran, or a cell no seed sits in, would
+    cost a request and return nothing. Only the keys are kept, never the records.
+    """
+
+    def __init__(self) -> None:
+        self.cells: Set[Tuple[str, str, Cell]] = set()
+        self.complete = asyncio.Event()
+
+    def add(self, records: List[dict]) -> None:
+        for r in records:
+            cell = (r.get("recipient_geo"), r.get("recipient_type"), r.get("recipient_esp"))
+            if None not in cell and r.get("timestamp_created_date"):
+                self.cells.add((r["test_id"], r["timestamp_created_date"], cell))
+
+    def requests_needed(self) -> Dict[Tuple[str, Cell], List[str]]:
+        """(day, cell) -> the test ids to ask about, sorted for stable batches."""
+        tests: Dict[Tuple[str, Cell], Set[str]] = defaultdict(set)
+        for test_id, day, cell in self.cells:
+            tests[(day, cell)].add(test_id)
+        return {key: sorted(ids) for key, ids in sorted(tests.items())}
+
+
+def as_booleans(record: dict) -> dict:
+    """Flags as booleans whether the API sent booleans or (older data) 0/1 numbers."""
+    for flag in settings.PLACEMENT_FLAGS:
+        value = record.get(flag)
+        if value is not None and not isinstance(value, bool):
+            record[flag] = bool(value)
+    return record
+
+
+async def test_records(
+    client: ApiClient, test_id: str, date_from: str, date_to: Optional[str]
+) -> List[dict]:
+    """Every per-email record of one test created from `date_from` on, all pages."""
+    params = {"test_id": test_id, "date_from": date_from, "date_to": date_to}
+    return [
+        as_booleans(r)
+        async for page in paginate(client, settings.INBOX_PLACEMENT_RECORDS, params)
+        for r in page
+    ]
+
+
+async def test_reports(
+    client: ApiClient, test_id: str, date_from: str, date_to: Optional[str]
+) -> List[dict]:
+    """Every blacklist/SpamAssassin report of one test created from `date_from` on."""
+    params = {"test_id": test_id, "date_from": date_from, "date_to": date_to}
+    return [r async for page in paginate(client, settings.INBOX_PLACEMENT_REPORTS, params) for r in page]
+
+
+async def cell_stats(client: ApiClient, day: str, cell: Cell, test_ids: List[str]) -> List[dict]:
+    """Stats of many tests for one UTC day and one (geo, type, ESP) cell."""
+    geo, recipient_type, esp = cell
+    date = Date.fromisoformat(day)
+    rows = await client.post(
+        settings.INBOX_PLACEMENT_STATS,
+        {
+            "test_ids": test_ids,
+            "date_from": day_start(date),
+            "date_to": day_end(date),
+            "recipient_geo": [geo],
+            "recipient_type": [recipient_type],
+            "recipient_esp": [esp],
+        },
+    )
+    return [
+        dict(row, date=day, recipient_geo=geo, recipient_type=recipient_type, recipient_esp=esp)
+        for row in rows
+    ]
+
+
+def stats_requests(client: ApiClient, activity: PlacementActivity) -> Iterator[Awaitable[List[dict]]]:
+    """One request per (day, cell) touched, with every test that ran there (batched)."""
+    for (day, cell), test_ids in activity.requests_needed().items():
+        for batch in chunks(test_ids, settings.TEST_IDS_PER_STATS_REQUEST):
+            yield cell_stats(client, day, cell, batch)
