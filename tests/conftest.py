@@ -11,6 +11,7 @@ from pipelines import runner
 from pipelines.instantly import instantly
 from pipelines.simulator.instantly import instantly_app
 from pipelines.simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
+from pipelines.simulator.placement import PlacementWorkspace
 from pipelines.simulator.workspace import Workspace
 
 
@@ -19,15 +20,17 @@ class Sim:
     url: str
     state: SimulatorState
     workspace: Workspace
+    placement: PlacementWorkspace
     api_key: str = DEFAULT_API_KEY
 
 
 @pytest.fixture(scope="session")
 def simulator():
     workspace = Workspace(campaigns=6, days=20, deleted=1, drafts=1)
+    placement = PlacementWorkspace(tests=4, days=20)
     state = SimulatorState()
-    with Simulator(instantly_app(workspace, state)) as server:
-        yield Sim(server.url, state, workspace)
+    with Simulator(instantly_app(workspace, state, placement)) as server:
+        yield Sim(server.url, state, workspace, placement)
 
 
 @pytest.fixture
