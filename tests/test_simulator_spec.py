@@ -29,16 +29,17 @@ def spec_registry():
     return Registry().with_resource("urn:spec", Resource.from_contents(spec, DRAFT202012))
 
 
-def validator(registry, path: str, status: str = "200") -> Draft202012Validator:
+def validator(registry, path: str, status: str = "200", method: str = "get") -> Draft202012Validator:
     escaped = path.replace("~", "~0").replace("/", "~1")
-    pointer = f"/paths/{escaped}/get/responses/{status}/content/application~1json/schema"
+    pointer = f"/paths/{escaped}/{method}/responses/{status}/content/application~1json/schema"
     return Draft202012Validator({"$ref": f"urn:spec#{pointer}"}, registry=registry)
 
 
-def get(sim, path: str, params=(), key=None):
+def get(sim, path: str, params=(), key=None, body=None):
     request = urllib.request.Request(
         f"{sim.url}{path}?{urlencode(list(params))}",
-        headers={"Authorization": f"Bearer {key or sim.api_key}"},
+        headers={"Authorization": f"Bearer {key or sim.api_key}", "Content-Type": "application/json"},
+        data=None if body is None else json.dumps(body).encode(),
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -75,7 +76,20 @@ CASES = {
         settings.CAMPAIGN_ANALYTICS_STEPS, [("campaign_id", a_campaign(sim))] + window(sim)
     ),
     "overview": lambda sim: (settings.CAMPAIGN_ANALYTICS_OVERVIEW, [("id", a_campaign(sim))] + window(sim)),
+    "inbox placement tests": lambda sim: (settings.INBOX_PLACEMENT_TESTS, [("limit", "100")]),
+    "ESP options": lambda sim: (settings.ESP_OPTIONS, []),
+    "per-email records": lambda sim: (
+        settings.INBOX_PLACEMENT_RECORDS, [("limit", "100"), ("test_id", a_modern_test(sim))]
+    ),
+    "reports": lambda sim: (
+        settings.INBOX_PLACEMENT_REPORTS, [("limit", "100"), ("test_id", a_modern_test(sim))]
+    ),
 }
+
+
+def a_modern_test(sim) -> str:
+    """A test whose records have today's shape (the legacy one keeps pre-2025-08 0/1 flags)."""
+    return next(t.id for t in sim.placement.tests if not t.legacy_flags)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -86,6 +100,13 @@ def test_every_200_response_matches_the_spec(sim, spec_registry, case):
     assert body, "validate a non-empty answer"
     errors = [e.message for e in validator(spec_registry, path).iter_errors(body)]
     assert errors == []
+
+
+def test_stats_by_test_id_matches_the_spec(sim, spec_registry):
+    path = settings.INBOX_PLACEMENT_STATS
+    status, body = get(sim, path, body={"test_ids": [t.id for t in sim.placement.tests], "recipient_esp": [1]})
+    assert status == 200 and body
+    assert [e.message for e in validator(spec_registry, path, method="post").iter_errors(body)] == []
 
 
 def test_the_spec_check_rejects_drift(sim, spec_registry):

@@ -45,7 +45,7 @@ class PlacementActivity:
     def add(self, records: List[dict]) -> None:
         for r in records:
             cell = (r.get("recipient_geo"), r.get("recipient_type"), r.get("recipient_esp"))
-            if None not in cell and r.get("timestamp_created_date"):
+            if is_received(r) and None not in cell and r.get("timestamp_created_date"):
                 self.cells.add((r["test_id"], r["timestamp_created_date"], cell))
 
     def requests_needed(self) -> Dict[Tuple[str, Cell], List[str]]:
@@ -54,6 +54,13 @@ class PlacementActivity:
         for test_id, day, cell in self.cells:
             tests[(day, cell)].add(test_id)
         return {key: sorted(ids) for key, ids in sorted(tests.items())}
+
+
+def is_received(record: dict) -> bool:
+    """A `Received` record (where a seed's email landed). Older records have no `record_type`;
+    there, only received records carry the spam flag."""
+    kind = record.get("record_type")
+    return kind == 2 or (kind is None and record.get("is_spam") is not None)
 
 
 def as_booleans(record: dict) -> dict:

@@ -236,7 +236,6 @@ class PlacementWorkspace:
             ],
             "timestamp_created": created,
             "status": test.status,
-            "not_sending_status": "",
         }
         if test.type == 2:
             body["schedule"] = {

@@ -37,6 +37,7 @@ class LoggedRequest:
     path: str
     query: List[Tuple[str, str]]
     status: int
+    body: Any = None
 
     def param(self, name: str) -> Optional[str]:
         return next((v for k, v in self.query if k == name), None)
@@ -102,6 +103,11 @@ def make_middleware(state: SimulatorState, authorize: Callable[[web.Request], Op
     @web.middleware
     async def middleware(request: web.Request, handler):
         entry = LoggedRequest(request.method, request.path, list(request.query.items()), 0)
+        if request.can_read_body:
+            try:
+                entry.body = json.loads(await request.read())
+            except ValueError:
+                entry.body = None
         state.log.append(entry)
         f = state.faults
         if not state.limit.admit() or state.rng.random() < f.throttle_rate:
