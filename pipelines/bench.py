@@ -37,11 +37,11 @@ def wait_for_port(port: int, timeout_s: float = 30) -> None:
     raise RuntimeError(f"the simulator did not start on port {port}")
 
 
-def bench(campaigns: int, days: int, rate_limit: float, output: str) -> int:
+def bench(campaigns: int, tests: int, days: int, rate_limit: float, output: str) -> int:
     port = free_port()
     simulator = subprocess.Popen(
         [sys.executable, "-m", "pipelines", "simulator", "--port", str(port),
-         "--campaigns", str(campaigns), "--days", str(days), "--rate-limit", str(rate_limit),
+         "--campaigns", str(campaigns), "--tests", str(tests), "--days", str(days), "--rate-limit", str(rate_limit),
          "--latency-ms", "50", "150"],
         stdout=subprocess.DEVNULL,
     )
@@ -69,6 +69,7 @@ def bench(campaigns: int, days: int, rate_limit: float, output: str) -> int:
     floor = requests / rate_limit
     results = {
         "campaigns": campaigns,
+        "placement_tests": tests,
         "days": days,
         "rate_limit": rate_limit,
         "requests": requests,

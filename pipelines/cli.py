@@ -45,6 +45,7 @@ def cmd_simulator(args: argparse.Namespace) -> int:
     serve(
         port=args.port,
         campaigns=args.campaigns,
+        tests=args.tests,
         days=args.days,
         seed=args.seed,
         rate_limit=args.rate_limit,
@@ -56,7 +57,7 @@ def cmd_simulator(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from pipelines.bench import bench
 
-    return bench(args.campaigns, args.days, args.rate_limit, args.output)
+    return bench(args.campaigns, args.tests, args.days, args.rate_limit, args.output)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -76,6 +77,7 @@ def parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("simulator", help="serve the fake APIs on 127.0.0.1")
     sim.add_argument("--port", type=int, default=8765)
     sim.add_argument("--campaigns", type=int, default=8)
+    sim.add_argument("--tests", type=int, default=4, help="inbox placement tests")
     sim.add_argument("--days", type=int, default=30)
     sim.add_argument("--seed", type=int, default=7)
     sim.add_argument("--rate-limit", type=float, default=100.0, help="workspace requests/second")
@@ -84,6 +86,7 @@ def parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="backfill a large simulated workspace and measure")
     bench.add_argument("--campaigns", type=int, default=200)
+    bench.add_argument("--tests", type=int, default=20, help="inbox placement tests")
     bench.add_argument("--days", type=int, default=90)
     bench.add_argument("--rate-limit", type=float, default=100.0)
     bench.add_argument("--output", default="bench-results.json")

@@ -163,3 +163,15 @@ def test_an_unknown_test_id_is_one_clear_error(sim):
 
     with pytest.raises(ApiError, match=r"^Instantly GET /api/v2/inbox-placement-analytics failed: HTTP 404"):
         asyncio.run(ask())
+
+
+def test_a_test_deleted_upstream_stays_in_the_warehouse(warehouse):
+    pw = warehouse.sim.placement
+    warehouse.load()
+    gone = pw.tests[-1].id
+    pw.deleted.add(gone)
+    try:
+        warehouse.load()
+    finally:
+        pw.deleted.clear()
+    assert warehouse.query(f"select count(*) from raw.instantly_inbox_placement_tests where id = '{gone}'") == [(1,)]

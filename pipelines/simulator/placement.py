@@ -87,6 +87,7 @@ class PlacementWorkspace:
             )
         self.tests.sort(key=lambda t: t.id)
         self.by_id: Dict[str, PlacementTest] = {t.id: t for t in self.tests}
+        self.deleted: set = set()  # ids gone from the test list (their data stays reachable)
 
     def run_days(self, test: PlacementTest) -> List[Date]:
         return [test.created.add(days=n) for n in range((test.last_run - test.created).days + 1)]

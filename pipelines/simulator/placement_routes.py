@@ -61,7 +61,7 @@ def add_placement_routes(app: web.Application, pw: PlacementWorkspace, state: Si
         return dict(row, sim_new_metric=1) if state.faults.extra_field else row
 
     async def list_tests(request: web.Request) -> web.Response:
-        items = [pw.test_object(t) for t in pw.tests]
+        items = [pw.test_object(t) for t in pw.tests if t.id not in pw.deleted]
         if request.query.get("sort_order") == "desc":
             items.reverse()
         return json_response(page_of(request, items, state.faults))

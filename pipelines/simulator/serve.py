@@ -6,12 +6,14 @@ from aiohttp import web
 
 from pipelines.simulator.instantly import instantly_app
 from pipelines.simulator.server import DEFAULT_API_KEY, SimulatorState
+from pipelines.simulator.placement import PlacementWorkspace
 from pipelines.simulator.workspace import Workspace
 
 
 def serve(
     port: int,
     campaigns: int,
+    tests: int,
     days: int,
     seed: int,
     rate_limit: float,
@@ -19,6 +21,10 @@ def serve(
 ) -> None:
     state = SimulatorState(rate_limit=rate_limit, seed=seed)
     state.faults.latency_s = (latency_ms[0] / 1000, latency_ms[1] / 1000)
-    app = instantly_app(Workspace(campaigns=campaigns, days=days, seed=seed), state)
+    app = instantly_app(
+        Workspace(campaigns=campaigns, days=days, seed=seed),
+        state,
+        PlacementWorkspace(tests=tests, days=days, seed=seed),
+    )
     print(f"simulator on http://127.0.0.1:{port} (API key: {DEFAULT_API_KEY})", flush=True)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
