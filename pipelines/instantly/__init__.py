@@ -29,9 +29,9 @@ from pipelines.instantly.helpers import (
 from pipelines.instantly.placement import (
     PlacementActivity,
     PlacementTests,
+    as_booleans,
     stats_requests,
-    test_records,
-    test_reports,
+    test_items,
 )
 
 DAY_COLUMNS = {"date": {"data_type": "date"}}
@@ -52,7 +52,7 @@ def instantly(
     max_requests_per_second: float = settings.DEFAULT_MAX_REQUESTS_PER_SECOND,
     max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
 ) -> Sequence[DltResource]:
-    """Campaigns and their analytics, day by day in UTC, incremental with a trailing lookback.
+    """Campaigns, their analytics and inbox placement, by UTC day, incremental with a lookback.
 
     Args:
         api_key: Instantly API v2 key (secret).
@@ -232,9 +232,13 @@ async def inbox_placement_records(
     try:
         async with client:
             listed = await tests.listed()
-            requests = (test_records(client, t["id"], cursor.start_value, date_to) for t in listed)
+            requests = (
+                test_items(client, settings.INBOX_PLACEMENT_RECORDS, t["id"], cursor.start_value, date_to)
+                for t in listed
+            )
             async for records in as_completed_bounded(requests, in_flight):
                 if records:
+                    records = [as_booleans(r) for r in records]
                     activity.add(records)
                     yield records
     finally:
@@ -262,7 +266,10 @@ async def inbox_placement_reports(
     """Blacklist and SpamAssassin reports per test; rules and blacklists land in child tables."""
     async with client:
         listed = await tests.listed()
-        requests = (test_reports(client, t["id"], cursor.start_value, date_to) for t in listed)
+        requests = (
+            test_items(client, settings.INBOX_PLACEMENT_REPORTS, t["id"], cursor.start_value, date_to)
+            for t in listed
+        )
         async for reports in as_completed_bounded(requests, in_flight):
             if reports:
                 yield reports

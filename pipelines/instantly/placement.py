@@ -72,24 +72,12 @@ def as_booleans(record: dict) -> dict:
     return record
 
 
-async def test_records(
-    client: ApiClient, test_id: str, date_from: str, date_to: Optional[str]
+async def test_items(
+    client: ApiClient, path: str, test_id: str, date_from: str, date_to: Optional[str]
 ) -> List[dict]:
-    """Every per-email record of one test created from `date_from` on, all pages."""
+    """Every item of one test's paginated list (records or reports) created from `date_from` on."""
     params = {"test_id": test_id, "date_from": date_from, "date_to": date_to}
-    return [
-        as_booleans(r)
-        async for page in paginate(client, settings.INBOX_PLACEMENT_RECORDS, params)
-        for r in page
-    ]
-
-
-async def test_reports(
-    client: ApiClient, test_id: str, date_from: str, date_to: Optional[str]
-) -> List[dict]:
-    """Every blacklist/SpamAssassin report of one test created from `date_from` on."""
-    params = {"test_id": test_id, "date_from": date_from, "date_to": date_to}
-    return [r async for page in paginate(client, settings.INBOX_PLACEMENT_REPORTS, params) for r in page]
+    return [item async for page in paginate(client, path, params) for item in page]
 
 
 async def cell_stats(client: ApiClient, day: str, cell: Cell, test_ids: List[str]) -> List[dict]:
