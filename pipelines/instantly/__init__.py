@@ -30,8 +30,8 @@ from pipelines.instantly.placement import (
     PlacementActivity,
     PlacementTests,
     as_booleans,
+    items_of_every_test,
     stats_requests,
-    test_items,
 )
 
 DAY_COLUMNS = {"date": {"data_type": "date"}}
@@ -229,18 +229,13 @@ async def inbox_placement_records(
 ) -> AsyncIterator[List[dict]]:
     """Per-email records of every test created since the cursor (minus the overlap); merging
     on `id` makes the overlap harmless. Tells `activity` which test-day-cells it saw."""
+    path = settings.INBOX_PLACEMENT_RECORDS
     try:
         async with client:
-            listed = await tests.listed()
-            requests = (
-                test_items(client, settings.INBOX_PLACEMENT_RECORDS, t["id"], cursor.start_value, date_to)
-                for t in listed
-            )
-            async for records in as_completed_bounded(requests, in_flight):
-                if records:
-                    records = [as_booleans(r) for r in records]
-                    activity.add(records)
-                    yield records
+            async for page in items_of_every_test(client, tests, path, cursor.start_value, date_to, in_flight):
+                records = [as_booleans(r) for r in page]
+                activity.add(records)
+                yield records
     finally:
         activity.complete.set()
 
@@ -264,12 +259,7 @@ async def inbox_placement_reports(
     in_flight: int,
 ) -> AsyncIterator[List[dict]]:
     """Blacklist and SpamAssassin reports per test; rules and blacklists land in child tables."""
+    path = settings.INBOX_PLACEMENT_REPORTS
     async with client:
-        listed = await tests.listed()
-        requests = (
-            test_items(client, settings.INBOX_PLACEMENT_REPORTS, t["id"], cursor.start_value, date_to)
-            for t in listed
-        )
-        async for reports in as_completed_bounded(requests, in_flight):
-            if reports:
-                yield reports
+        async for reports in items_of_every_test(client, tests, path, cursor.start_value, date_to, in_flight):
+            yield reports

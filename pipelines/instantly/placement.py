@@ -2,11 +2,12 @@
 
 import asyncio
 from collections import defaultdict
-from typing import Awaitable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import AsyncIterator, Awaitable, Dict, Iterator, List, Optional, Set, Tuple
 
 from pendulum import Date
 
 from pipelines.common.client import ApiClient
+from pipelines.common.concurrency import as_completed_bounded
 from pipelines.common.dates import day_end, day_start
 from pipelines.common.pagination import paginate
 from pipelines.instantly import settings
@@ -78,6 +79,22 @@ async def test_items(
     """Every item of one test's paginated list (records or reports) created from `date_from` on."""
     params = {"test_id": test_id, "date_from": date_from, "date_to": date_to}
     return [item async for page in paginate(client, path, params) for item in page]
+
+
+async def items_of_every_test(
+    client: ApiClient,
+    tests: PlacementTests,
+    path: str,
+    date_from: str,
+    date_to: Optional[str],
+    in_flight: int,
+) -> AsyncIterator[List[dict]]:
+    """Each listed test's items from `path`, many tests at once, as each test completes."""
+    listed = await tests.listed()
+    requests = (test_items(client, path, t["id"], date_from, date_to) for t in listed)
+    async for items in as_completed_bounded(requests, in_flight):
+        if items:
+            yield items
 
 
 async def cell_stats(client: ApiClient, day: str, cell: Cell, test_ids: List[str]) -> List[dict]:
