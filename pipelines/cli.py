@@ -7,23 +7,39 @@ import sys
 from typing import List, Optional
 
 from pipelines import runner
+from pipelines.common.client import RUN_FAILURES
 from pipelines.transform import dbt_build
 
 log = logging.getLogger("pipelines")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Loads every configured source into the warehouse."""
+    """Loads every configured source, each on its own (one failing does not stop the others),
+    then builds dbt. Exit 0 only when everything loaded and dbt passed."""
+    failed = False
     try:
         pipeline = runner.make_pipeline(destination=args.destination)
-        report = runner.run(pipeline, runner.instantly_sources())
-        print_report(report)
-        if not args.skip_dbt and args.destination == "duckdb":
-            dbt_build(runner.duckdb_path())
     except Exception as exc:  # noqa: BLE001 - every failure ends as one line and exit 1
-        print(f"error: {runner.explain(exc)}", file=sys.stderr)
-        return 1
-    return 0
+        return fail(exc)
+    RUN_FAILURES.clear()
+    for name, make_source in runner.configured_sources():
+        try:
+            print_report(runner.run(pipeline, [make_source()]))
+        except Exception as exc:  # noqa: BLE001
+            failed = fail(exc) != 0
+    for line in RUN_FAILURES:
+        print(f"error: {line}", file=sys.stderr)
+    if not args.skip_dbt and args.destination == "duckdb":
+        try:
+            dbt_build(runner.duckdb_path())
+        except Exception as exc:  # noqa: BLE001
+            failed = fail(exc) != 0
+    return 1 if failed or RUN_FAILURES else 0
+
+
+def fail(exc: BaseException) -> int:
+    print(f"error: {runner.explain(exc)}", file=sys.stderr)
+    return 1
 
 
 def print_report(report: runner.RunReport) -> None:
@@ -31,6 +47,15 @@ def print_report(report: runner.RunReport) -> None:
         print(f"  {table:<55} {rows:>9,} rows")
     requests = ", ".join(f"{service} {n:,} requests" for service, n in report.requests.items())
     print(f"loaded {report.total_rows:,} rows in {report.seconds:.1f}s ({requests})")
+
+
+def cmd_seed_tests(args: argparse.Namespace) -> int:
+    from pipelines import seed_tests
+
+    try:
+        return seed_tests.COMMANDS[args.action](args)
+    except Exception as exc:  # noqa: BLE001
+        return fail(exc)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -68,6 +93,15 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--destination", default=os.environ.get("DESTINATION_TYPE", "duckdb"))
     run.add_argument("--skip-dbt", action="store_true", help="load only, do not run dbt build")
     run.set_defaults(func=cmd_run)
+
+    seeds = sub.add_parser("seed-tests", help="Campaign Cleaner seed tests: add, create, list")
+    actions = seeds.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="track existing jobs (and poll them now)")
+    add.add_argument("job_ids", nargs="+")
+    create = actions.add_parser("create", help="create a seed test, print its seed addresses, track it")
+    create.add_argument("--name", required=True)
+    actions.add_parser("list", help="the tracked jobs and their state")
+    seeds.set_defaults(func=cmd_seed_tests)
 
     demo = sub.add_parser("demo", help="run everything against the local simulator")
     demo.add_argument("--campaigns", type=int, default=8)

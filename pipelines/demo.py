@@ -6,10 +6,13 @@ from pathlib import Path
 import duckdb
 
 from pipelines import runner
+from pipelines.common.client import RUN_STATS
+from pipelines.campaign_cleaner import campaign_cleaner
 from pipelines.instantly import instantly
 from pipelines.transform import dbt_build
 from pipelines.simulator.instantly import instantly_app
 from pipelines.simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
+from pipelines.simulator.campaign_cleaner import CleanerWorkspace
 from pipelines.simulator.placement import PlacementWorkspace
 from pipelines.simulator.workspace import Workspace
 
@@ -23,7 +26,8 @@ def demo(campaigns: int, days: int) -> int:
         shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
     workspace = Workspace(campaigns=campaigns, days=days)
     placement = PlacementWorkspace(tests=max(campaigns // 2, 2), days=days)
-    with Simulator(instantly_app(workspace, SimulatorState(), placement)) as sim:
+    cleaner = CleanerWorkspace()
+    with Simulator(instantly_app(workspace, SimulatorState(), placement, cleaner)) as sim:
         print(f"simulator on {sim.url}: {campaigns} campaigns over {days} days")
         pipeline = runner.make_pipeline(
             pipelines_dir=str(DEMO_STATE), pipeline_name="deliverability_demo", duckdb_file=str(DEMO_DB)
@@ -34,8 +38,12 @@ def demo(campaigns: int, days: int) -> int:
             start_date=workspace.first_day.isoformat(),
             max_requests_per_second=100,
         )
+        seed_tests = campaign_cleaner(
+            api_key=cleaner.api_key, base_url=sim.url, job_ids=list(cleaner.jobs), max_requests_per_second=50
+        )
         try:
             report = runner.run(pipeline, [source])
+            cleaner_report = runner.run(pipeline, [seed_tests])
         except Exception as exc:  # noqa: BLE001
             print(f"error: {runner.explain(exc)}")
             return 1
@@ -44,7 +52,7 @@ def demo(campaigns: int, days: int) -> int:
     except Exception as exc:  # noqa: BLE001
         print(f"error: {runner.explain(exc)}")
         return 1
-    requests = sum(report.requests.values())
+    requests = sum(stats.total for stats in RUN_STATS.values())
     print(f"loaded in {report.seconds:.1f}s with {requests:,} requests into {DEMO_DB}:")
     with duckdb.connect(str(DEMO_DB), read_only=True) as con:
         tables = con.execute(

@@ -4,7 +4,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
@@ -83,11 +83,18 @@ def file_format(pipeline: dlt.Pipeline) -> Optional[str]:
     return "jsonl" if pipeline.destination.destination_name == "duckdb" else None
 
 
-def instantly_sources() -> List:
-    """The configured sources (more join as they land)."""
+def configured_sources() -> List[Tuple[str, Callable[[], Any]]]:
+    """(name, factory) of every source to load: Instantly always, Campaign Cleaner when its key
+    is set. Factories, so a source's bad settings fail that source alone."""
+    from pipelines.campaign_cleaner import campaign_cleaner
     from pipelines.instantly import instantly
 
-    return [instantly()]
+    sources: List[Tuple[str, Callable[[], Any]]] = [("Instantly", instantly)]
+    if dlt.secrets.get("sources.campaign_cleaner.api_key"):
+        sources.append(("Campaign Cleaner", campaign_cleaner))
+    else:
+        print("notice: Campaign Cleaner skipped (SOURCES__CAMPAIGN_CLEANER__API_KEY is not set)")
+    return sources
 
 
 def explain(exc: BaseException) -> str:

@@ -8,9 +8,12 @@ import duckdb
 import pytest
 
 from pipelines import runner
+from pipelines.campaign_cleaner import campaign_cleaner
+from pipelines.common.client import RUN_FAILURES
 from pipelines.instantly import instantly
 from pipelines.simulator.instantly import instantly_app
 from pipelines.simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
+from pipelines.simulator.campaign_cleaner import CleanerWorkspace
 from pipelines.simulator.placement import PlacementWorkspace
 from pipelines.simulator.workspace import Workspace
 
@@ -21,6 +24,7 @@ class Sim:
     state: SimulatorState
     workspace: Workspace
     placement: PlacementWorkspace
+    cleaner: CleanerWorkspace
     api_key: str = DEFAULT_API_KEY
 
 
@@ -28,9 +32,10 @@ class Sim:
 def simulator():
     workspace = Workspace(campaigns=6, days=20, deleted=1, drafts=1)
     placement = PlacementWorkspace(tests=4, days=20)
+    cleaner = CleanerWorkspace()
     state = SimulatorState()
-    with Simulator(instantly_app(workspace, state, placement)) as server:
-        yield Sim(server.url, state, workspace, placement)
+    with Simulator(instantly_app(workspace, state, placement, cleaner)) as server:
+        yield Sim(server.url, state, workspace, placement, cleaner)
 
 
 @pytest.fixture
@@ -65,6 +70,11 @@ class Warehouse:
 
     def load(self, **settings: Any) -> runner.RunReport:
         return runner.run(self.pipeline(), [self.source(**settings)])
+
+    def load_seed_tests(self, **settings: Any) -> runner.RunReport:
+        defaults = dict(api_key=self.sim.cleaner.api_key, base_url=self.sim.url, max_requests_per_second=50)
+        RUN_FAILURES.clear()
+        return runner.run(self.pipeline(), [campaign_cleaner(**{**defaults, **settings})])
 
     def query(self, sql: str) -> List[tuple]:
         with duckdb.connect(str(self.db), read_only=True) as con:

@@ -1,6 +1,7 @@
 """`python -m pipelines run` as cron runs it: exit codes, one-line errors, crash recovery."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -82,3 +83,42 @@ def test_a_run_killed_midway_then_rerun_matches_an_uninterrupted_run(sim, tmp_pa
     rerun = run_cli(env_for(sim, crashed.root))
     assert rerun.returncode == 0, rerun.stderr
     assert crashed.tables() == reference.tables()
+
+
+def run_seed_tests(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines", "seed-tests", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_without_a_campaign_cleaner_key_run_skips_it_with_one_notice(sim, tmp_path):
+    result = run_cli(env_for(sim, tmp_path), "--skip-dbt")
+    assert result.returncode == 0, result.stderr
+    notices = [line for line in result.stdout.splitlines() if line.startswith("notice:")]
+    assert notices == ["notice: Campaign Cleaner skipped (SOURCES__CAMPAIGN_CLEANER__API_KEY is not set)"]
+
+
+def test_seed_tests_create_prints_the_seeds_and_list_shows_the_job(sim, tmp_path):
+    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
+                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)
+    created = run_seed_tests(env, "create", "--name", "Q4 launch")
+    assert created.returncode == 0, created.stderr
+    job_id = re.search(r"created seed test (\S+);", created.stdout).group(1)
+    assert set(sim.cleaner.jobs[job_id].seeds) <= set(created.stdout.split())
+
+    listed = run_seed_tests(env, "list")
+    row = next(line for line in listed.stdout.splitlines() if line.startswith(job_id))
+    assert "processing" in row and "Q4 launch" in row
+
+
+def test_seed_tests_add_tracks_a_job_that_the_next_run_polls(sim, tmp_path):
+    import pendulum
+
+    job = sim.cleaner.add("Added", pendulum.now("UTC"), polls_to_complete=2)
+    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
+                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)
+    assert run_seed_tests(env, "add", job.job_id).returncode == 0
+    assert run_cli(env, "--skip-dbt").returncode == 0
+    listed = run_seed_tests(env, "list")
+    assert any(line.startswith(job.job_id) and "completed" in line for line in listed.stdout.splitlines())

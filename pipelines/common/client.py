@@ -6,7 +6,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 import aiohttp
 
@@ -45,6 +45,9 @@ class RequestStats:
 
 RUN_STATS: Dict[str, RequestStats] = {}
 """Request counts of the clients made in this process, by service, for the run summary."""
+
+RUN_FAILURES: List[str] = []
+"""One line per item a source skipped (e.g. one unreadable seed-test job) while the rest loaded."""
 
 
 def _query_items(params: Optional[Query]) -> list:

@@ -14,6 +14,7 @@ from pipelines.simulator.server import (
     make_middleware,
     page_of,
 )
+from pipelines.simulator.campaign_cleaner import CleanerWorkspace, add_cleaner_routes, cleaner_authorize
 from pipelines.simulator.placement import PlacementWorkspace
 from pipelines.simulator.workspace import Workspace
 
@@ -57,11 +58,16 @@ def window_days(ws: Workspace, request: web.Request, semantics: str) -> List[Dat
 
 
 def instantly_app(
-    ws: Workspace, state: SimulatorState, placement: Optional[PlacementWorkspace] = None
+    ws: Workspace,
+    state: SimulatorState,
+    placement: Optional[PlacementWorkspace] = None,
+    cleaner: Optional[CleanerWorkspace] = None,
 ) -> web.Application:
-    """The aiohttp app serving the endpoints the pipeline reads."""
+    """The aiohttp app serving the endpoints the pipeline reads (Campaign Cleaner's under /v1/)."""
 
     def authorize(request: web.Request) -> Optional[web.Response]:
+        if request.path.startswith("/v1/") and cleaner is not None:
+            return cleaner_authorize(cleaner, request)
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return error_body(401, "Unauthorized", "Missing Authorization header")
@@ -116,4 +122,6 @@ def instantly_app(
         from pipelines.simulator.placement_routes import add_placement_routes
 
         add_placement_routes(app, placement, state)
+    if cleaner is not None:
+        add_cleaner_routes(app, cleaner, state)
     return app

@@ -1,0 +1,85 @@
+"""dlt source `campaign_cleaner`: seed-test (inbox test) results from Campaign Cleaner.
+
+The API has no endpoint that lists tests, so the jobs to track are the configured `job_ids`
+plus those registered with `python -m pipelines seed-tests add|create`, kept in this source's
+dlt state (which dlt also stores in the warehouse: the registry survives a fresh machine).
+"""
+
+from typing import AsyncIterator, List, Optional, Sequence
+
+import dlt
+from dlt.sources import DltResource
+
+from pipelines.common.client import ConfigError
+from pipelines.campaign_cleaner import settings
+from pipelines.campaign_cleaner.helpers import JobPoller, make_client, register, result_rows
+
+
+@dlt.source(name="campaign_cleaner")
+def campaign_cleaner(
+    api_key: str = dlt.secrets.value,
+    base_url: str = settings.DEFAULT_BASE_URL,
+    job_ids: Optional[List[str]] = None,
+    max_age_hours: float = settings.DEFAULT_MAX_AGE_HOURS,
+    max_requests_per_second: float = settings.DEFAULT_MAX_REQUESTS_PER_SECOND,
+    max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
+    register_job_ids: Sequence[str] = (),
+    register_name: str = "",
+) -> Sequence[DltResource]:
+    """Seed tests and their per-seed results, re-polled until completed or expired.
+
+    Args:
+        api_key: Campaign Cleaner API key (secret).
+        base_url: API root, for a proxy or the local simulator.
+        job_ids: Jobs to track, besides those registered through the CLI.
+        max_age_hours: A job still processing this long after submission is finalised as
+            `expired`, its pending seeds kept as pending.
+        max_requests_per_second: Request budget (Campaign Cleaner documents none).
+        max_concurrency: Polls in flight at once.
+        register_job_ids: Jobs to add to the registry in this run (the CLI's `seed-tests add`).
+        register_name: A name to remember for them (the CLI's `seed-tests create`).
+    """
+    if not str(api_key).strip():
+        raise ConfigError(f"SOURCES__CAMPAIGN_CLEANER__API_KEY is empty. {settings.KEY_HINT}")
+    if float(max_age_hours) <= 0:
+        raise ConfigError("SOURCES__CAMPAIGN_CLEANER__MAX_AGE_HOURS must be more than 0")
+    if isinstance(job_ids, str):
+        job_ids = [j.strip() for j in job_ids.split(",") if j.strip()]
+    try:
+        client = make_client(api_key, base_url, float(max_requests_per_second), int(max_concurrency))
+    except ValueError as exc:
+        raise ConfigError(f"SOURCES__CAMPAIGN_CLEANER__MAX_REQUESTS_PER_SECOND: {exc}") from None
+    poller = JobPoller(client, float(max_age_hours), 4 * int(max_concurrency))
+    new_jobs = list(job_ids or []) + list(register_job_ids)
+
+    async def due_results():
+        jobs = dlt.current.source_state().setdefault("jobs", {})
+        register(jobs, new_jobs, register_name or None)
+        return await poller.results(jobs)
+
+    return (
+        dlt.resource(
+            inbox_tests, name="campaign_cleaner_inbox_tests", primary_key="job_id", write_disposition="merge"
+        )(due_results),
+        dlt.resource(
+            inbox_test_results,
+            name="campaign_cleaner_inbox_test_results",
+            primary_key=("job_id", "seed_address"),
+            write_disposition="merge",
+        )(due_results),
+    )
+
+
+async def inbox_tests(due_results) -> AsyncIterator[List[dict]]:
+    """One row per job polled this run: status, summary counts and rates, poll times, final state."""
+    polled = await due_results()
+    if polled:
+        yield [row for row, _ in polled]
+
+
+async def inbox_test_results(due_results) -> AsyncIterator[List[dict]]:
+    """One row per job and seed: provider, email_found, placement, SPF, sender IP, and the rest."""
+    polled = await due_results()
+    rows = [seed for row, answer in polled for seed in result_rows(row["job_id"], answer)]
+    if rows:
+        yield rows

@@ -1,0 +1,143 @@
+"""Polling Campaign Cleaner seed tests: the job registry (in dlt state), polls, row shaping."""
+
+import asyncio
+import logging
+from typing import Dict, List, MutableMapping, Optional, Tuple
+
+import pendulum
+
+from pipelines.common.client import RUN_FAILURES, ApiClient, ApiError
+from pipelines.common.concurrency import as_completed_bounded
+from pipelines.common.rate_limit import RateLimiter
+from pipelines.campaign_cleaner import settings
+
+log = logging.getLogger(__name__)
+
+COMPLETED, PROCESSING, EXPIRED = "completed", "processing", "expired"
+
+
+def make_client(
+    api_key: str, base_url: str, max_requests_per_second: float, max_concurrency: int
+) -> ApiClient:
+    return ApiClient(
+        service="Campaign Cleaner",
+        base_url=base_url,
+        headers={"X-CC-API-Key": api_key},
+        limiter=RateLimiter(max_requests_per_second),
+        max_concurrency=max_concurrency,
+        key_hint=settings.KEY_HINT,
+        secret=api_key,
+    )
+
+
+class JobError(Exception):
+    """One job could not be read; the other jobs go on."""
+
+
+def now_iso() -> str:
+    return pendulum.now("UTC").to_iso8601_string()
+
+
+def register(jobs: MutableMapping[str, dict], job_ids, name: Optional[str] = None) -> None:
+    """Adds jobs to the registry (kept in dlt state, so in the warehouse too) once."""
+    for job_id in job_ids:
+        entry = jobs.setdefault(
+            str(job_id),
+            {"registered_at": now_iso(), "first_polled_at": None, "last_polled_at": None, "final_state": None},
+        )
+        if name and not entry.get("name"):
+            entry["name"] = name
+
+
+def is_due(entry: dict) -> bool:
+    """Still processing: poll again. A completed or expired job is never polled again."""
+    return entry.get("final_state") is None
+
+
+def started_at(entry: dict, result: dict) -> pendulum.DateTime:
+    """The job's age counts from its submission date if readable, else from its registration."""
+    for value in (result.get("submitted_date"), entry["registered_at"]):
+        try:
+            parsed = pendulum.parse(str(value))
+        except ValueError:
+            continue
+        if isinstance(parsed, pendulum.DateTime):
+            return parsed.in_timezone("UTC") if parsed.tzinfo else parsed.replace(tzinfo=pendulum.UTC)
+    return pendulum.now("UTC")
+
+
+def final_state(entry: dict, result: dict, max_age_hours: float) -> Optional[str]:
+    """`completed`, `expired` (processing past the age limit), or None (poll again)."""
+    if result.get("status") == settings.COMPLETED:
+        return COMPLETED
+    if pendulum.now("UTC") - started_at(entry, result) > pendulum.duration(hours=max_age_hours):
+        return EXPIRED
+    return None
+
+
+async def poll(client: ApiClient, job_id: str) -> dict:
+    """The job's current results; an error body (even with HTTP 200) becomes a JobError."""
+    try:
+        body = await client.post(settings.GET_INBOX_TEST_RESULTS, {"job_id": job_id})
+    except ApiError as exc:
+        if exc.status in (401, 403):
+            raise  # the key is wrong: nothing of this source can load
+        raise JobError(f"Campaign Cleaner job {job_id}: {exc}") from None
+    if not isinstance(body, dict) or body.get("error"):
+        message = body.get("error") if isinstance(body, dict) else "not a JSON object"
+        raise JobError(f"Campaign Cleaner job {job_id}: {message}")
+    return body
+
+
+class JobPoller:
+    """Polls every due job once per run and shares the answers with both resources."""
+
+    def __init__(self, client: ApiClient, max_age_hours: float, in_flight: int) -> None:
+        self.client = client
+        self.max_age_hours = max_age_hours
+        self.in_flight = in_flight
+        self._done: Optional[asyncio.Future] = None
+
+    async def results(self, jobs: MutableMapping[str, dict]) -> List[Tuple[dict, dict]]:
+        """[(test row, poll answer)] for the jobs polled this run."""
+        if self._done is None:
+            self._done = asyncio.ensure_future(self._poll_due(jobs))
+        return await asyncio.shield(self._done)
+
+    async def _poll_due(self, jobs: MutableMapping[str, dict]) -> List[Tuple[dict, dict]]:
+        due = [job_id for job_id, entry in jobs.items() if is_due(entry)]
+
+        async def one(job_id: str):
+            try:
+                return job_id, await poll(self.client, job_id)
+            except JobError as exc:
+                RUN_FAILURES.append(str(exc))
+                log.warning("%s", exc)
+                return job_id, None
+
+        out = []
+        async with self.client:
+            async for job_id, answer in as_completed_bounded((one(j) for j in due), self.in_flight):
+                if answer is not None:
+                    out.append((self._update(jobs[job_id], job_id, answer), answer))
+        return out
+
+    def _update(self, entry: dict, job_id: str, answer: dict) -> dict:
+        """Records the poll in the registry and returns the job's row."""
+        polled = now_iso()
+        entry["first_polled_at"] = entry["first_polled_at"] or polled
+        entry["last_polled_at"] = polled
+        entry["final_state"] = final_state(entry, answer, self.max_age_hours)
+        row = {k: v for k, v in answer.items() if k != "results"}
+        row.update(
+            job_id=job_id,
+            first_polled_at=entry["first_polled_at"],
+            last_polled_at=polled,
+            final_state=entry["final_state"] or PROCESSING,
+        )
+        return row
+
+
+def result_rows(job_id: str, answer: dict) -> List[dict]:
+    """One row per seed, every field the API sends, keyed by job."""
+    return [dict(seed, job_id=job_id) for seed in answer.get("results") or [] if seed.get("seed_address")]
