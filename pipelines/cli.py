@@ -15,7 +15,7 @@ log = logging.getLogger("pipelines")
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Loads every configured source, each on its own (one failing does not stop the others),
-    then builds dbt. Exit 0 only when everything loaded and dbt passed."""
+    then builds dbt if they all loaded. Exit 0 only when everything loaded and dbt passed."""
     failed = False
     try:
         pipeline = runner.make_pipeline(destination=args.destination)
@@ -29,6 +29,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             failed = fail(exc) != 0
     for line in RUN_FAILURES:
         print(f"error: {line}", file=sys.stderr)
+    if failed:  # models over a half-refreshed warehouse would only add noise to the real error
+        return 1
     if not args.skip_dbt and args.destination == "duckdb":
         try:
             dbt_build(runner.duckdb_path())
