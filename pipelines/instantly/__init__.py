@@ -35,8 +35,21 @@ from pipelines.instantly.placement import (
 )
 
 DAY_COLUMNS = {"date": {"data_type": "date"}}
-FLAG_COLUMNS = {flag: {"data_type": "bool"} for flag in settings.PLACEMENT_FLAGS}
-CAMPAIGN_COLUMNS = {  # often null, so typed up front rather than left to inference
+# Columns often null in a whole load are typed up front, so they exist for dbt from the start.
+RECORD_COLUMNS = {
+    **{flag: {"data_type": "bool"} for flag in settings.PLACEMENT_FLAGS},
+    **{code: {"data_type": "bigint"} for code in
+       ("record_type", "sender_esp", "recipient_esp", "recipient_geo", "recipient_type")},
+    "sender_email": {"data_type": "text"},
+    "recipient_email": {"data_type": "text"},
+}
+TEST_COLUMNS = {
+    "status": {"data_type": "bigint"},
+    "campaign_id": {"data_type": "text"},
+    "description": {"data_type": "text"},
+    "timestamp_next_run": {"data_type": "text"},
+}
+CAMPAIGN_COLUMNS = {
     "campaign_schedule__start_date": {"data_type": "text"},
     "campaign_schedule__end_date": {"data_type": "text"},
 }
@@ -138,14 +151,18 @@ def instantly(
             **merge,
         )(client, catalog, by_day(), last_day, in_flight, partial(per_day_requests, overview_rows)),
         dlt.resource(
-            inbox_placement_tests, name="instantly_inbox_placement_tests", primary_key="id", **merge
+            inbox_placement_tests,
+            name="instantly_inbox_placement_tests",
+            primary_key="id",
+            columns=TEST_COLUMNS,
+            **merge,
         )(tests),
         dlt.resource(esp_options, name="instantly_esp_options", write_disposition="replace")(client),
         dlt.resource(
             inbox_placement_records,
             name="instantly_inbox_placement_analytics",
             primary_key="id",
-            columns=FLAG_COLUMNS,
+            columns=RECORD_COLUMNS,
             **merge,
         )(client, tests, activity, by_creation(), date_to, in_flight),
         dlt.resource(

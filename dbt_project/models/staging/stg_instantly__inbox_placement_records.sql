@@ -1,0 +1,26 @@
+select
+    id as record_id,
+    test_id,
+    cast(timestamp_created as timestamp) as created_at,
+    cast(timestamp_created_date as date) as created_date,
+    cast(record_type as integer) as record_type_code,
+    case cast(record_type as integer) when 1 then 'Sent' when 2 then 'Received' end as record_type,
+    is_spam,
+    has_category,
+    sender_email,
+    recipient_email,
+    cast(recipient_geo as integer) as recipient_geo_code,
+    {{ instantly_geo('recipient_geo') }} as recipient_geo,
+    cast(recipient_type as integer) as recipient_type_code,
+    {{ instantly_recipient_type('recipient_type') }} as recipient_type,
+    cast(recipient_esp as integer) as recipient_esp_code,
+    {{ instantly_esp('recipient_esp') }} as recipient_esp,
+    spf_pass,
+    dkim_pass,
+    dmarc_pass
+from {{ optional_source('instantly', 'instantly_inbox_placement_analytics', {
+    'id': 'varchar', 'test_id': 'varchar', 'timestamp_created': 'varchar',
+    'timestamp_created_date': 'varchar', 'record_type': 'bigint', 'is_spam': 'boolean',
+    'has_category': 'boolean', 'sender_email': 'varchar', 'recipient_email': 'varchar',
+    'recipient_geo': 'bigint', 'recipient_type': 'bigint', 'recipient_esp': 'bigint',
+    'spf_pass': 'boolean', 'dkim_pass': 'boolean', 'dmarc_pass': 'boolean'}) }} as records
