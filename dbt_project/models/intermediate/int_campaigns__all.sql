@@ -1,0 +1,35 @@
+-- Every campaign id the workspace knows: from the campaign list and from analytics (which keeps
+-- serving campaigns deleted from the list). A campaign is deleted when the latest campaign-list
+-- load did not see it.
+with listed as (
+    select campaign_id, campaign_name, status, created_at, load_id
+    from {{ ref('stg_instantly__campaigns') }}
+),
+
+latest_list as (
+    select max(load_id) as load_id from listed
+),
+
+reported as (
+    select campaign_id, campaign_name, status
+    from {{ ref('stg_instantly__campaign_analytics') }}
+),
+
+ids as (
+    select campaign_id from listed
+    union
+    select campaign_id from reported
+    union
+    select distinct campaign_id from {{ ref('stg_instantly__campaign_analytics_daily') }}
+)
+
+select
+    ids.campaign_id,
+    coalesce(listed.campaign_name, reported.campaign_name) as campaign_name,
+    coalesce(listed.status, reported.status, 'Unknown') as status,
+    listed.created_at,
+    listed.campaign_id is null or listed.load_id < latest_list.load_id as is_deleted
+from ids
+left join listed on listed.campaign_id = ids.campaign_id
+left join reported on reported.campaign_id = ids.campaign_id
+cross join latest_list

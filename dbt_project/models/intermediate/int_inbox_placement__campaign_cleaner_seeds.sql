@@ -1,0 +1,19 @@
+-- Campaign Cleaner seeds that arrived (Inbox or Spam), on the ESP labels Instantly uses.
+-- Campaign Cleaner has no geo or recipient type, and no receive time: the day is the test's
+-- submission day (UTC).
+select
+    results.job_id as test_id,
+    cast(tests.submitted_at as date) as placement_date,
+    'Unknown' as geo,
+    case
+        when results.provider = 'Gmail' then 'Google'
+        when results.provider in ('Outlook', 'Hotmail', 'Office 365') then 'Microsoft'
+        else coalesce(results.provider, 'Unknown')
+    end as esp,
+    'Unknown' as recipient_type,
+    results.placement = 'Spam' as is_spam,
+    false as is_category
+from {{ ref('stg_campaign_cleaner__inbox_test_results') }} as results
+inner join {{ ref('stg_campaign_cleaner__inbox_tests') }} as tests
+    on tests.job_id = results.job_id
+where results.placement in ('Inbox', 'Spam')

@@ -1,0 +1,7 @@
+select
+    campaign_id,
+    campaign_name,
+    status,
+    created_at,
+    is_deleted
+from {{ ref('int_campaigns__all') }}

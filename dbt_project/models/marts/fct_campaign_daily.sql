@@ -1,0 +1,58 @@
+-- One row per campaign and UTC day from its first to its last active day (days without
+-- activity included, with zeros), daily and overview metrics, and rates.
+with daily as (
+    select * from {{ ref('stg_instantly__campaign_analytics_daily') }}
+),
+
+overview as (
+    select * from {{ ref('stg_instantly__campaign_analytics_overview') }}
+),
+
+active as (
+    select campaign_id, min(activity_date) as first_day, max(activity_date) as last_day
+    from daily
+    group by campaign_id
+),
+
+calendar as (
+    {{ dbt.date_spine(
+        "day",
+        "(select min(activity_date) from " ~ ref('stg_instantly__campaign_analytics_daily') ~ ")",
+        dbt.dateadd("day", 1, "(select max(activity_date) from " ~ ref('stg_instantly__campaign_analytics_daily') ~ ")")
+    ) }}
+),
+
+campaign_days as (
+    select active.campaign_id, cast(calendar.date_day as date) as activity_date
+    from active
+    inner join calendar
+        on cast(calendar.date_day as date) between active.first_day and active.last_day
+)
+
+select
+    campaign_days.campaign_id,
+    campaign_days.activity_date,
+    coalesce(daily.sent_count, 0) as sent_count,
+    coalesce(daily.contacted_count, 0) as contacted_count,
+    coalesce(daily.new_leads_contacted_count, 0) as new_leads_contacted_count,
+    coalesce(daily.opened_count, 0) as opened_count,
+    coalesce(daily.unique_opened_count, 0) as unique_opened_count,
+    coalesce(daily.reply_count, 0) as reply_count,
+    coalesce(daily.unique_reply_count, 0) as unique_reply_count,
+    coalesce(daily.automatic_reply_count, 0) as automatic_reply_count,
+    coalesce(daily.click_count, 0) as click_count,
+    coalesce(daily.unique_click_count, 0) as unique_click_count,
+    coalesce(daily.opportunity_count, 0) as opportunity_count,
+    coalesce(overview.bounced_count, 0) as bounced_count,
+    coalesce(overview.unsubscribed_count, 0) as unsubscribed_count,
+    coalesce(overview.interested_count, 0) as interested_count,
+    coalesce(overview.meeting_booked_count, 0) as meeting_booked_count,
+    {{ safe_ratio('daily.unique_reply_count', 'daily.sent_count') }} as reply_rate,
+    {{ safe_ratio('daily.unique_opened_count', 'daily.sent_count') }} as open_rate,
+    {{ safe_ratio('daily.unique_click_count', 'daily.sent_count') }} as click_rate,
+    {{ safe_ratio('overview.bounced_count', 'daily.sent_count') }} as bounce_rate
+from campaign_days
+left join daily
+    on daily.campaign_id = campaign_days.campaign_id and daily.activity_date = campaign_days.activity_date
+left join overview
+    on overview.campaign_id = campaign_days.campaign_id and overview.activity_date = campaign_days.activity_date

@@ -1,0 +1,22 @@
+-- Where seed emails landed, per source, test, UTC day, geo, ESP and recipient type.
+-- inbox = neither spam nor category; category = category and not spam.
+with placements as (
+    select 'instantly' as source, * from {{ ref('int_inbox_placement__instantly_received') }}
+    union all
+    select 'campaign_cleaner' as source, * from {{ ref('int_inbox_placement__campaign_cleaner_seeds') }}
+)
+
+select
+    source,
+    test_id,
+    placement_date as {{ adapter.quote('date') }},
+    placement_date,
+    geo,
+    esp,
+    recipient_type,
+    sum(case when not is_spam and not is_category then 1 else 0 end) as inbox_count,
+    sum(case when is_spam then 1 else 0 end) as spam_count,
+    sum(case when is_category then 1 else 0 end) as category_count,
+    count(*) as total_count
+from placements
+group by source, test_id, placement_date, geo, esp, recipient_type
