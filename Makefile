@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test bench clean
+.PHONY: run demo test bench docs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -21,6 +21,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+docs: $(STAMP)
+	$(VENV)/bin/dbt docs generate --project-dir dbt_project --profiles-dir dbt_project
+	@echo "open dbt_project/target/index.html (or: $(VENV)/bin/dbt docs serve --project-dir dbt_project --profiles-dir dbt_project)"
 
 bench: $(STAMP)
 	$(PY) -m pipelines bench --rate-limit $(or $(RATE_LIMIT),100)

@@ -1,29 +1,90 @@
-"""The dbt project builds and tests cleanly on a simulator-loaded warehouse, and its tests bite."""
+"""The dbt project on simulator-loaded warehouses: it builds, its tests bite, the marts are right,
+and every query in sql/ runs on the marts."""
+
+import shutil
+from pathlib import Path
 
 import duckdb
+import pendulum
 import pytest
 
+from pipelines import runner
 from pipelines.transform import TransformError, dbt_build
 
+from conftest import Warehouse
 
-@pytest.fixture
-def loaded(warehouse):
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+
+
+@pytest.fixture(scope="module")
+def built(simulator, tmp_path_factory):
+    """Instantly and Campaign Cleaner loaded, then `dbt build`: shared, so read it only (tests
+    that change data work on a copy)."""
+    simulator.state.reset()
+    tmp_path = tmp_path_factory.mktemp("built")
+    warehouse = Warehouse(tmp_path, simulator)
     warehouse.load()
+    job = warehouse.sim.cleaner.add("Marts test", pendulum.now("UTC"), polls_to_complete=1)
+    warehouse.load_seed_tests(job_ids=[job.job_id])
+    dbt_build(str(warehouse.db), target_path=str(tmp_path / "target"))
     return warehouse
 
 
-def test_dbt_build_passes_on_a_loaded_warehouse(loaded, tmp_path):
-    dbt_build(str(loaded.db), target_path=str(tmp_path / "target"))
-    staged = loaded.query("select count(*) from staging.stg_instantly__campaign_analytics_daily")
-    raw = loaded.query("select count(*) from raw.instantly_campaign_analytics_daily")
-    assert staged == raw and raw[0][0] > 0
-    assert loaded.query("select count(*) from staging.stg_instantly__campaign_analytics_steps"
-                        " where step is null") != [(0,)]
+def test_marts_count_every_received_seed_email_once(built):
+    received = built.query(
+        "select count(*) from raw.instantly_inbox_placement_analytics"
+        " where coalesce(record_type, case when is_spam is not null then 2 end) = 2")
+    placed = built.query("select sum(total_count) from analytics.fct_inbox_placement where source = 'instantly'")
+    assert placed == received
+    seeds = built.query("select count(*) from raw.campaign_cleaner_inbox_test_results where placement in ('Inbox', 'Spam')")
+    assert built.query(
+        "select sum(total_count) from analytics.fct_inbox_placement where source = 'campaign_cleaner'") == seeds
 
 
-def test_dbt_build_fails_when_steps_no_longer_add_up_to_daily(loaded, tmp_path):
-    with duckdb.connect(str(loaded.db)) as con:
-        con.execute("update raw.instantly_campaign_analytics_steps set sent = sent + 1"
-                    " where step = '1' and variant = '0'")
+def test_rates_are_counts_over_the_total(built):
+    off = built.query("""
+        select count(*) from analytics.placement_rates_by_esp
+        where abs(inbox_rate - cast(inbox_count as double) / total_count) > 1e-9
+           or abs(inbox_rate + spam_rate + category_rate - 1) > 1e-9""")
+    assert off == [(0,)]
+
+
+def test_deleted_campaigns_are_flagged_and_keep_their_days(built):
+    deleted = [c.id for c in built.sim.workspace.campaigns if not c.listed]
+    flagged = {r[0] for r in built.query("select campaign_id from analytics.dim_campaigns where is_deleted")}
+    assert flagged == set(deleted)
+    assert built.query(
+        f"select count(*) > 0 from analytics.fct_campaign_daily where campaign_id = '{deleted[0]}'") == [(True,)]
+
+
+def test_campaign_daily_is_a_dense_calendar(built):
+    gaps = built.query("""
+        select campaign_id from analytics.fct_campaign_daily group by campaign_id
+        having count(*) <> datediff('day', min(activity_date), max(activity_date)) + 1""")
+    assert gaps == []
+
+
+@pytest.mark.parametrize("query", sorted(p.name for p in SQL_DIR.glob("*.sql")))
+def test_every_analysis_query_runs_on_the_marts(built, query):
+    rows = built.query((SQL_DIR / query).read_text())
+    assert rows, f"{query} returned nothing on a loaded warehouse"
+
+
+def test_dbt_builds_before_placement_or_seed_test_tables_exist(warehouse, tmp_path):
+    campaign_resources = [name for name in warehouse.source().resources if "campaign" in name]
+    runner.run(warehouse.pipeline(), [warehouse.source().with_resources(*campaign_resources)])
+    dbt_build(str(warehouse.db), target_path=str(tmp_path / "target"))
+    assert warehouse.query("select count(*) from analytics.fct_inbox_placement") == [(0,)]
+
+
+@pytest.mark.parametrize("corruption", [
+    "update raw.instantly_campaign_analytics_steps set sent = sent + 1 where step = '1' and variant = '0'",
+    "update raw.instantly_inbox_placement_stats set spam_count = spam_count + 1 where recipient_esp = 1",
+], ids=["steps no longer add up to daily sent", "placement records and stats disagree"])
+def test_dbt_build_fails_when_sources_stop_reconciling(built, tmp_path, corruption):
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(built.db, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(corruption)
     with pytest.raises(TransformError):
-        dbt_build(str(loaded.db), target_path=str(tmp_path / "target"))
+        dbt_build(str(copy), target_path=str(tmp_path / "target"))
