@@ -8,12 +8,22 @@ from typing import List, Optional
 
 from pipelines import runner
 from pipelines.common.client import RUN_FAILURES
+from pipelines.lock import AlreadyRunning, run_lock
 from pipelines.transform import dbt_build
 
 log = logging.getLogger("pipelines")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """Loads every configured source under the run lock (see `load_and_build`)."""
+    try:
+        with run_lock():
+            return load_and_build(args)
+    except AlreadyRunning as exc:
+        return fail(exc)
+
+
+def load_and_build(args: argparse.Namespace) -> int:
     """Loads every configured source, each on its own (one failing does not stop the others),
     then builds dbt if they all loaded. Exit 0 only when everything loaded and dbt passed."""
     failed = False
@@ -31,9 +41,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: {line}", file=sys.stderr)
     if failed:  # models over a half-refreshed warehouse would only add noise to the real error
         return 1
-    if not args.skip_dbt and args.destination == "duckdb":
+    if not args.skip_dbt:
         try:
-            dbt_build(runner.duckdb_path())
+            dbt_build(runner.duckdb_path(), destination=args.destination)
         except Exception as exc:  # noqa: BLE001
             failed = fail(exc) != 0
     return 1 if failed or RUN_FAILURES else 0
@@ -55,7 +65,10 @@ def cmd_seed_tests(args: argparse.Namespace) -> int:
     from pipelines import seed_tests
 
     try:
-        return seed_tests.COMMANDS[args.action](args)
+        if args.action == "list":
+            return seed_tests.list_jobs(args)
+        with run_lock():  # add and create load, like a run
+            return seed_tests.COMMANDS[args.action](args)
     except Exception as exc:  # noqa: BLE001
         return fail(exc)
 

@@ -15,19 +15,24 @@ class TransformError(RuntimeError):
     """dbt build failed; dbt has printed which model or test and why."""
 
 
-def dbt_build(duckdb_file: str, target_path: Optional[str] = None) -> None:
-    """`dbt build` (models and tests) on the DuckDB file the load wrote.
+def dbt_build(
+    duckdb_file: Optional[str] = None, destination: str = "duckdb", target_path: Optional[str] = None
+) -> None:
+    """`dbt build` (models and tests) on the warehouse the load wrote.
 
-    dbt runs in its own process, so its DuckDB connection and logging never mix with the
-    pipeline's. It reads the file from `DESTINATION__DUCKDB__CREDENTIALS`, the variable dlt
-    uses, given as an absolute path because dbt resolves relative paths from its own cwd.
+    dbt runs in its own process, so its connections and logging never mix with the pipeline's.
+    Its target is the dlt destination, and it reads the same credential variables as dlt
+    (`dbt_project/profiles.yml`); a DuckDB path is made absolute because dbt resolves relative
+    paths from its own working directory.
     """
-    if not Path(duckdb_file).exists():
-        raise ConfigError(f"no warehouse at {duckdb_file}: load it before running dbt")
-    env = dict(os.environ, DESTINATION__DUCKDB__CREDENTIALS=str(Path(duckdb_file).resolve()))
+    env = dict(os.environ, DESTINATION_TYPE=destination)
+    if destination == "duckdb":
+        if not duckdb_file or not Path(duckdb_file).exists():
+            raise ConfigError(f"no warehouse at {duckdb_file}: load it before running dbt")
+        env["DESTINATION__DUCKDB__CREDENTIALS"] = str(Path(duckdb_file).resolve())
     args: List[str] = [
         str(Path(sys.executable).with_name("dbt")), "build",
-        "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+        "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--target", destination,
     ]
     if target_path:
         args += ["--target-path", target_path]

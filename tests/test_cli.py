@@ -26,6 +26,7 @@ def env_for(sim, root: Path, **extra: str) -> dict:
         SOURCES__INSTANTLY__START_DATE=ws.first_day.isoformat(),
         SOURCES__INSTANTLY__END_DATE=ws.today.isoformat(),
         SOURCES__INSTANTLY__MAX_REQUESTS_PER_SECOND="100",
+        RUN_LOCK_FILE=str(root / "run.lock"),
     )
     env.update(extra)
     return env
@@ -122,3 +123,22 @@ def test_seed_tests_add_tracks_a_job_that_the_next_run_polls(sim, tmp_path):
     assert run_cli(env, "--skip-dbt").returncode == 0
     listed = run_seed_tests(env, "list")
     assert any(line.startswith(job.job_id) and "completed" in line for line in listed.stdout.splitlines())
+
+
+def test_a_second_run_exits_at_once_while_one_holds_the_lock(sim, tmp_path):
+    env = env_for(sim, tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pipelines.lock import run_lock\n"
+         "with run_lock():\n    print('locked', flush=True); time.sleep(60)"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        second = run_cli(env, "--skip-dbt")
+        assert second.returncode == 1
+        assert second.stderr.startswith("error: another run is in progress (pid ")
+        assert sim.state.log == []
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run_cli(env, "--skip-dbt").returncode == 0, "a killed holder leaves no lock behind"

@@ -1,0 +1,141 @@
+"""The whole pipeline and `dbt build` on a real PostgreSQL server: the same truth as on DuckDB.
+
+The fixture makes a throwaway cluster in a temp dir (initdb, pg_ctl) on a free loopback port and
+removes it afterwards. `.ci/run` installs Debian's postgresql package when it is missing, so CI
+always runs these; elsewhere they skip only when the server binaries are absent.
+"""
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pendulum
+import psycopg2
+import pytest
+
+from conftest import truth_daily, truth_steps
+from pipelines import runner
+from pipelines.campaign_cleaner import campaign_cleaner
+from pipelines.transform import dbt_build
+from test_inbox_placement import truth_cells
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+
+
+def server_binaries():
+    found = shutil.which("initdb") and shutil.which("pg_ctl")
+    if found:
+        return Path(shutil.which("initdb")).parent
+    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    return Path(dirs[-1]) if dirs and (Path(dirs[-1]) / "initdb").exists() else None
+
+
+def as_server_user(args):
+    """initdb and postgres refuse to run as root: run them as the `postgres` user then."""
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    bin_dir = server_binaries()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql")
+    root = Path(tempfile.mkdtemp(prefix="deliverability-pg-"))  # under /tmp: the server user can reach it
+    data = root / "data"
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    port = free_port()
+    env = dict(os.environ, TZ="UTC", LC_ALL="C")
+    subprocess.run(as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "loader",
+                                   "--auth=trust", "-E", "UTF8"]), check=True, env=env, capture_output=True)
+    subprocess.run(as_server_user([
+        str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w", "start",
+        "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
+    ]), check=True, env=env, capture_output=True)
+    try:
+        con = psycopg2.connect(host="127.0.0.1", port=port, user="loader", dbname="postgres")
+        con.autocommit = True
+        con.cursor().execute("create database deliverability")
+        con.close()
+        settings = {
+            "DESTINATION__POSTGRES__CREDENTIALS__HOST": "127.0.0.1",
+            "DESTINATION__POSTGRES__CREDENTIALS__PORT": str(port),
+            "DESTINATION__POSTGRES__CREDENTIALS__USERNAME": "loader",
+            "DESTINATION__POSTGRES__CREDENTIALS__PASSWORD": "unused",
+            "DESTINATION__POSTGRES__CREDENTIALS__DATABASE": "deliverability",
+        }
+        saved = {k: os.environ.get(k) for k in settings}
+        os.environ.update(settings)
+        yield port
+    finally:
+        for k, v in locals().get("saved", {}).items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+        subprocess.run(as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+                       env=env, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def loaded(postgres, simulator, tmp_path_factory):
+    """Both sources loaded into PostgreSQL, then `dbt build` there."""
+    simulator.state.reset()
+    ws = simulator.workspace
+    pipeline = runner.make_pipeline(destination="postgres",
+                                    pipelines_dir=str(tmp_path_factory.mktemp("pipelines")))
+    from pipelines.instantly import instantly
+
+    runner.run(pipeline, [instantly(api_key=simulator.api_key, base_url=simulator.url,
+                                    start_date=ws.first_day.isoformat(), end_date=ws.today.isoformat(),
+                                    max_requests_per_second=100)])
+    job = simulator.cleaner.add("On PostgreSQL", pendulum.now("UTC"), polls_to_complete=1)
+    runner.run(pipeline, [campaign_cleaner(api_key=simulator.cleaner.api_key, base_url=simulator.url,
+                                           job_ids=[job.job_id], max_requests_per_second=50)])
+    dbt_build(destination="postgres", target_path=str(tmp_path_factory.mktemp("target")))
+    return simulator
+
+
+def query(port: int, sql: str):
+    with psycopg2.connect(host="127.0.0.1", port=port, user="loader", dbname="deliverability") as con:
+        cur = con.cursor()
+        cur.execute(sql)
+        return cur.fetchall()
+
+
+def test_campaign_analytics_match_the_simulators_truth(loaded, postgres):
+    daily = query(postgres, "select campaign_id, cast(date as varchar), sent from raw.instantly_campaign_analytics_daily")
+    assert {(c, d): s for c, d, s in daily} == truth_daily(loaded.workspace)
+    steps = query(postgres, "select campaign_id, cast(date as varchar), step, variant, sent"
+                            " from raw.instantly_campaign_analytics_steps")
+    assert {(c, d, st, v): s for c, d, st, v, s in steps} == truth_steps(loaded.workspace)
+
+
+def test_placement_stats_match_the_simulators_truth(loaded, postgres):
+    rows = query(postgres, "select test_id, cast(date as varchar), recipient_geo, recipient_type, recipient_esp,"
+                           " count, spam_count, category_count from raw.instantly_inbox_placement_stats")
+    assert {tuple(r[:5]): tuple(int(x) for x in r[5:]) for r in rows} == truth_cells(loaded.placement)
+
+
+def test_the_marts_are_built_and_reconcile(loaded, postgres):
+    received = query(postgres, "select count(*) from raw.instantly_inbox_placement_analytics"
+                               " where coalesce(record_type, case when is_spam is not null then 2 end) = 2")
+    placed = query(postgres, "select sum(total_count) from analytics.fct_inbox_placement where source = 'instantly'")
+    assert placed == received
+    assert query(postgres, "select count(*) from analytics.fct_seed_test_results")[0][0] > 0
+
+
+@pytest.mark.parametrize("sql_file", sorted(p.name for p in SQL_DIR.glob("*.sql") if p.name[0] != "_"))
+def test_every_analysis_query_runs_on_postgres(loaded, postgres, sql_file):
+    text = (SQL_DIR / sql_file).read_text()
+    if "create role" in text.lower():
+        pytest.skip("a setup script, run by its own test")
+    assert query(postgres, text)
