@@ -55,10 +55,12 @@ def fail(exc: BaseException) -> int:
 
 
 def print_report(report: runner.RunReport) -> None:
-    for table, rows in sorted(report.rows.items()):
-        print(f"  {table:<55} {rows:>9,} rows")
-    requests = ", ".join(f"{service} {n:,} requests" for service, n in report.requests.items())
-    print(f"loaded {report.total_rows:,} rows in {report.seconds:.1f}s ({requests})")
+    """One line per resource, then a summary line (child tables' rows included there)."""
+    for resource in report.resources:
+        print(resource.line())
+    requests = sum(r.requests for r in report.resources)
+    print(f"loaded {report.total_rows:,} rows into {len(report.rows)} tables with {requests:,} requests"
+          f" in {report.seconds:.1f}s")
 
 
 def cmd_seed_tests(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
 from pipelines.common.client import RUN_STATS, ApiError, ConfigError
+from pipelines.common.tracking import RESOURCE_SECONDS
 from pipelines.transform import TransformError
 
 log = logging.getLogger("pipelines")
@@ -20,11 +21,23 @@ DEFAULT_DUCKDB = "data/warehouse.duckdb"
 
 
 @dataclass
+class ResourceReport:
+    name: str
+    rows: int
+    requests: int
+    seconds: float
+
+    def line(self) -> str:
+        return f"resource {self.name}: {self.rows:,} rows, {self.requests:,} requests, {self.seconds:.1f}s"
+
+
+@dataclass
 class RunReport:
-    """What one run loaded and asked for."""
+    """What one run loaded and asked for: per table, per service and per resource."""
 
     rows: Dict[str, int] = field(default_factory=dict)
     requests: Dict[str, int] = field(default_factory=dict)
+    resources: List[ResourceReport] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -63,8 +76,10 @@ def make_pipeline(
 def run(pipeline: dlt.Pipeline, sources: Iterable) -> RunReport:
     """Extracts, normalises and loads; raises on any failure (nothing half-merged is kept:
     dlt loads a package's merge in one transaction and advances cursors only with it)."""
+    sources = list(sources)
+    RESOURCE_SECONDS.clear()
     started = time.monotonic()
-    pipeline.run(list(sources), loader_file_format=file_format(pipeline))
+    pipeline.run(sources, loader_file_format=file_format(pipeline))
     report = RunReport(seconds=time.monotonic() - started)
     normalize = pipeline.last_trace.last_normalize_info
     if normalize is not None:
@@ -74,6 +89,15 @@ def run(pipeline: dlt.Pipeline, sources: Iterable) -> RunReport:
             if not table.startswith("_dlt")
         }
     report.requests = {service: stats.total for service, stats in RUN_STATS.items()}
+    by_resource: Dict[str, int] = {}
+    for stats in RUN_STATS.values():
+        for name, count in stats.by_resource.items():
+            by_resource[name] = by_resource.get(name, 0) + count
+    report.resources = [
+        ResourceReport(name, report.rows.get(name, 0), by_resource.get(name, 0), RESOURCE_SECONDS.get(name, 0.0))
+        for source in sources
+        for name in source.selected_resources
+    ]
     return report
 
 

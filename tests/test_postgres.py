@@ -135,7 +135,22 @@ def test_the_marts_are_built_and_reconcile(loaded, postgres):
 
 @pytest.mark.parametrize("sql_file", sorted(p.name for p in SQL_DIR.glob("*.sql") if p.name[0] != "_"))
 def test_every_analysis_query_runs_on_postgres(loaded, postgres, sql_file):
-    text = (SQL_DIR / sql_file).read_text()
-    if "create role" in text.lower():
-        pytest.skip("a setup script, run by its own test")
-    assert query(postgres, text)
+    assert query(postgres, (SQL_DIR / sql_file).read_text())
+
+
+def test_the_read_only_role_reads_the_marts_and_cannot_write(loaded, postgres):
+    setup = (SQL_DIR / "_setup_postgres_readonly_role.sql").read_text()
+    con = psycopg2.connect(host="127.0.0.1", port=postgres, user="loader", dbname="deliverability")
+    con.autocommit = True
+    con.cursor().execute(setup)
+    con.close()
+    reader = psycopg2.connect(host="127.0.0.1", port=postgres, user="bi_reader", password="change-me",
+                              dbname="deliverability")
+    try:
+        cur = reader.cursor()
+        cur.execute("select count(*) from analytics.fct_inbox_placement")
+        assert cur.fetchone()[0] > 0
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute("delete from analytics.fct_inbox_placement")
+    finally:
+        reader.close()

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Un
 import aiohttp
 
 from pipelines.common.rate_limit import RateLimiter
+from pipelines.common.tracking import CURRENT_RESOURCE
 from pipelines.common.retry import RetryPolicy, is_retryable_status
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class RequestStats:
     """What a run asked of an API: attempts per endpoint, and how many were retries."""
 
     requests: Counter = field(default_factory=Counter)
+    by_resource: Counter = field(default_factory=Counter)
     retries: int = 0
 
     @property
@@ -139,6 +141,7 @@ class ApiClient:
             async with self._slots:
                 await self.limiter.acquire()
                 self.stats.requests[f"{method} {path}"] += 1
+                self.stats.by_resource[CURRENT_RESOURCE.get()] += 1
                 try:
                     async with self._session.request(method, url, params=query, json=body) as resp:
                         raw = await resp.read()

@@ -14,6 +14,7 @@ from pendulum import Date
 from pipelines.common.client import ApiClient, ConfigError
 from pipelines.common.concurrency import as_completed_bounded
 from pipelines.common.dates import day_end, day_start, parse_day, pull_range, utc_today
+from pipelines.common.tracking import tracked
 from pipelines.instantly import settings
 from pipelines.instantly.helpers import (
     CampaignCatalog,
@@ -117,63 +118,67 @@ def instantly(
     merge = dict(write_disposition="merge")
     return (
         dlt.resource(
-            campaigns,
+            tracked("instantly_campaigns")(campaigns),
             name="instantly_campaigns",
             primary_key="id",
             columns=CAMPAIGN_COLUMNS,
             **merge,
         )(client, catalog),
         dlt.resource(
-            campaign_analytics,
+            tracked("instantly_campaign_analytics")(campaign_analytics),
             name="instantly_campaign_analytics",
             primary_key="campaign_id",
             **merge,
         )(client, catalog),
         dlt.resource(
-            campaign_analytics_by_day,
+            tracked("instantly_campaign_analytics_daily")(campaign_analytics_by_day),
             name="instantly_campaign_analytics_daily",
             primary_key=("campaign_id", "date"),
             columns=DAY_COLUMNS,
             **merge,
         )(client, catalog, by_day(), last_day, in_flight, range_requests),
         dlt.resource(
-            campaign_analytics_by_day,
+            tracked("instantly_campaign_analytics_steps")(campaign_analytics_by_day),
             name="instantly_campaign_analytics_steps",
             primary_key=("campaign_id", "date", "step", "variant"),
             columns=DAY_COLUMNS,
             **merge,
         )(client, catalog, by_day(), last_day, in_flight, partial(per_day_requests, step_rows)),
         dlt.resource(
-            campaign_analytics_by_day,
+            tracked("instantly_campaign_analytics_overview")(campaign_analytics_by_day),
             name="instantly_campaign_analytics_overview",
             primary_key=("campaign_id", "date"),
             columns=DAY_COLUMNS,
             **merge,
         )(client, catalog, by_day(), last_day, in_flight, partial(per_day_requests, overview_rows)),
         dlt.resource(
-            inbox_placement_tests,
+            tracked("instantly_inbox_placement_tests")(inbox_placement_tests),
             name="instantly_inbox_placement_tests",
             primary_key="id",
             columns=TEST_COLUMNS,
             **merge,
         )(tests),
-        dlt.resource(esp_options, name="instantly_esp_options", write_disposition="replace")(client),
         dlt.resource(
-            inbox_placement_records,
+            tracked("instantly_esp_options")(esp_options),
+            name="instantly_esp_options",
+            write_disposition="replace",
+        )(client),
+        dlt.resource(
+            tracked("instantly_inbox_placement_analytics")(inbox_placement_records),
             name="instantly_inbox_placement_analytics",
             primary_key="id",
             columns=RECORD_COLUMNS,
             **merge,
         )(client, tests, activity, by_creation(), date_to, in_flight),
         dlt.resource(
-            inbox_placement_stats,
+            tracked("instantly_inbox_placement_stats")(inbox_placement_stats),
             name="instantly_inbox_placement_stats",
             primary_key=("test_id", "date", "recipient_geo", "recipient_type", "recipient_esp"),
             columns=DAY_COLUMNS,
             **merge,
         )(client, activity, in_flight),
         dlt.resource(
-            inbox_placement_reports,
+            tracked("instantly_inbox_placement_reports")(inbox_placement_reports),
             name="instantly_inbox_placement_reports",
             primary_key="id",
             **merge,

@@ -4,6 +4,7 @@ from typing import Tuple
 
 from aiohttp import web
 
+from pipelines.simulator.campaign_cleaner import CleanerWorkspace
 from pipelines.simulator.instantly import instantly_app
 from pipelines.simulator.server import DEFAULT_API_KEY, SimulatorState
 from pipelines.simulator.placement import PlacementWorkspace
@@ -25,6 +26,11 @@ def serve(
         Workspace(campaigns=campaigns, days=days, seed=seed),
         state,
         PlacementWorkspace(tests=tests, days=days, seed=seed),
+        cleaner := CleanerWorkspace(seed=seed),
     )
-    print(f"simulator on http://127.0.0.1:{port} (API key: {DEFAULT_API_KEY})", flush=True)
+    print(
+        f"simulator on http://127.0.0.1:{port} (Instantly key: {DEFAULT_API_KEY},"
+        f" Campaign Cleaner key: {cleaner.api_key}, jobs: {', '.join(cleaner.jobs)})",
+        flush=True,
+    )
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
