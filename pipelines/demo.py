@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import runner
-from pipelines.common.client import RUN_STATS
+from pipelines.cli import print_report
 from pipelines.campaign_cleaner import campaign_cleaner
 from pipelines.instantly import instantly
 from pipelines.transform import dbt_build
@@ -42,8 +42,8 @@ def demo(campaigns: int, days: int) -> int:
             api_key=cleaner.api_key, base_url=sim.url, job_ids=list(cleaner.jobs), max_requests_per_second=50
         )
         try:
-            report = runner.run(pipeline, [source])
-            cleaner_report = runner.run(pipeline, [seed_tests])
+            for loaded in (source, seed_tests):
+                print_report(runner.run(pipeline, [loaded]))
         except Exception as exc:  # noqa: BLE001
             print(f"error: {runner.explain(exc)}")
             return 1
@@ -52,16 +52,15 @@ def demo(campaigns: int, days: int) -> int:
     except Exception as exc:  # noqa: BLE001
         print(f"error: {runner.explain(exc)}")
         return 1
-    requests = sum(stats.total for stats in RUN_STATS.values())
-    print(f"loaded in {report.seconds:.1f}s with {requests:,} requests into {DEMO_DB}:")
+    print(f"{DEMO_DB} now holds:")
     with duckdb.connect(str(DEMO_DB), read_only=True) as con:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables"
-            " where table_schema in ('raw', 'staging', 'analytics')"
+            " where table_schema in ('raw', 'analytics')"
             " and table_name not like '_dlt%' order by 1, 2"
         ).fetchall()
         for schema, table in tables:
             count = con.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
             print(f"  {schema + '.' + table:<60} {count:>8,} rows")
-    print(f"query it: duckdb {DEMO_DB} \"select * from raw.instantly_campaign_analytics_daily limit 5\"")
+    print(f"query it with any DuckDB client, e.g.: duckdb {DEMO_DB} \"select * from analytics.placement_rates_by_esp limit 5\"")
     return 0

@@ -1,6 +1,5 @@
 """Date semantics: UTC days, inclusive windows, clear errors for bad dates."""
 
-import os
 import time
 from datetime import datetime, timezone
 

@@ -1,7 +1,7 @@
 """Polling Campaign Cleaner seed tests: the job registry (in dlt state), polls, row shaping."""
 
 import asyncio
-from typing import Dict, List, MutableMapping, Optional, Tuple
+from typing import List, MutableMapping, Optional, Tuple
 
 import pendulum
 
