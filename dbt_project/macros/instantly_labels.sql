@@ -70,3 +70,13 @@
 {% macro duckdb__type_float() -%}
     double
 {%- endmacro %}
+
+{#- A seed-test provider name on Instantly's ESP labels: Gmail is Google; Outlook, Hotmail and
+    Office 365 are Microsoft; any other provider keeps its own name. -#}
+{% macro provider_esp(provider) -%}
+    case
+        when {{ provider }} = 'Gmail' then 'Google'
+        when {{ provider }} in ('Outlook', 'Hotmail', 'Office 365') then 'Microsoft'
+        else coalesce({{ provider }}, 'Unknown')
+    end
+{%- endmacro %}

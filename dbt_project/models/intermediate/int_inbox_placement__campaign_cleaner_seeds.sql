@@ -5,11 +5,7 @@ select
     results.job_id as test_id,
     cast(tests.submitted_at as date) as placement_date,
     'Unknown' as geo,
-    case
-        when results.provider = 'Gmail' then 'Google'
-        when results.provider in ('Outlook', 'Hotmail', 'Office 365') then 'Microsoft'
-        else coalesce(results.provider, 'Unknown')
-    end as esp,
+    {{ provider_esp('results.provider') }} as esp,
     'Unknown' as recipient_type,
     results.placement = 'Spam' as is_spam,
     false as is_category

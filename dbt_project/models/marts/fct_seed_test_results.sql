@@ -7,11 +7,7 @@ select
     cast(tests.submitted_at as date) as submitted_date,
     tests.final_state,
     results.provider,
-    case
-        when results.provider = 'Gmail' then 'Google'
-        when results.provider in ('Outlook', 'Hotmail', 'Office 365') then 'Microsoft'
-        else coalesce(results.provider, 'Unknown')
-    end as esp,
+    {{ provider_esp('results.provider') }} as esp,
     results.email_found,
     case
         when results.placement = 'Inbox' then 'inbox'
