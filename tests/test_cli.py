@@ -141,3 +141,16 @@ def test_a_second_run_exits_at_once_while_one_holds_the_lock(sim, tmp_path):
         holder.kill()
         holder.wait()
     assert run_cli(env, "--skip-dbt").returncode == 0, "a killed holder leaves no lock behind"
+
+
+def test_a_run_prints_one_line_per_resource_and_a_summary(sim, tmp_path):
+    result = run_cli(env_for(sim, tmp_path), "--skip-dbt")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    resources = [line for line in lines if line.startswith("resource ")]
+    from pipelines.instantly import instantly
+
+    names = list(instantly(api_key="x").resources)
+    assert [line.split(":")[0].removeprefix("resource ") for line in resources] == names
+    assert all(re.search(r": [\d,]+ rows, [\d,]+ requests, [\d.]+s$", line) for line in resources)
+    assert re.fullmatch(r"loaded [\d,]+ rows into \d+ tables with [\d,]+ requests in [\d.]+s", lines[-1])
