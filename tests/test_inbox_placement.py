@@ -2,8 +2,9 @@
 
 import asyncio
 
+import pendulum
+
 import pytest
-from pendulum import Date
 
 from pipelines.common.client import ApiError
 from pipelines.instantly import settings
@@ -96,28 +97,47 @@ def test_old_style_zero_one_flags_load_as_booleans(warehouse):
     assert types == [("BOOLEAN", "BOOLEAN")]
 
 
-def test_a_second_run_fetches_only_new_records_and_new_days(warehouse):
+def test_a_second_run_asks_each_test_only_from_its_own_cursor_minus_the_overlap(warehouse):
     pw = warehouse.sim.placement
     first_end = pw.today.subtract(days=6)
     warehouse.load(end_date=first_end.isoformat(), lookback_days=1)
     assert warehouse.query("select count(*) from raw.instantly_inbox_placement_analytics")[0][0] == len(
         truth_records(pw, first_end))
-    cursor = warehouse.query("select max(timestamp_created) from raw.instantly_inbox_placement_analytics")[0][0]
+    newest = dict(warehouse.query(
+        "select test_id, max(timestamp_created) from raw.instantly_inbox_placement_analytics group by 1"))
     warehouse.sim.state.reset()
 
     warehouse.load(lookback_days=1)
 
-    overlap_start = (cursor.date() - Date(1970, 1, 1)).days - 1
+    start = f"{pw.first_day.isoformat()}T00:00:00.000Z"
     for request in warehouse.sim.state.requests(RECORDS):
-        asked_from = Date.fromisoformat(request.param("date_from")[:10])
-        assert (asked_from - Date(1970, 1, 1)).days == overlap_start
+        test_id = request.param("test_id")
+        asked_from = pendulum.parse(request.param("date_from"))
+        if test_id in newest:
+            assert asked_from == pendulum.instance(newest[test_id]).subtract(days=1)
+        else:
+            assert request.param("date_from") == start, "a test without records yet is backfilled"
     stats_days = {r.body["date_from"][:10] for r in warehouse.sim.state.requests(STATS, method="POST")}
-    assert min(stats_days) == Date(1970, 1, 1).add(days=overlap_start).isoformat()
+    assert min(stats_days) >= min(pendulum.instance(t).subtract(days=1).date().isoformat() for t in newest.values())
     loaded_days = {r[0] for r in warehouse.query(
         "select distinct cast(date as varchar) from raw.instantly_inbox_placement_stats")}
     assert loaded_days == {day for (_, day, *_rest) in truth_cells(pw)}
     assert sorted(r[0] for r in warehouse.query("select id from raw.instantly_inbox_placement_analytics")) == sorted(
         truth_records(pw))
+
+
+def test_a_test_first_seen_late_is_backfilled_from_the_start(warehouse):
+    pw = warehouse.sim.placement
+    late = pw.tests[0]
+    pw.deleted.add(late.id)
+    try:
+        warehouse.load(lookback_days=1)
+    finally:
+        pw.deleted.clear()
+    warehouse.load(lookback_days=1)
+    loaded = {r[0] for r in warehouse.query(
+        f"select id from raw.instantly_inbox_placement_analytics where test_id = '{late.id}'")}
+    assert loaded == {r["id"] for r in pw.all_records(late.id)}
 
 
 def test_an_automated_test_that_keeps_running_gains_new_days(warehouse):

@@ -5,7 +5,7 @@ resource many requests run at once, bounded by the client's budget and concurren
 """
 
 from functools import partial
-from typing import AsyncIterator, List, Optional, Sequence
+from typing import AsyncIterator, Callable, List, Optional, Sequence
 
 import dlt
 from dlt.sources import DltResource
@@ -30,6 +30,7 @@ from pipelines.instantly.helpers import (
 from pipelines.instantly.placement import (
     PlacementActivity,
     PlacementTests,
+    TestCursors,
     as_booleans,
     items_of_every_test,
     stats_requests,
@@ -105,11 +106,13 @@ def instantly(
             "date", initial_value=first_day.isoformat(), lag=int(lookback_days)
         )
 
-    def by_creation() -> dlt.sources.incremental:
-        """Records and reports carry a creation timestamp: the cursor, minus the same lookback
-        (in seconds) as a safety overlap for late-arriving seeds."""
-        return dlt.sources.incremental(
-            "timestamp_created", initial_value=day_start(first_day), lag=int(lookback_days) * 86400
+    def per_test(resource: str) -> Callable[[], TestCursors]:
+        """Records and reports: a cursor per test on `timestamp_created`, minus the lookback as a
+        safety overlap for late-arriving seeds. Read from state when the resource runs."""
+        return lambda: TestCursors(
+            dlt.current.source_state().setdefault("test_cursors", {}).setdefault(resource, {}),
+            day_start(first_day),
+            int(lookback_days),
         )
 
     date_to = day_end(last_day) if last_day else None
@@ -169,7 +172,7 @@ def instantly(
             primary_key="id",
             columns=RECORD_COLUMNS,
             **merge,
-        )(client, tests, activity, by_creation(), date_to, in_flight),
+        )(client, tests, activity, per_test("instantly_inbox_placement_analytics"), date_to, in_flight),
         dlt.resource(
             tracked("instantly_inbox_placement_stats")(inbox_placement_stats),
             name="instantly_inbox_placement_stats",
@@ -182,7 +185,7 @@ def instantly(
             name="instantly_inbox_placement_reports",
             primary_key="id",
             **merge,
-        )(client, tests, by_creation(), date_to, in_flight),
+        )(client, tests, per_test("instantly_inbox_placement_reports"), date_to, in_flight),
     )
 
 
@@ -245,16 +248,16 @@ async def inbox_placement_records(
     client: ApiClient,
     tests: PlacementTests,
     activity: PlacementActivity,
-    cursor: dlt.sources.incremental,
+    cursors: Callable[[], TestCursors],
     date_to: Optional[str],
     in_flight: int,
 ) -> AsyncIterator[List[dict]]:
-    """Per-email records of every test created since the cursor (minus the overlap); merging
-    on `id` makes the overlap harmless. Tells `activity` which test-day-cells it saw."""
+    """Per-email records of every test created since that test's cursor (minus the overlap);
+    merging on `id` makes the overlap harmless. Tells `activity` which test-day-cells it saw."""
     path = settings.INBOX_PLACEMENT_RECORDS
     try:
         async with client:
-            async for page in items_of_every_test(client, tests, path, cursor.start_value, date_to, in_flight):
+            async for page in items_of_every_test(client, tests, path, cursors(), date_to, in_flight):
                 records = [as_booleans(r) for r in page]
                 activity.add(records)
                 yield records
@@ -276,12 +279,13 @@ async def inbox_placement_stats(
 async def inbox_placement_reports(
     client: ApiClient,
     tests: PlacementTests,
-    cursor: dlt.sources.incremental,
+    cursors: Callable[[], TestCursors],
     date_to: Optional[str],
     in_flight: int,
 ) -> AsyncIterator[List[dict]]:
-    """Blacklist and SpamAssassin reports per test; rules and blacklists land in child tables."""
+    """Blacklist and SpamAssassin reports per test since its cursor (minus the overlap); rules
+    and blacklists land in child tables."""
     path = settings.INBOX_PLACEMENT_REPORTS
     async with client:
-        async for reports in items_of_every_test(client, tests, path, cursor.start_value, date_to, in_flight):
+        async for reports in items_of_every_test(client, tests, path, cursors(), date_to, in_flight):
             yield reports

@@ -4,6 +4,7 @@ import asyncio
 from collections import defaultdict
 from typing import AsyncIterator, Awaitable, Dict, Iterator, List, Optional, Set, Tuple
 
+import pendulum
 from pendulum import Date
 
 from pipelines.common.client import ApiClient
@@ -73,27 +74,55 @@ def as_booleans(record: dict) -> dict:
     return record
 
 
+class TestCursors:
+    """Per-test `timestamp_created` cursors of one resource, kept in the source's dlt state.
+
+    dlt.sources.incremental holds one cursor per resource; these lists need one per test, so
+    that a test seen for the first time (or once hidden from the key) is backfilled from the
+    start date, while known tests are asked only from their newest item minus the overlap.
+    dlt saves the state with the load, so a failed run leaves the cursors where they were.
+    """
+
+    def __init__(self, cursors: Dict[str, str], start: str, overlap_days: int) -> None:
+        self._cursors = cursors
+        self._start = start
+        self._overlap = pendulum.duration(days=overlap_days)
+
+    def date_from(self, test_id: str) -> str:
+        last = self._cursors.get(test_id)
+        if not last:
+            return self._start
+        lagged = pendulum.parse(last).in_timezone("UTC") - self._overlap
+        return max(self._start, lagged.format("YYYY-MM-DDTHH:mm:ss.SSS") + "Z")
+
+    def advance(self, test_id: str, items: List[dict]) -> None:
+        newest = max((i["timestamp_created"] for i in items if i.get("timestamp_created")), default=None)
+        if newest and newest > self._cursors.get(test_id, ""):
+            self._cursors[test_id] = newest
+
+
 async def test_items(
     client: ApiClient, path: str, test_id: str, date_from: str, date_to: Optional[str]
-) -> List[dict]:
+) -> Tuple[str, List[dict]]:
     """Every item of one test's paginated list (records or reports) created from `date_from` on."""
     params = {"test_id": test_id, "date_from": date_from, "date_to": date_to}
-    return [item async for page in paginate(client, path, params) for item in page]
+    return test_id, [item async for page in paginate(client, path, params) for item in page]
 
 
 async def items_of_every_test(
     client: ApiClient,
     tests: PlacementTests,
     path: str,
-    date_from: str,
+    cursors: TestCursors,
     date_to: Optional[str],
     in_flight: int,
 ) -> AsyncIterator[List[dict]]:
-    """Each listed test's items from `path`, many tests at once, as each test completes."""
+    """Each listed test's new items from `path`, many tests at once, advancing its cursor."""
     listed = await tests.listed()
-    requests = (test_items(client, path, t["id"], date_from, date_to) for t in listed)
-    async for items in as_completed_bounded(requests, in_flight):
+    requests = (test_items(client, path, t["id"], cursors.date_from(t["id"]), date_to) for t in listed)
+    async for test_id, items in as_completed_bounded(requests, in_flight):
         if items:
+            cursors.advance(test_id, items)
             yield items
 
 
