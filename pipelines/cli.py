@@ -1,4 +1,4 @@
-"""Command line: `python -m pipelines run|demo|simulator|bench`."""
+"""Command line: `python -m pipelines run|seed-tests|demo|simulator|bench`."""
 
 import argparse
 import logging
@@ -10,8 +10,6 @@ from pipelines import runner
 from pipelines.common.client import RUN_FAILURES
 from pipelines.lock import AlreadyRunning, run_lock
 from pipelines.transform import dbt_build
-
-log = logging.getLogger("pipelines")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

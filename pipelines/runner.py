@@ -1,6 +1,5 @@
 """Builds the pipeline, runs the configured sources into schema `raw`, and reports."""
 
-import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +11,6 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from pipelines.common.client import RUN_STATS, ApiError, ConfigError
 from pipelines.common.tracking import RESOURCE_SECONDS
 from pipelines.transform import TransformError
-
-log = logging.getLogger("pipelines")
 
 PIPELINE_NAME = "deliverability"
 DATASET = "raw"
