@@ -11,7 +11,7 @@ import dlt
 from dlt.sources import DltResource
 
 from pipelines.common.client import ConfigError
-from pipelines.common.tracking import tracked
+from pipelines.common.tracking import tracked_resource
 from pipelines.campaign_cleaner import settings
 from pipelines.campaign_cleaner.helpers import JobPoller, make_client, register, result_rows
 
@@ -59,14 +59,14 @@ def campaign_cleaner(
         return await poller.results(jobs)
 
     return (
-        dlt.resource(
-            tracked("campaign_cleaner_inbox_tests")(inbox_tests),
+        tracked_resource(
+            inbox_tests,
             name="campaign_cleaner_inbox_tests",
             primary_key="job_id",
             write_disposition="merge",
         )(due_results),
-        dlt.resource(
-            tracked("campaign_cleaner_inbox_test_results")(inbox_test_results),
+        tracked_resource(
+            inbox_test_results,
             name="campaign_cleaner_inbox_test_results",
             primary_key=("job_id", "seed_address"),
             write_disposition="merge",

@@ -9,6 +9,8 @@ import time
 from contextvars import ContextVar
 from typing import Any, AsyncIterator, Callable, Dict
 
+import dlt
+
 CURRENT_RESOURCE: ContextVar[str] = ContextVar("current_resource", default="")
 RESOURCE_SECONDS: Dict[str, float] = {}
 """Seconds from a resource's first step to its end, in this process's latest run."""
@@ -38,3 +40,8 @@ def tracked(name: str) -> Callable[[Callable[..., AsyncIterator[Any]]], Callable
         return wrapper
 
     return decorate
+
+
+def tracked_resource(fn: Callable[..., AsyncIterator[Any]], name: str, **hints: Any) -> Any:
+    """`dlt.resource` over a tracked async generator: the name is given once, for both."""
+    return dlt.resource(tracked(name)(fn), name=name, **hints)

@@ -14,7 +14,7 @@ from pendulum import Date
 from pipelines.common.client import ApiClient, ConfigError
 from pipelines.common.concurrency import as_completed_bounded
 from pipelines.common.dates import day_end, day_start, parse_day, pull_range, utc_today
-from pipelines.common.tracking import tracked
+from pipelines.common.tracking import tracked_resource
 from pipelines.instantly import settings
 from pipelines.instantly.helpers import (
     CampaignCatalog,
@@ -120,68 +120,68 @@ def instantly(
     in_flight = 4 * int(max_concurrency)
     merge = dict(write_disposition="merge")
     return (
-        dlt.resource(
-            tracked("instantly_campaigns")(campaigns),
+        tracked_resource(
+            campaigns,
             name="instantly_campaigns",
             primary_key="id",
             columns=CAMPAIGN_COLUMNS,
             **merge,
         )(client, catalog),
-        dlt.resource(
-            tracked("instantly_campaign_analytics")(campaign_analytics),
+        tracked_resource(
+            campaign_analytics,
             name="instantly_campaign_analytics",
             primary_key="campaign_id",
             **merge,
         )(client, catalog),
-        dlt.resource(
-            tracked("instantly_campaign_analytics_daily")(campaign_analytics_by_day),
+        tracked_resource(
+            campaign_analytics_by_day,
             name="instantly_campaign_analytics_daily",
             primary_key=("campaign_id", "date"),
             columns=DAY_COLUMNS,
             **merge,
         )(client, catalog, by_day(), last_day, in_flight, range_requests),
-        dlt.resource(
-            tracked("instantly_campaign_analytics_steps")(campaign_analytics_by_day),
+        tracked_resource(
+            campaign_analytics_by_day,
             name="instantly_campaign_analytics_steps",
             primary_key=("campaign_id", "date", "step", "variant"),
             columns=DAY_COLUMNS,
             **merge,
         )(client, catalog, by_day(), last_day, in_flight, partial(per_day_requests, step_rows)),
-        dlt.resource(
-            tracked("instantly_campaign_analytics_overview")(campaign_analytics_by_day),
+        tracked_resource(
+            campaign_analytics_by_day,
             name="instantly_campaign_analytics_overview",
             primary_key=("campaign_id", "date"),
             columns=DAY_COLUMNS,
             **merge,
         )(client, catalog, by_day(), last_day, in_flight, partial(per_day_requests, overview_rows)),
-        dlt.resource(
-            tracked("instantly_inbox_placement_tests")(inbox_placement_tests),
+        tracked_resource(
+            inbox_placement_tests,
             name="instantly_inbox_placement_tests",
             primary_key="id",
             columns=TEST_COLUMNS,
             **merge,
         )(tests),
-        dlt.resource(
-            tracked("instantly_esp_options")(esp_options),
+        tracked_resource(
+            esp_options,
             name="instantly_esp_options",
             write_disposition="replace",
         )(client),
-        dlt.resource(
-            tracked("instantly_inbox_placement_analytics")(inbox_placement_records),
+        tracked_resource(
+            inbox_placement_records,
             name="instantly_inbox_placement_analytics",
             primary_key="id",
             columns=RECORD_COLUMNS,
             **merge,
         )(client, tests, activity, per_test("instantly_inbox_placement_analytics"), date_to, in_flight),
-        dlt.resource(
-            tracked("instantly_inbox_placement_stats")(inbox_placement_stats),
+        tracked_resource(
+            inbox_placement_stats,
             name="instantly_inbox_placement_stats",
             primary_key=("test_id", "date", "recipient_geo", "recipient_type", "recipient_esp"),
             columns=DAY_COLUMNS,
             **merge,
         )(client, activity, in_flight),
-        dlt.resource(
-            tracked("instantly_inbox_placement_reports")(inbox_placement_reports),
+        tracked_resource(
+            inbox_placement_reports,
             name="instantly_inbox_placement_reports",
             primary_key="id",
             **merge,

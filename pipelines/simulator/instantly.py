@@ -75,42 +75,36 @@ def instantly_app(
             return error_body(401, "Unauthorized", "Invalid API key")
         return None
 
-    def days_or_400(request: web.Request) -> List[Date]:
-        return window_days(ws, request, state.faults.window_semantics)
-
-    def extra(row: dict) -> dict:
-        return dict(row, sim_new_metric=1) if state.faults.extra_field else row
-
     async def list_campaigns(request: web.Request) -> web.Response:
         listed = [ws.campaign(c) for c in ws.campaigns if c.listed]
         return json_response(page_of(request, listed, state.faults))
 
     async def campaign_analytics(request: web.Request) -> web.Response:
-        days_or_400(request)
+        window_days(ws, request, state.faults.window_semantics)
         ids = request.query.getall("ids", []) or (
             [request.query["id"]] if "id" in request.query else [c.id for c in ws.campaigns]
         )
         rows = [ws.lifetime(cid) for cid in ids if cid in ws.by_id]
-        return json_response([extra(r) for r in rows if r is not None])
+        return json_response([state.with_new_field(r) for r in rows if r is not None])
 
     async def daily(request: web.Request) -> web.Response:
-        days = days_or_400(request)
+        days = window_days(ws, request, state.faults.window_semantics)
         cid = request.query.get("campaign_id")
         rows = [ws.daily_row(cid, day) for day in days] if cid else []
-        return json_response([extra(r) for r in rows if r is not None])
+        return json_response([state.with_new_field(r) for r in rows if r is not None])
 
     async def steps(request: web.Request) -> web.Response:
-        days = days_or_400(request)
+        days = window_days(ws, request, state.faults.window_semantics)
         cid = request.query.get("campaign_id", "")
         with_opps = request.query.get("include_opportunities_count") == "true"
-        return json_response([extra(r) for r in ws.steps(cid, days, with_opps)])
+        return json_response([state.with_new_field(r) for r in ws.steps(cid, days, with_opps)])
 
     async def overview(request: web.Request) -> web.Response:
-        days = days_or_400(request)
+        days = window_days(ws, request, state.faults.window_semantics)
         ids = request.query.getall("ids", []) or (
             [request.query["id"]] if "id" in request.query else [c.id for c in ws.campaigns]
         )
-        return json_response(extra(ws.overview([i for i in ids if i in ws.by_id], days)))
+        return json_response(state.with_new_field(ws.overview([i for i in ids if i in ws.by_id], days)))
 
     app = web.Application(middlewares=[make_middleware(state, authorize)])
     app.router.add_get("/api/v2/campaigns", list_campaigns)

@@ -57,9 +57,6 @@ def add_placement_routes(app: web.Application, pw: PlacementWorkspace, state: Si
     def not_found() -> web.Response:
         return error_body(404, "Not Found", "Inbox placement test not found")
 
-    def extra(row: dict) -> dict:
-        return dict(row, sim_new_metric=1) if state.faults.extra_field else row
-
     async def list_tests(request: web.Request) -> web.Response:
         items = [pw.test_object(t) for t in pw.tests if t.id not in pw.deleted]
         if request.query.get("sort_order") == "desc":
@@ -99,7 +96,7 @@ def add_placement_routes(app: web.Application, pw: PlacementWorkspace, state: Si
             for r in pw.all_records(test_id)
             if within(r, start, end) and matches(r, body)
         )
-        return json_response([extra(row) for row in pw.stats(test_ids, records)])
+        return json_response([state.with_new_field(row) for row in pw.stats(test_ids, records)])
 
     async def list_reports(request: web.Request) -> web.Response:
         try:

@@ -93,6 +93,10 @@ class SimulatorState:
         self.log.clear()
         self.faults = Faults(**faults)
 
+    def with_new_field(self, row: dict) -> dict:
+        """A row as the API may send it tomorrow: with a field the spec does not know yet."""
+        return dict(row, sim_new_metric=1) if self.faults.extra_field else row
+
     def requests(self, path: Optional[str] = None, method: str = "GET") -> List[LoggedRequest]:
         return [r for r in self.log if (path is None or r.path == path) and r.method == method]
 
