@@ -13,18 +13,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# `make run` exits 2 when the run fails (make's own code); cron can call
+# `.venv/bin/python -m pipelines run` instead for the run's own exit code (1).
 run: $(STAMP)
-	$(PY) -m pipelines run
+	@$(PY) -m pipelines run
 
 demo: $(STAMP)
-	$(PY) -m pipelines demo
+	@$(PY) -m pipelines demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q
 
 docs: $(STAMP)
-	$(VENV)/bin/dbt docs generate --project-dir dbt_project --profiles-dir dbt_project
-	@echo "open dbt_project/target/index.html (or: $(VENV)/bin/dbt docs serve --project-dir dbt_project --profiles-dir dbt_project)"
+	@$(PY) -m pipelines docs
 
 bench: $(STAMP)
 	$(PY) -m pipelines bench --rate-limit $(or $(RATE_LIMIT),100)

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from pipelines import runner
+from pipelines.warehouse import resolve
 from pipelines.common.client import RUN_STATS
 from pipelines.instantly import instantly
 from pipelines.simulator.server import DEFAULT_API_KEY
@@ -50,7 +51,8 @@ def bench(campaigns: int, tests: int, days: int, rate_limit: float, output: str)
         first_day = Workspace(campaigns=campaigns, days=days).first_day
         with tempfile.TemporaryDirectory() as tmp:
             pipeline = runner.make_pipeline(
-                pipelines_dir=f"{tmp}/pipelines", pipeline_name="bench", duckdb_file=f"{tmp}/bench.duckdb"
+                resolve("duckdb", duckdb_file=f"{tmp}/bench.duckdb"), pipelines_dir=f"{tmp}/pipelines",
+                pipeline_name="bench",
             )
             source = instantly(
                 api_key=DEFAULT_API_KEY,

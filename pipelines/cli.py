@@ -1,76 +1,79 @@
-"""Command line: `python -m pipelines run|seed-tests|demo|simulator|bench`."""
+"""Command line: `python -m pipelines run|seed-tests|docs|demo|simulator|bench`."""
 
 import argparse
-import logging
 import os
-import sys
+import time
+from pathlib import Path
 from typing import List, Optional
 
 from pipelines import runner
-from pipelines.common.client import RUN_FAILURES
-from pipelines.lock import AlreadyRunning, run_lock
-from pipelines.transform import dbt_build
+from pipelines.console import fail, say, summary
+from pipelines.explain import explain
+from pipelines.lock import run_lock
+from pipelines.run_log import open_run_log
+from pipelines.transform import dbt_build, dbt_docs
+from pipelines.warehouse import DEMO_DUCKDB, resolve
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Loads every configured source under the run lock (see `load_and_build`)."""
+    """Loads every configured source under the warehouse's run lock, then builds dbt if they all
+    loaded. Exit 0 only when everything loaded and dbt passed."""
+    started = time.monotonic()
+    log_file = open_run_log("run")
+    outcome = runner.LoadOutcome()
     try:
-        with run_lock():
-            return load_and_build(args)
-    except AlreadyRunning as exc:
-        return fail(exc)
-
-
-def load_and_build(args: argparse.Namespace) -> int:
-    """Loads every configured source, each on its own (one failing does not stop the others),
-    then builds dbt if they all loaded. Exit 0 only when everything loaded and dbt passed."""
-    failed = False
-    try:
-        pipeline = runner.make_pipeline(destination=args.destination)
+        warehouse = resolve(args.destination)
+        with run_lock(warehouse.lock_file()):
+            pipeline = runner.make_pipeline(warehouse)
+            outcome = runner.load_all(pipeline, runner.configured_sources(args.backfill), say)
+            for line in outcome.errors:
+                fail(line)
+            if outcome.errors:  # models over a half-refreshed warehouse would only add noise
+                return summary(outcome, started, log_file, "dbt skipped: a source failed")
+            if not args.skip_dbt:
+                say(dbt_build(warehouse, log_file=log_file))
     except Exception as exc:  # noqa: BLE001 - every failure ends as one line and exit 1
-        return fail(exc)
-    RUN_FAILURES.clear()
-    for name, make_source in runner.configured_sources():
-        try:
-            print_report(runner.run(pipeline, [make_source()]))
-        except Exception as exc:  # noqa: BLE001
-            failed = fail(exc) != 0
-    for line in RUN_FAILURES:
-        print(f"error: {line}", file=sys.stderr)
-    if failed:  # models over a half-refreshed warehouse would only add noise to the real error
-        return 1
-    if not args.skip_dbt:
-        try:
-            dbt_build(runner.duckdb_path(), destination=args.destination)
-        except Exception as exc:  # noqa: BLE001
-            failed = fail(exc) != 0
-    return 1 if failed or RUN_FAILURES else 0
-
-
-def fail(exc: BaseException) -> int:
-    print(f"error: {runner.explain(exc)}", file=sys.stderr)
-    return 1
-
-
-def print_report(report: runner.RunReport) -> None:
-    """One line per resource, then a summary line (child tables' rows included there)."""
-    for resource in report.resources:
-        print(resource.line())
-    requests = sum(r.requests for r in report.resources)
-    print(f"loaded {report.total_rows:,} rows into {len(report.rows)} tables with {requests:,} requests"
-          f" in {report.seconds:.1f}s")
+        fail(explain(exc))
+        return summary(outcome, started, log_file, "failed")
+    return summary(outcome, started, log_file)
 
 
 def cmd_seed_tests(args: argparse.Namespace) -> int:
+    """`list` reads the registry; the other actions change it through a run, under the lock."""
     from pipelines import seed_tests
 
+    started = time.monotonic()
+    log_file = open_run_log("seed-tests")
+    outcome = runner.LoadOutcome()
     try:
+        warehouse = resolve(args.destination)
         if args.action == "list":
-            return seed_tests.list_jobs(args)
-        with run_lock():  # add and create load, like a run
-            return seed_tests.COMMANDS[args.action](args)
+            seed_tests.list_jobs(warehouse, say)
+            return 0
+        with run_lock(warehouse.lock_file()):
+            outcome = seed_tests.CHANGES[args.action](args, warehouse, say)
+        for line in outcome.errors:
+            fail(line)
     except Exception as exc:  # noqa: BLE001
-        return fail(exc)
+        fail(explain(exc, "campaign_cleaner"))
+        return summary(outcome, started, log_file, "failed")
+    return summary(outcome, started, log_file)
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    """dbt's documentation site, built on the configured warehouse (or the demo's, when only the
+    demo has run)."""
+    log_file = open_run_log("docs")
+    try:
+        warehouse = resolve(args.destination)
+        if warehouse.duckdb_file is not None and not warehouse.duckdb_file.exists() and Path(DEMO_DUCKDB).exists():
+            warehouse = resolve("duckdb", duckdb_file=DEMO_DUCKDB)
+        index = dbt_docs(warehouse, log_file)
+    except Exception as exc:  # noqa: BLE001
+        return fail(explain(exc))
+    say(f"docs of {warehouse.identity}: open {index}")
+    say("or serve them: .venv/bin/dbt docs serve --project-dir dbt_project --profiles-dir dbt_project")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -90,6 +93,7 @@ def cmd_simulator(args: argparse.Namespace) -> int:
         seed=args.seed,
         rate_limit=args.rate_limit,
         latency_ms=(args.latency_ms[0], args.latency_ms[1]),
+        faults=args.faults,
     )
     return 0
 
@@ -103,52 +107,68 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
+    destination = dict(
+        default=os.environ.get("DESTINATION_TYPE", "duckdb"),
+        help="dlt destination to load into: duckdb (default) or postgres; also DESTINATION_TYPE",
+    )
 
-    run = sub.add_parser("run", help="load every configured source")
-    run.add_argument("--destination", default=os.environ.get("DESTINATION_TYPE", "duckdb"))
+    run = sub.add_parser("run", help="load every configured source, then dbt build")
+    run.add_argument("--destination", **destination)
     run.add_argument("--skip-dbt", action="store_true", help="load only, do not run dbt build")
+    run.add_argument(
+        "--backfill", metavar="FROM[:TO]",
+        help="also re-pull these UTC days (YYYY-MM-DD; TO defaults to today) of the day-based tables"
+             " and merge them; the incremental cursors stay where they are",
+    )
     run.set_defaults(func=cmd_run)
 
-    seeds = sub.add_parser("seed-tests", help="Campaign Cleaner seed tests: add, create, list")
+    seeds = sub.add_parser("seed-tests", help="Campaign Cleaner seed tests: add, create, remove, list")
+    seeds.add_argument("--destination", **destination)
     actions = seeds.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="track existing jobs (and poll them now)")
-    add.add_argument("job_ids", nargs="+")
+    add.add_argument("job_ids", nargs="+", metavar="JOB", help="Campaign Cleaner job ids")
     create = actions.add_parser("create", help="create a seed test, print its seed addresses, track it")
-    create.add_argument("--name", required=True)
+    create.add_argument("--name", required=True, help="a name for the test, kept with its results")
+    remove = actions.add_parser("remove", help="stop tracking jobs (their loaded results stay)")
+    remove.add_argument("job_ids", nargs="+", metavar="JOB", help="Campaign Cleaner job ids")
     actions.add_parser("list", help="the tracked jobs and their state")
     seeds.set_defaults(func=cmd_seed_tests)
 
+    docs = sub.add_parser("docs", help="generate dbt's documentation site of the warehouse")
+    docs.add_argument("--destination", **destination)
+    docs.set_defaults(func=cmd_docs)
+
     demo = sub.add_parser("demo", help="run everything against the local simulator")
-    demo.add_argument("--campaigns", type=int, default=8)
-    demo.add_argument("--days", type=int, default=30)
+    demo.add_argument("--campaigns", type=int, default=8, help="simulated campaigns (default 8)")
+    demo.add_argument("--days", type=int, default=30, help="simulated days of history (default 30)")
     demo.set_defaults(func=cmd_demo)
 
     sim = sub.add_parser("simulator", help="serve the fake APIs on 127.0.0.1")
-    sim.add_argument("--port", type=int, default=8765)
-    sim.add_argument("--campaigns", type=int, default=8)
-    sim.add_argument("--tests", type=int, default=4, help="inbox placement tests")
-    sim.add_argument("--days", type=int, default=30)
-    sim.add_argument("--seed", type=int, default=7)
+    sim.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    sim.add_argument("--campaigns", type=int, default=8, help="simulated campaigns (default 8)")
+    sim.add_argument("--tests", type=int, default=4, help="inbox placement tests (default 4)")
+    sim.add_argument("--days", type=int, default=30, help="simulated days of history (default 30)")
+    sim.add_argument("--seed", type=int, default=7, help="random seed of the simulated data")
     sim.add_argument("--rate-limit", type=float, default=100.0, help="workspace requests/second")
-    sim.add_argument("--latency-ms", type=float, nargs=2, default=(0.0, 0.0), metavar=("MIN", "MAX"))
+    sim.add_argument("--latency-ms", type=float, nargs=2, default=(0.0, 0.0), metavar=("MIN", "MAX"),
+                     help="uniform latency per request")
+    sim.add_argument(
+        "--faults", default="", metavar="NAME=VALUE,...",
+        help="misbehave on purpose, e.g. server_error_rate=0.1,throttle_rate=0.05,drop_rate=0.01,"
+             "page_size=5,refuse_default_agents=true (every field of simulator.server.Faults)",
+    )
     sim.set_defaults(func=cmd_simulator)
 
     bench = sub.add_parser("bench", help="backfill a large simulated workspace and measure")
-    bench.add_argument("--campaigns", type=int, default=200)
-    bench.add_argument("--tests", type=int, default=20, help="inbox placement tests")
-    bench.add_argument("--days", type=int, default=90)
-    bench.add_argument("--rate-limit", type=float, default=100.0)
-    bench.add_argument("--output", default="bench-results.json")
+    bench.add_argument("--campaigns", type=int, default=200, help="simulated campaigns (default 200)")
+    bench.add_argument("--tests", type=int, default=20, help="inbox placement tests (default 20)")
+    bench.add_argument("--days", type=int, default=90, help="days to backfill (default 90)")
+    bench.add_argument("--rate-limit", type=float, default=100.0, help="workspace requests/second")
+    bench.add_argument("--output", default="bench-results.json", help="where to write the results")
     bench.set_defaults(func=cmd_bench)
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    level = os.environ.get("LOG_LEVEL", "WARNING").upper()
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    if level != "DEBUG":
-        # After a failure dlt abandons the other resources' coroutines; asyncio's complaints
-        # about them at exit would bury the one line that says what to fix.
-        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     args = parser().parse_args(argv)
     return args.func(args)

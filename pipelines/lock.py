@@ -1,4 +1,4 @@
-"""One run at a time: a second `make run` while one is going exits at once.
+"""One run at a time per warehouse: a second `make run` on it while one is going exits at once.
 
 An advisory `flock` on a file: the kernel drops it when the holding process ends, however it
 ends, so a run that was killed never leaves a lock behind that blocks the next one.
@@ -12,9 +12,7 @@ from typing import Iterator
 
 import pendulum
 
-from pipelines.common.client import ConfigError
-
-DEFAULT_LOCK_FILE = "data/.run.lock"
+from pipelines.common.errors import ConfigError
 
 
 class AlreadyRunning(ConfigError):
@@ -22,8 +20,9 @@ class AlreadyRunning(ConfigError):
 
 
 @contextmanager
-def run_lock(path: str = "") -> Iterator[None]:
-    lock_file = Path(path or os.environ.get("RUN_LOCK_FILE") or DEFAULT_LOCK_FILE)
+def run_lock(lock_file: Path) -> Iterator[None]:
+    """Holds the lock of one warehouse (`Warehouse.lock_file()`: absolute, keyed on the
+    destination) for the duration of the block."""
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_file, "a+") as handle:
         try:

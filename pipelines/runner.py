@@ -1,20 +1,18 @@
 """Builds the pipeline, runs the configured sources into schema `raw`, and reports."""
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from functools import partial
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 import dlt
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
-from pipelines.common.client import RUN_STATS, ApiError, ConfigError
+from pipelines.common.client import RUN_FAILURES, RUN_STATS
 from pipelines.common.tracking import RESOURCE_SECONDS
-from pipelines.transform import TransformError
+from pipelines.explain import explain
+from pipelines.warehouse import DATASET, PIPELINE_NAME, Warehouse
 
-PIPELINE_NAME = "deliverability"
-DATASET = "raw"
-DEFAULT_DUCKDB = "data/warehouse.duckdb"
 
 
 @dataclass
@@ -23,9 +21,14 @@ class ResourceReport:
     rows: int
     requests: int
     seconds: float
+    retries: int = 0
+    throttled: int = 0
 
     def line(self) -> str:
-        return f"resource {self.name}: {self.rows:,} rows, {self.requests:,} requests, {self.seconds:.1f}s"
+        return (
+            f"resource {self.name}: {self.rows:,} rows, {self.requests:,} requests,"
+            f" {self.retries:,} retries, {self.throttled:,} throttled (429), {self.seconds:.1f}s"
+        )
 
 
 @dataclass
@@ -36,38 +39,65 @@ class RunReport:
     requests: Dict[str, int] = field(default_factory=dict)
     resources: List[ResourceReport] = field(default_factory=list)
     seconds: float = 0.0
+    pending_rows: Optional[int] = None
+    """Rows of a load package an earlier run left pending, finished before this run's extract."""
 
     @property
     def total_rows(self) -> int:
         return sum(self.rows.values())
 
 
-def duckdb_path() -> str:
-    """The DuckDB file: `DESTINATION__DUCKDB__CREDENTIALS`, else `data/warehouse.duckdb`."""
-    return str(dlt.config.get("destination.duckdb.credentials", str) or DEFAULT_DUCKDB)
-
-
 def make_pipeline(
-    destination: str = "duckdb",
+    warehouse: Warehouse,
     pipelines_dir: Optional[str] = None,
     pipeline_name: str = PIPELINE_NAME,
-    duckdb_file: Optional[str] = None,
 ) -> dlt.Pipeline:
-    """The pipeline; its state (incremental cursors) also lives in the warehouse, so a fresh
-    machine pointed at the same warehouse continues where the last run stopped."""
-    if destination == "duckdb":
-        path = duckdb_file or duckdb_path()
-        if "://" not in path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        target = dlt.destinations.duckdb(credentials=path)
+    """The pipeline of one warehouse, with a working directory of that warehouse alone; its state
+    (incremental cursors) also lives in the warehouse, so a fresh machine pointed at the same
+    warehouse continues where the last run stopped."""
+    if warehouse.duckdb_file is not None:
+        warehouse.duckdb_file.parent.mkdir(parents=True, exist_ok=True)
+        target: Any = dlt.destinations.duckdb(credentials=str(warehouse.duckdb_file))
     else:
-        target = destination
+        target = warehouse.destination
     return dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=target,
         dataset_name=DATASET,
-        pipelines_dir=pipelines_dir,
+        pipelines_dir=pipelines_dir or str(warehouse.pipelines_dir()),
     )
+
+
+def finish_pending(pipeline: dlt.Pipeline) -> Optional[int]:
+    """Loads what an earlier run extracted or normalised but did not load (its load failed, or
+    it was killed), and returns its row count; None when nothing was pending.
+
+    `pipeline.run` would load such a package *instead of* extracting this run's data, and say so
+    only in a raw warning: finishing it first lets this run extract and load as usual.
+    """
+    if not pipeline.has_pending_data:
+        return None
+    if pipeline.list_extracted_load_packages():
+        pipeline.normalize()
+    load_ids = list(pipeline.list_normalized_load_packages())
+    pipeline.load()
+    return loaded_rows(pipeline, load_ids)
+
+
+def loaded_rows(pipeline: dlt.Pipeline, load_ids: List[str]) -> int:
+    """Rows the given load packages put in the dataset's root tables (the ones a resource names)."""
+    if not load_ids:
+        return 0
+    schema = pipeline.default_schema
+    ids = ", ".join(f"'{load_id}'" for load_id in load_ids)
+    total = 0
+    with pipeline.sql_client() as client:
+        for table in schema.data_tables():
+            if table.get("parent") or "_dlt_load_id" not in table.get("columns", {}):
+                continue
+            qualified = client.make_qualified_table_name(table["name"])
+            total += client.execute_sql(f"select count(*) from {qualified} where _dlt_load_id in ({ids})")[0][0]
+    return total
 
 
 def run(pipeline: dlt.Pipeline, sources: Iterable) -> RunReport:
@@ -76,8 +106,9 @@ def run(pipeline: dlt.Pipeline, sources: Iterable) -> RunReport:
     sources = list(sources)
     RESOURCE_SECONDS.clear()
     started = time.monotonic()
+    pending_rows = finish_pending(pipeline)
     pipeline.run(sources, loader_file_format=file_format(pipeline))
-    report = RunReport(seconds=time.monotonic() - started)
+    report = RunReport(seconds=time.monotonic() - started, pending_rows=pending_rows)
     normalize = pipeline.last_trace.last_normalize_info
     if normalize is not None:
         report.rows = {
@@ -86,12 +117,16 @@ def run(pipeline: dlt.Pipeline, sources: Iterable) -> RunReport:
             if not table.startswith("_dlt")
         }
     report.requests = {service: stats.total for service, stats in RUN_STATS.items()}
-    by_resource: Dict[str, int] = {}
+    requests, retries, throttled = Counter(), Counter(), Counter()
     for stats in RUN_STATS.values():
-        for name, count in stats.by_resource.items():
-            by_resource[name] = by_resource.get(name, 0) + count
+        requests.update(stats.by_resource)
+        retries.update(stats.retries_by_resource)
+        throttled.update(stats.throttled_by_resource)
     report.resources = [
-        ResourceReport(name, report.rows.get(name, 0), by_resource.get(name, 0), RESOURCE_SECONDS.get(name, 0.0))
+        ResourceReport(
+            name, report.rows.get(name, 0), requests[name], RESOURCE_SECONDS.get(name, 0.0),
+            retries[name], throttled[name],
+        )
         for source in sources
         for name in source.selected_resources
     ]
@@ -104,50 +139,65 @@ def file_format(pipeline: dlt.Pipeline) -> Optional[str]:
     return "jsonl" if pipeline.destination.destination_name == "duckdb" else None
 
 
-def configured_sources() -> List[Tuple[str, Callable[[], Any]]]:
-    """(name, factory) of every source to load: Instantly always, Campaign Cleaner when its key
-    is set. Factories, so a source's bad settings fail that source alone."""
+@dataclass(frozen=True)
+class SourceSpec:
+    """A source to load: its settings section (`sources.<section>`) and a factory, so that a
+    source's bad settings fail that source alone, reported under its own variable names."""
+
+    section: str
+    make: Callable[[], Any]
+
+
+def configured_sources(backfill: Optional[str] = None) -> List[SourceSpec]:
+    """Every source to load: Instantly always, Campaign Cleaner when its key is set.
+    `backfill` (FROM[:TO]) re-pulls those UTC days of Instantly's day-based tables."""
     from pipelines.campaign_cleaner import campaign_cleaner
     from pipelines.instantly import instantly
 
-    sources: List[Tuple[str, Callable[[], Any]]] = [("Instantly", instantly)]
+    specs = [SourceSpec("instantly", partial(instantly, backfill=backfill) if backfill else instantly)]
     if dlt.secrets.get("sources.campaign_cleaner.api_key"):
-        sources.append(("Campaign Cleaner", campaign_cleaner))
+        specs.append(SourceSpec("campaign_cleaner", campaign_cleaner))
     else:
         print("notice: Campaign Cleaner skipped (SOURCES__CAMPAIGN_CLEANER__API_KEY is not set)")
-    return sources
+    return specs
 
 
-def explain(exc: BaseException) -> str:
-    """One line saying what failed and what to fix, found anywhere in the exception chain."""
-    seen = set()
-    todo: List[BaseException] = [exc]
-    missing: Optional[ConfigFieldMissingException] = None
-    while todo:
-        current = todo.pop(0)
-        if id(current) in seen:
+@dataclass
+class LoadOutcome:
+    """What `load_all` did: a report per source that loaded, one line per failure."""
+
+    reports: List[RunReport] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(r.total_rows + (r.pending_rows or 0) for r in self.reports)
+
+    @property
+    def requests(self) -> int:
+        return sum(sum(r.requests.values()) for r in self.reports)
+
+    @property
+    def tables(self) -> int:
+        return len({table for r in self.reports for table in r.rows})
+
+
+def load_all(pipeline: dlt.Pipeline, specs: Sequence[SourceSpec], say: Callable[[str], None]) -> LoadOutcome:
+    """Loads each source on its own (one failing does not stop the others), saying one line per
+    resource, and one for a pending package finished first. Items a source skipped while the
+    rest loaded (e.g. one unreadable seed-test job) end up in `errors` too."""
+    outcome = LoadOutcome()
+    RUN_FAILURES.clear()
+    for spec in specs:
+        try:
+            report = run(pipeline, [spec.make()])
+        except Exception as exc:  # noqa: BLE001 - every failure ends as one line
+            outcome.errors.append(explain(exc, spec.section))
             continue
-        seen.add(id(current))
-        if isinstance(current, (ApiError, ConfigError, TransformError)):
-            return str(current)
-        if isinstance(current, ConfigFieldMissingException) and missing is None:
-            missing = current
-        for attr in ("exception", "__cause__", "__context__"):
-            nested = getattr(current, attr, None)
-            if isinstance(nested, BaseException):
-                todo.append(nested)
-    if missing is not None:
-        return f"Missing setting {setting_names(missing)}: set it in the environment or .dlt/secrets.toml"
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {first}"
-
-
-def setting_names(missing: ConfigFieldMissingException) -> str:
-    """The environment variable users are told to set for each missing field (the
-    `SECTION__SOURCE__FIELD` form among the keys dlt tried)."""
-    names = []
-    for name in missing.fields:
-        keys = [trace.key for trace in missing.traces.get(name, [])]
-        preferred = [k for k in keys if k.startswith("SOURCES__") and k.count("__") == 2]
-        names.append((preferred or keys or [name])[0])
-    return ", ".join(names)
+        outcome.reports.append(report)
+        if report.pending_rows is not None:
+            say(f"finished the load an earlier run left pending: {report.pending_rows:,} rows")
+        for resource in report.resources:
+            say(resource.line())
+    outcome.errors.extend(RUN_FAILURES)
+    return outcome

@@ -1,40 +1,104 @@
-"""Runs the dbt project on the warehouse the pipeline just loaded."""
+"""Runs the dbt project on the warehouse the pipeline just loaded, and sums it up in one line."""
 
+import ctypes
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections import Counter
 from pathlib import Path
 from typing import List, Optional
 
-from pipelines.common.client import ConfigError
+from pipelines.common.errors import ConfigError
+from pipelines.warehouse import Warehouse
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+DEFAULT_TARGET = DBT_PROJECT / "target"
+PR_SET_PDEATHSIG = 1
 
 
 class TransformError(RuntimeError):
-    """dbt build failed; dbt has printed which model or test and why."""
+    """dbt build failed; the message names the failing nodes and their errors."""
 
 
-def dbt_build(
-    duckdb_file: Optional[str] = None, destination: str = "duckdb", target_path: Optional[str] = None
-) -> None:
-    """`dbt build` (models and tests) on the warehouse the load wrote.
+def end_with_parent(parent_pid: int) -> None:
+    """In the dbt child, before exec: the kernel sends it SIGTERM when the run's process dies,
+    however it dies (kill -9 included), so no orphaned dbt keeps the DuckDB file locked."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:  # not Linux: dbt still ends with the process group on Ctrl-C
+        return
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
 
-    dbt runs in its own process, so its connections and logging never mix with the pipeline's.
-    Its target is the dlt destination, and it reads the same credential variables as dlt
-    (`dbt_project/profiles.yml`); a DuckDB path is made absolute because dbt resolves relative
-    paths from its own working directory.
+
+def run_dbt(warehouse: Warehouse, command: List[str], target: Path, log_file: Optional[Path]) -> int:
+    """Runs `dbt COMMAND` on `warehouse`, its output (no colour codes) appended to `log_file`.
+
+    dbt runs in its own process, so its connections and logging never mix with the pipeline's;
+    it stays in the run's process group and ends with the run. Its target is the dlt destination,
+    read from the same credential variables as dlt (`dbt_project/profiles.yml`), and every
+    session is pinned to UTC.
     """
-    env = dict(os.environ, DESTINATION_TYPE=destination)
-    if destination == "duckdb":
-        if not duckdb_file or not Path(duckdb_file).exists():
-            raise ConfigError(f"no warehouse at {duckdb_file}: load it before running dbt")
-        env["DESTINATION__DUCKDB__CREDENTIALS"] = str(Path(duckdb_file).resolve())
+    env = dict(os.environ, DESTINATION_TYPE=warehouse.destination, PGTZ="UTC")
+    if warehouse.duckdb_file is not None:
+        if not warehouse.duckdb_file.exists():
+            raise ConfigError(f"no warehouse at {warehouse.duckdb_file} yet: load it first (make run, or make demo)")
+        env["DESTINATION__DUCKDB__CREDENTIALS"] = str(warehouse.duckdb_file)
     args: List[str] = [
-        str(Path(sys.executable).with_name("dbt")), "build",
-        "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--target", destination,
+        str(Path(sys.executable).with_name("dbt")), "--no-use-colors", *command,
+        "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+        "--target", warehouse.destination, "--target-path", str(target),
     ]
-    if target_path:
-        args += ["--target-path", target_path]
-    if subprocess.run(args, env=env).returncode != 0:
-        raise TransformError("dbt build failed: its output above names the model or test")
+    parent = os.getpid()
+    with open(log_file or os.devnull, "a") as log:
+        log.write(f"\n$ {' '.join(args)}\n")
+        log.flush()
+        return subprocess.run(
+            args, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            preexec_fn=lambda: end_with_parent(parent),
+        ).returncode
+
+
+def dbt_build(warehouse: Warehouse, target_path: Optional[str] = None, log_file: Optional[Path] = None) -> str:
+    """`dbt build` (models and tests) on `warehouse`; returns its one-line summary, or raises
+    TransformError naming the failing nodes."""
+    target = Path(target_path) if target_path else DEFAULT_TARGET
+    results = target / "run_results.json"
+    results.unlink(missing_ok=True)
+    started = time.monotonic()
+    code = run_dbt(warehouse, ["build"], target, log_file)
+    summary = summarise(results, time.monotonic() - started)
+    if code != 0:
+        raise TransformError(summary if "failed" in summary else f"dbt build failed (exit {code}): see {log_file}")
+    return summary
+
+
+def dbt_docs(warehouse: Warehouse, log_file: Optional[Path] = None) -> Path:
+    """`dbt docs generate` on `warehouse`; returns the site's index.html."""
+    if run_dbt(warehouse, ["docs", "generate"], DEFAULT_TARGET, log_file) != 0:
+        raise TransformError(f"dbt docs generate failed: see {log_file}")
+    return DEFAULT_TARGET / "index.html"
+
+
+def summarise(run_results: Path, seconds: float) -> str:
+    """`dbt build: N models, M tests passed in S s`, or the failing nodes with their errors."""
+    try:
+        results = json.loads(run_results.read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return f"dbt build: no results (dbt stopped before running any node) in {seconds:.1f}s"
+    kinds: Counter = Counter()
+    failures = []
+    for result in results:
+        kind = result["unique_id"].split(".")[0]
+        kinds[kind] += 1
+        if result["status"] in ("error", "fail", "runtime error"):
+            name = result["unique_id"].split(".")[-1] if kind != "test" else result["unique_id"].split(".")[2]
+            message = " ".join(str(result.get("message") or result["status"]).split())[:300]
+            failures.append(f"{kind} {name}: {message}")
+    if failures:
+        return f"dbt build failed on {len(failures)} of {len(results)} nodes: " + "; ".join(failures)
+    tests = kinds["test"] + kinds["unit_test"]
+    return f"dbt build: {kinds['model']} models, {tests} tests passed in {seconds:.1f}s"

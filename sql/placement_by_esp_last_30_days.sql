@@ -10,6 +10,6 @@ select
     round(cast(sum(spam_count) as numeric) / nullif(sum(total_count), 0), 4) as spam_rate,
     round(cast(sum(category_count) as numeric) / nullif(sum(total_count), 0), 4) as category_rate
 from analytics.placement_rates_by_esp
-where "date" >= current_date - interval '30 days'
+where "date" >= cast(current_timestamp at time zone 'UTC' as date) - interval '30 days'
 group by source, esp
 order by source, inbox_rate

@@ -3,7 +3,7 @@
 import pendulum
 import pytest
 
-from pipelines import runner
+from pipelines.explain import explain
 from pipelines.campaign_cleaner import settings
 from pipelines.common.client import RUN_FAILURES
 
@@ -61,15 +61,24 @@ def test_a_young_stuck_job_stays_processing(warehouse):
 def test_an_unknown_job_is_one_line_naming_it_and_the_other_jobs_load(warehouse):
     job = warehouse.sim.cleaner.add("Fine", pendulum.now("UTC"), polls_to_complete=1)
     warehouse.load_seed_tests(job_ids=["job_doesnotexist", job.job_id])
-    assert RUN_FAILURES == ["Campaign Cleaner job job_doesnotexist: Job not found"]
-    assert warehouse.query("select job_id from raw.campaign_cleaner_inbox_tests") == [(job.job_id,)]
+    assert len(RUN_FAILURES) == 1
+    assert RUN_FAILURES[0].startswith("Campaign Cleaner job job_doesnotexist does not exist (Job not found)")
+    assert set(warehouse.query("select job_id, final_state from raw.campaign_cleaner_inbox_tests")) == {
+        (job.job_id, "completed"), ("job_doesnotexist", "not_found")}
+
+
+def test_an_unknown_job_is_reported_once_and_never_polled_again(warehouse):
+    warehouse.load_seed_tests(job_ids=["job_typo"])
+    warehouse.load_seed_tests(job_ids=["job_typo"])
+    assert RUN_FAILURES == []
+    assert len(polls_of(warehouse.sim, "job_typo")) == 1
 
 
 def test_a_wrong_key_is_one_clear_error_and_loads_nothing(warehouse):
     job = warehouse.sim.cleaner.add("Any", pendulum.now("UTC"), polls_to_complete=1)
     with pytest.raises(Exception) as failure:
         warehouse.load_seed_tests(job_ids=[job.job_id], api_key="bad-cc-key-9")
-    line = runner.explain(failure.value)
+    line = explain(failure.value)
     assert "HTTP 401" in line and "SOURCES__CAMPAIGN_CLEANER__API_KEY" in line and "bad-cc-key-9" not in line
     if warehouse.db.exists():
         assert warehouse.tables() == {}

@@ -8,34 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-
-from conftest import Warehouse
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def env_for(sim, root: Path, **extra: str) -> dict:
-    ws = sim.workspace
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
-    env.update(
-        DLT_DATA_DIR=str(root / "dlt"),
-        DESTINATION__DUCKDB__CREDENTIALS=str(root / "warehouse.duckdb"),
-        SOURCES__INSTANTLY__API_KEY=sim.api_key,
-        SOURCES__INSTANTLY__BASE_URL=sim.url,
-        SOURCES__INSTANTLY__START_DATE=ws.first_day.isoformat(),
-        SOURCES__INSTANTLY__END_DATE=ws.today.isoformat(),
-        SOURCES__INSTANTLY__MAX_REQUESTS_PER_SECOND="100",
-        RUN_LOCK_FILE=str(root / "run.lock"),
-    )
-    env.update(extra)
-    return env
-
-
-def run_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipelines", "run", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )
+from helpers import RUN_LOCK_HOLDER, ROOT, Warehouse, env_for, holding, run_cli, run_seed_tests
 
 
 def test_without_a_key_run_exits_non_zero_with_one_line_naming_the_setting(sim, tmp_path):
@@ -85,13 +58,6 @@ def test_a_run_killed_midway_then_rerun_matches_an_uninterrupted_run(sim, tmp_pa
     assert crashed.tables() == reference.tables()
 
 
-def run_seed_tests(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipelines", "seed-tests", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )
-
-
 def test_without_a_campaign_cleaner_key_run_skips_it_with_one_notice(sim, tmp_path):
     result = run_cli(env_for(sim, tmp_path), "--skip-dbt")
     assert result.returncode == 0, result.stderr
@@ -126,31 +92,144 @@ def test_seed_tests_add_tracks_a_job_that_the_next_run_polls(sim, tmp_path):
 
 def test_a_second_run_exits_at_once_while_one_holds_the_lock(sim, tmp_path):
     env = env_for(sim, tmp_path)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pipelines.lock import run_lock\n"
-         "with run_lock():\n    print('locked', flush=True); time.sleep(60)"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with holding(RUN_LOCK_HOLDER, env, "locked"):
         second = run_cli(env, "--skip-dbt")
-        assert second.returncode == 1
-        assert second.stderr.startswith("error: another run is in progress (pid ")
-        assert sim.state.log == []
-    finally:
-        holder.kill()
-        holder.wait()
+    assert second.returncode == 1
+    assert second.stderr.startswith("error: another run is in progress (pid ")
+    assert sim.state.log == []
     assert run_cli(env, "--skip-dbt").returncode == 0, "a killed holder leaves no lock behind"
 
 
-def test_a_run_prints_one_line_per_resource_and_a_summary(sim, tmp_path):
-    result = run_cli(env_for(sim, tmp_path), "--skip-dbt")
+def test_cron_output_is_one_line_per_resource_one_for_dbt_and_a_summary_naming_the_log(sim, tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for n in range(35):  # earlier runs' logs, oldest first
+        old = logs / f"run-old-{n:02}.log"
+        old.write_text("old")
+        os.utime(old, (1_000_000 + n, 1_000_000 + n))
+    result = run_cli(env_for(sim, tmp_path))
     assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    resources = [line for line in lines if line.startswith("resource ")]
     from pipelines.instantly import instantly
 
     names = list(instantly(api_key="x").resources)
+    resources = [line for line in lines if line.startswith("resource ")]
     assert [line.split(":")[0].removeprefix("resource ") for line in resources] == names
-    assert all(re.search(r": [\d,]+ rows, [\d,]+ requests, [\d.]+s$", line) for line in resources)
-    assert re.fullmatch(r"loaded [\d,]+ rows into \d+ tables with [\d,]+ requests in [\d.]+s", lines[-1])
+    assert all(re.search(r": [\d,]+ rows, [\d,]+ requests, [\d,]+ retries, [\d,]+ throttled \(429\), [\d.]+s$", line)
+               for line in resources)
+    assert re.fullmatch(r"dbt build: \d+ models, \d+ tests passed in [\d.]+s", lines[-2])
+    summary = re.fullmatch(r"loaded [\d,]+ rows into \d+ tables with [\d,]+ requests in [\d.]+s; log: (\S+\.log)", lines[-1])
+    assert summary and len(lines) == len(resources) + 3  # + the Campaign Cleaner notice
+    log = Path(summary.group(1))
+    assert log.parent == logs and "Running with dbt" in log.read_text()
+    kept = sorted(p.name for p in logs.glob("*.log"))
+    assert len(kept) == 30 and log.name in kept and "run-old-00.log" not in kept
+
+
+def test_a_warehouse_held_by_another_process_is_one_line_naming_its_pid(sim, tmp_path):
+    env = env_for(sim, tmp_path)
+    code = f"import duckdb, time\ncon = duckdb.connect({str(tmp_path / 'warehouse.duckdb')!r})\nprint('open', flush=True); time.sleep(60)"
+    with holding(code, env, "open") as holder:
+        result = run_cli(env, "--skip-dbt")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert f"is locked by PID {holder.pid}" in result.stderr and "read-only copy" in result.stderr
+
+
+def test_a_setting_that_is_not_a_number_is_named_with_its_value(sim, tmp_path):
+    result = run_cli(env_for(sim, tmp_path, SOURCES__INSTANTLY__MAX_REQUESTS_PER_SECOND="abc"), "--skip-dbt")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: SOURCES__INSTANTLY__MAX_REQUESTS_PER_SECOND='abc' is not a number"
+
+
+def test_runs_started_from_two_directories_share_the_warehouse_lock(sim, tmp_path):
+    env = env_for(sim, tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with holding(RUN_LOCK_HOLDER, env, "locked"):
+        second = run_cli(env, "--skip-dbt", cwd=elsewhere)
+    assert second.returncode == 1
+    assert second.stderr.startswith("error: another run is in progress (pid ")
+
+
+def children_named(pid: int, word: str):
+    """PIDs of the processes whose parent is `pid` and whose command line holds `word`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == pid and word in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def is_running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_killing_a_run_during_dbt_ends_dbt_too(sim, tmp_path):
+    run = subprocess.Popen([sys.executable, "-m", "pipelines", "run"], cwd=ROOT, env=env_for(sim, tmp_path),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dbt = []
+    deadline = time.monotonic() + 120
+    while not dbt and run.poll() is None and time.monotonic() < deadline:
+        dbt = children_named(run.pid, "dbt")
+        time.sleep(0.05)
+    assert dbt, "dbt never started"
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 60
+    while is_running(dbt[0]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not is_running(dbt[0])
+    assert run_cli(env_for(sim, tmp_path)).returncode == 0, "nothing is left holding the warehouse"
+
+
+def test_seed_tests_remove_stops_tracking_a_job(sim, tmp_path):
+    import pendulum
+
+    job = sim.cleaner.add("To remove", pendulum.now("UTC"), polls_to_complete=9)
+    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
+                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)
+    assert run_seed_tests(env, "add", job.job_id).returncode == 0
+    assert run_seed_tests(env, "remove", job.job_id).returncode == 0
+    assert job.job_id not in run_seed_tests(env, "list").stdout
+    polls = len([r for r in sim.state.log if r.body == {"job_id": job.job_id}])
+    assert run_cli(env, "--skip-dbt").returncode == 0
+    assert len([r for r in sim.state.log if r.body == {"job_id": job.job_id}]) == polls
+
+
+def test_job_ids_may_be_one_comma_separated_variable(sim, tmp_path):
+    import pendulum
+
+    jobs = [sim.cleaner.add(f"Listed {n}", pendulum.now("UTC"), polls_to_complete=1).job_id for n in range(2)]
+    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
+                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url, SOURCES__CAMPAIGN_CLEANER__JOB_IDS=",".join(jobs))
+    result = run_cli(env, "--skip-dbt")
+    assert result.returncode == 0, result.stderr
+    loaded = Warehouse(tmp_path, sim).query("select job_id from raw.campaign_cleaner_inbox_tests")
+    assert sorted(j for (j,) in loaded) == sorted(jobs)
+
+
+def test_a_typo_in_a_job_id_fails_one_run_only(sim, tmp_path):
+    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
+                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)
+    first = run_seed_tests(env, "add", "job_tpyo")
+    assert first.returncode == 1 and "job_tpyo does not exist" in first.stderr
+    assert run_cli(env, "--skip-dbt").returncode == 0
+    assert "not_found" in run_seed_tests(env, "list").stdout
+
+
+def test_docs_before_any_load_is_one_line_saying_what_to_run(sim, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "pipelines", "docs"], cwd=tmp_path, env=env_for(sim, tmp_path),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "no warehouse at" in result.stderr and "make run" in result.stderr

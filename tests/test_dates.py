@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 from pendulum import Date
 
-from pipelines.common.client import ConfigError
+from pipelines.common.errors import ConfigError
 from pipelines.common.dates import days_between, parse_day, pull_range, utc_today, window_params
 
 

@@ -10,8 +10,9 @@ import pytest
 
 from pipelines import runner
 from pipelines.transform import TransformError, dbt_build
+from pipelines.warehouse import resolve
 
-from conftest import Warehouse
+from helpers import Warehouse
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 
@@ -26,7 +27,7 @@ def built(simulator, tmp_path_factory):
     warehouse.load()
     job = warehouse.sim.cleaner.add("Marts test", pendulum.now("UTC"), polls_to_complete=1)
     warehouse.load_seed_tests(job_ids=[job.job_id])
-    dbt_build(str(warehouse.db), target_path=str(tmp_path / "target"))
+    dbt_build(warehouse.destination(), target_path=str(tmp_path / "target"))
     return warehouse
 
 
@@ -73,7 +74,7 @@ def test_every_analysis_query_runs_on_the_marts(built, query):
 def test_dbt_builds_before_placement_or_seed_test_tables_exist(warehouse, tmp_path):
     campaign_resources = [name for name in warehouse.source().resources if "campaign" in name]
     runner.run(warehouse.pipeline(), [warehouse.source().with_resources(*campaign_resources)])
-    dbt_build(str(warehouse.db), target_path=str(tmp_path / "target"))
+    dbt_build(warehouse.destination(), target_path=str(tmp_path / "target"))
     assert warehouse.query("select count(*) from analytics.fct_inbox_placement") == [(0,)]
 
 
@@ -87,4 +88,4 @@ def test_dbt_build_fails_when_sources_stop_reconciling(built, tmp_path, corrupti
     with duckdb.connect(str(copy)) as con:
         con.execute(corruption)
     with pytest.raises(TransformError):
-        dbt_build(str(copy), target_path=str(tmp_path / "target"))
+        dbt_build(resolve("duckdb", duckdb_file=str(copy)), target_path=str(tmp_path / "target"))

@@ -6,35 +6,12 @@ import pendulum
 
 import pytest
 
-from pipelines.common.client import ApiError
+from pipelines.common.errors import ApiError
 from pipelines.instantly import settings
-from test_http_client import client_for
+from helpers import client_for, truth_cells, truth_records
 
 RECORDS = settings.INBOX_PLACEMENT_RECORDS
 STATS = settings.INBOX_PLACEMENT_STATS
-
-
-def truth_records(pw, last=None):
-    return {
-        r["id"]
-        for t in pw.tests
-        for r in pw.all_records(t.id)
-        if last is None or r["timestamp_created_date"] <= last.isoformat()
-    }
-
-
-def truth_cells(pw):
-    """(test_id, date, geo, type, esp) -> (count, spam, category) over received records."""
-    cells = {}
-    for t in pw.tests:
-        for r in pw.all_records(t.id):
-            if not pw.is_received(r):
-                continue
-            key = (t.id, r["timestamp_created_date"], r["recipient_geo"], r["recipient_type"], r["recipient_esp"])
-            n, spam, category = cells.get(key, (0, 0, 0))
-            cells[key] = (n + 1, spam + bool(r["is_spam"]),
-                          category + (bool(r["has_category"]) and not r["is_spam"]))
-    return cells
 
 
 def loaded_stats(wh):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from conftest import duplicates, truth_daily, truth_steps
-from pipelines import runner
+from helpers import duplicates, truth_daily, truth_steps
+from pipelines.explain import explain
 from pipelines.instantly import settings
 
 DAILY = settings.CAMPAIGN_ANALYTICS_DAILY
@@ -153,7 +153,7 @@ def test_the_same_days_load_whichever_way_the_api_reads_end_date(warehouse):
 def test_a_wrong_key_fails_with_one_clear_line_and_loads_nothing(warehouse):
     with pytest.raises(Exception) as failure:
         warehouse.load(api_key="wrong-key-123")
-    line = runner.explain(failure.value)
+    line = explain(failure.value)
     assert "HTTP 401" in line and "SOURCES__INSTANTLY__API_KEY" in line
     assert "wrong-key-123" not in line and "\n" not in line
     asked = [(r.method, r.path, tuple(r.query)) for r in warehouse.sim.state.log]

@@ -11,19 +11,20 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from datetime import timezone
 from pathlib import Path
 
-import pendulum
 import psycopg2
 import pytest
 
-from conftest import truth_daily, truth_steps
+from helpers import EVENING_UTC, env_for, run_cli, run_seed_tests, truth_cells, truth_daily, truth_steps
 from pipelines import runner
 from pipelines.campaign_cleaner import campaign_cleaner
 from pipelines.transform import dbt_build
-from test_inbox_placement import truth_cells
+from pipelines.warehouse import resolve
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+SERVER_TZ = "Pacific/Kiritimati"
 
 
 def server_binaries():
@@ -55,12 +56,12 @@ def postgres():
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
     port = free_port()
-    env = dict(os.environ, TZ="UTC", LC_ALL="C")
+    env = dict(os.environ, LC_ALL="C")  # the host's far-off TZ: the server's default zone is not UTC
     subprocess.run(as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "loader",
                                    "--auth=trust", "-E", "UTF8"]), check=True, env=env, capture_output=True)
     subprocess.run(as_server_user([
         str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w", "start",
-        "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
+        "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c timezone={SERVER_TZ}",
     ]), check=True, env=env, capture_output=True)
     try:
         con = psycopg2.connect(host="127.0.0.1", port=port, user="loader", dbname="postgres")
@@ -90,17 +91,16 @@ def loaded(postgres, simulator, tmp_path_factory):
     """Both sources loaded into PostgreSQL, then `dbt build` there."""
     simulator.state.reset()
     ws = simulator.workspace
-    pipeline = runner.make_pipeline(destination="postgres",
-                                    pipelines_dir=str(tmp_path_factory.mktemp("pipelines")))
+    pipeline = runner.make_pipeline(resolve("postgres"), pipelines_dir=str(tmp_path_factory.mktemp("pipelines")))
     from pipelines.instantly import instantly
 
     runner.run(pipeline, [instantly(api_key=simulator.api_key, base_url=simulator.url,
                                     start_date=ws.first_day.isoformat(), end_date=ws.today.isoformat(),
                                     max_requests_per_second=100)])
-    job = simulator.cleaner.add("On PostgreSQL", pendulum.now("UTC"), polls_to_complete=1)
+    job = simulator.cleaner.add("On PostgreSQL", EVENING_UTC, polls_to_complete=1)
     runner.run(pipeline, [campaign_cleaner(api_key=simulator.cleaner.api_key, base_url=simulator.url,
                                            job_ids=[job.job_id], max_requests_per_second=50)])
-    dbt_build(destination="postgres", target_path=str(tmp_path_factory.mktemp("target")))
+    dbt_build(resolve("postgres"), target_path=str(tmp_path_factory.mktemp("target")))
     return simulator
 
 
@@ -138,19 +138,71 @@ def test_every_analysis_query_runs_on_postgres(loaded, postgres, sql_file):
     assert query(postgres, (SQL_DIR / sql_file).read_text())
 
 
-def test_the_read_only_role_reads_the_marts_and_cannot_write(loaded, postgres):
-    setup = (SQL_DIR / "_setup_postgres_readonly_role.sql").read_text()
-    con = psycopg2.connect(host="127.0.0.1", port=postgres, user="loader", dbname="deliverability")
-    con.autocommit = True
-    con.cursor().execute(setup)
-    con.close()
-    reader = psycopg2.connect(host="127.0.0.1", port=postgres, user="bi_reader", password="change-me",
-                              dbname="deliverability")
+def test_dates_are_utc_days_on_a_server_outside_utc(loaded, postgres):
+    assert query(postgres, "show timezone") == [(SERVER_TZ,)]
+    submitted = query(postgres, "select distinct submitted_date from analytics.fct_seed_test_results"
+                                " where test_name = 'On PostgreSQL'")
+    assert submitted == [(EVENING_UTC.date(),)]
+    created = query(postgres, "select raw.timestamp_created, stg.created_at from raw.instantly_campaigns as raw"
+                              " join staging.stg_instantly__campaigns as stg on stg.campaign_id = raw.id")
+    assert created and all(utc.astimezone(timezone.utc).replace(tzinfo=None) == wall for utc, wall in created)
+    placed = query(postgres, "select r.timestamp_created_date, s.created_date from raw.instantly_inbox_placement_analytics"
+                             " as r join staging.stg_instantly__inbox_placement_records as s on s.record_id = r.id")
+    assert placed and all(str(day) == str(stg) for day, stg in placed)
+
+
+def as_role(port: int, user: str, password: str = ""):
+    return psycopg2.connect(host="127.0.0.1", port=port, user=user, password=password, dbname="deliverability")
+
+
+def test_the_read_only_role_reads_every_mart_after_another_run_and_cannot_write(loaded, postgres, tmp_path):
+    admin = as_role(postgres, "loader")
+    admin.autocommit = True
+    admin.cursor().execute("create role dba superuser login")  # the script run by an admin, not the loader
+    admin.close()
+    setup = as_role(postgres, "dba")
+    setup.autocommit = True
+    setup.cursor().execute((SQL_DIR / "_setup_postgres_readonly_role.sql").read_text())
+    setup.close()
+    dbt_build(resolve("postgres"), target_path=str(tmp_path / "target"))  # recreates every mart
+
+    marts = [name for (name,) in query(postgres, "select table_name from information_schema.tables"
+                                                 " where table_schema = 'analytics'")]
+    reader = as_role(postgres, "bi_reader", "change-me")
     try:
         cur = reader.cursor()
+        for mart in marts:
+            cur.execute(f"select count(*) from analytics.{mart}")
         cur.execute("select count(*) from analytics.fct_inbox_placement")
         assert cur.fetchone()[0] > 0
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             cur.execute("delete from analytics.fct_inbox_placement")
     finally:
         reader.close()
+    assert len(marts) >= 10
+
+
+def postgres_env(simulator, root: Path, **extra: str) -> dict:
+    """The CLI's environment for this server (env_for leaves out the destination settings)."""
+    settings = {k: v for k, v in os.environ.items() if k.startswith("DESTINATION__POSTGRES__")}
+    return env_for(simulator, root, DESTINATION_TYPE="postgres", **{**settings, **extra})
+
+
+def test_seed_tests_use_the_configured_destination(loaded, postgres, tmp_path):
+    job = loaded.cleaner.add("Tracked on PostgreSQL", EVENING_UTC, polls_to_complete=3)
+    env = postgres_env(loaded, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=loaded.cleaner.api_key,
+                       SOURCES__CAMPAIGN_CLEANER__BASE_URL=loaded.url)
+    added = run_seed_tests(env, "add", job.job_id)
+    assert added.returncode == 0, added.stderr
+    assert any(line.startswith(job.job_id) for line in run_seed_tests(env, "list").stdout.splitlines())
+    assert query(postgres, f"select count(*) from raw.campaign_cleaner_inbox_tests where job_id = '{job.job_id}'") == [(1,)]
+    assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_a_missing_database_is_one_line_naming_it(postgres, simulator, tmp_path):
+    env = postgres_env(simulator, tmp_path, DESTINATION__POSTGRES__CREDENTIALS__DATABASE="no_such_db")
+    result = run_cli(env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: PostgreSQL: database no_such_db does not exist: create it or check"
+        " DESTINATION__POSTGRES__CREDENTIALS__DATABASE")

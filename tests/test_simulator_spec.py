@@ -1,5 +1,6 @@
 """The simulator answers exactly as the OpenAPI spec says the real API does (200 schemas)."""
 
+import hashlib
 import json
 import os
 import urllib.error
@@ -12,21 +13,29 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from extract_spec import called_paths
 from pipelines.instantly import settings
+from pipelines.simulator.server import parse_faults
 
 SPEC = Path(
-    os.environ.get(
-        "INSTANTLY_OPENAPI_SPEC",
-        Path(__file__).resolve().parents[2] / "shared/reference/instantly-openapi-v2.json",
-    )
+    os.environ.get("INSTANTLY_OPENAPI_SPEC", Path(__file__).resolve().parent / "spec/instantly-openapi-v2.responses.json")
 )
+"""The responses of the endpoints we call, extracted from the official spec (tests/extract_spec.py)."""
+FULL_SPEC = Path(__file__).resolve().parents[2] / "shared/reference/instantly-openapi-v2.json"
 
 
 @pytest.fixture(scope="module")
 def spec_registry():
-    assert SPEC.exists(), f"the OpenAPI spec is missing at {SPEC} (set INSTANTLY_OPENAPI_SPEC)"
     spec = json.loads(SPEC.read_text(encoding="utf-8-sig"))
     return Registry().with_resource("urn:spec", Resource.from_contents(spec, DRAFT202012))
+
+
+@pytest.mark.skipif(not FULL_SPEC.exists(), reason="the official spec is not beside this clone")
+def test_the_kept_extract_is_current_with_the_official_spec():
+    extract = json.loads(SPEC.read_text())
+    assert extract["info"]["source_sha256"] == hashlib.sha256(FULL_SPEC.read_bytes()).hexdigest(), (
+        "the spec changed: run python tests/extract_spec.py")
+    assert set(extract["paths"]) == called_paths()
 
 
 def validator(registry, path: str, status: str = "200", method: str = "get") -> Draft202012Validator:
@@ -145,3 +154,11 @@ def test_the_workspace_limit_answers_429_without_retry_after(sim):
         sim.state.limit.per_second = saved
     assert refusals and all(e.code == 429 for e in refusals)
     assert all("Retry-After" not in e.headers for e in refusals)
+
+
+def test_faults_can_be_set_from_the_simulator_command_line():
+    faults = parse_faults("server_error_rate=0.25, refuse_default_agents=true,page_size=5,latency_s=0.01:0.02")
+    assert (faults.server_error_rate, faults.refuse_default_agents, faults.page_size) == (0.25, True, 5)
+    assert faults.latency_s == (0.01, 0.02)
+    with pytest.raises(ValueError, match="unknown fault 'typo'"):
+        parse_faults("typo=1")

@@ -5,56 +5,66 @@ plus those registered with `python -m pipelines seed-tests add|create`, kept in 
 dlt state (which dlt also stores in the warehouse: the registry survives a fresh machine).
 """
 
-from typing import AsyncIterator, List, Optional, Sequence
+from typing import AsyncIterator, List, Optional, Sequence, Union
 
 import dlt
 from dlt.sources import DltResource
 
-from pipelines.common.client import ConfigError
+from pipelines.common.errors import ConfigError
 from pipelines.common.tracking import tracked_resource
 from pipelines.campaign_cleaner import settings
-from pipelines.campaign_cleaner.helpers import JobPoller, make_client, register, result_rows
+from pipelines.campaign_cleaner.helpers import (
+    JobPoller,
+    job_id_list,
+    make_client,
+    register,
+    result_rows,
+    unregister,
+)
 
 
 @dlt.source(name="campaign_cleaner")
 def campaign_cleaner(
     api_key: str = dlt.secrets.value,
     base_url: str = settings.DEFAULT_BASE_URL,
-    job_ids: Optional[List[str]] = None,
+    job_ids: Optional[Union[str, List[str]]] = None,
     max_age_hours: float = settings.DEFAULT_MAX_AGE_HOURS,
     max_requests_per_second: float = settings.DEFAULT_MAX_REQUESTS_PER_SECOND,
     max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
     register_job_ids: Sequence[str] = (),
     register_name: str = "",
+    unregister_job_ids: Sequence[str] = (),
 ) -> Sequence[DltResource]:
     """Seed tests and their per-seed results, re-polled until completed or expired.
 
     Args:
         api_key: Campaign Cleaner API key (secret).
         base_url: API root, for a proxy or the local simulator.
-        job_ids: Jobs to track, besides those registered through the CLI.
+        job_ids: Jobs to track, besides those registered through the CLI: a list, or
+            `job_1,job_2` in one environment variable.
         max_age_hours: A job still processing this long after submission is finalised as
             `expired`, its pending seeds kept as pending.
         max_requests_per_second: Request budget (Campaign Cleaner documents none).
         max_concurrency: Polls in flight at once.
         register_job_ids: Jobs to add to the registry in this run (the CLI's `seed-tests add`).
         register_name: A name to remember for them (the CLI's `seed-tests create`).
+        unregister_job_ids: Jobs to stop tracking (the CLI's `seed-tests remove`).
     """
     if not str(api_key).strip():
         raise ConfigError(f"SOURCES__CAMPAIGN_CLEANER__API_KEY is empty. {settings.KEY_HINT}")
     if float(max_age_hours) <= 0:
         raise ConfigError("SOURCES__CAMPAIGN_CLEANER__MAX_AGE_HOURS must be more than 0")
-    if isinstance(job_ids, str):
-        job_ids = [j.strip() for j in job_ids.split(",") if j.strip()]
     try:
         client = make_client(api_key, base_url, float(max_requests_per_second), int(max_concurrency))
     except ValueError as exc:
         raise ConfigError(f"SOURCES__CAMPAIGN_CLEANER__MAX_REQUESTS_PER_SECOND: {exc}") from None
     poller = JobPoller(client, float(max_age_hours), 4 * int(max_concurrency))
-    new_jobs = list(job_ids or []) + list(register_job_ids)
+    removed = set(unregister_job_ids)
+    new_jobs = [j for j in job_id_list(job_ids) + list(register_job_ids) if j not in removed]
 
     async def due_results():
         jobs = dlt.current.source_state().setdefault("jobs", {})
+        unregister(jobs, list(removed))
         register(jobs, new_jobs, register_name or None)
         return await poller.results(jobs)
 

@@ -1,16 +1,18 @@
 """Polling Campaign Cleaner seed tests: the job registry (in dlt state), polls, row shaping."""
 
 import asyncio
-from typing import List, MutableMapping, Optional, Tuple
+import json
+from typing import List, MutableMapping, Optional, Sequence, Tuple
 
 import pendulum
 
-from pipelines.common.client import RUN_FAILURES, ApiClient, ApiError
+from pipelines.common.client import RUN_FAILURES, ApiClient
+from pipelines.common.errors import ApiError, ConfigError
 from pipelines.common.concurrency import as_completed_bounded
 from pipelines.common.rate_limit import RateLimiter
 from pipelines.campaign_cleaner import settings
 
-COMPLETED, PROCESSING, EXPIRED = "completed", "processing", "expired"
+COMPLETED, PROCESSING, EXPIRED, NOT_FOUND = "completed", "processing", "expired", "not_found"
 
 
 def make_client(
@@ -31,11 +33,36 @@ class JobError(Exception):
     """One job could not be read; the other jobs go on."""
 
 
+class JobNotFound(JobError):
+    """The API says the job does not exist (a typo'd id): it is never polled again."""
+
+
+def job_id_list(value: object) -> List[str]:
+    """Job ids from a setting: a TOML list, a JSON list, or `job_1,job_2` in one variable."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return [str(v).strip() for v in json.loads(text) if str(v).strip()]
+            except ValueError:
+                raise ConfigError(f"SOURCES__CAMPAIGN_CLEANER__JOB_IDS is not a JSON list: {text!r}") from None
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
 def now_iso() -> str:
     return pendulum.now("UTC").to_iso8601_string()
 
 
-def register(jobs: MutableMapping[str, dict], job_ids, name: Optional[str] = None) -> None:
+def unregister(jobs: MutableMapping[str, dict], job_ids: Sequence[str]) -> None:
+    """Stops tracking jobs (their loaded rows stay in the warehouse)."""
+    for job_id in job_ids:
+        jobs.pop(str(job_id), None)
+
+
+def register(jobs: MutableMapping[str, dict], job_ids: Sequence[str], name: Optional[str] = None) -> None:
     """Adds jobs to the registry (kept in dlt state, so in the warehouse too) once."""
     for job_id in job_ids:
         entry = jobs.setdefault(
@@ -79,11 +106,22 @@ async def poll(client: ApiClient, job_id: str) -> dict:
     except ApiError as exc:
         if exc.status in (401, 403):
             raise  # the key is wrong: nothing of this source can load
+        if exc.status == 404:
+            raise not_found(job_id, str(exc)) from None
         raise JobError(f"Campaign Cleaner job {job_id}: {exc}") from None
     if not isinstance(body, dict) or body.get("error"):
-        message = body.get("error") if isinstance(body, dict) else "not a JSON object"
+        message = str(body.get("error")) if isinstance(body, dict) else "not a JSON object"
+        if settings.NOT_FOUND_ERROR.search(message):
+            raise not_found(job_id, message)
         raise JobError(f"Campaign Cleaner job {job_id}: {message}")
     return body
+
+
+def not_found(job_id: str, message: str) -> JobNotFound:
+    return JobNotFound(
+        f"Campaign Cleaner job {job_id} does not exist ({message}): marked not_found and no longer"
+        f" polled; `python -m pipelines seed-tests remove {job_id}` drops it from the list"
+    )
 
 
 class JobPoller:
@@ -107,6 +145,9 @@ class JobPoller:
         async def one(job_id: str):
             try:
                 return job_id, await poll(self.client, job_id)
+            except JobNotFound as exc:
+                RUN_FAILURES.append(str(exc))  # reported in this run only: never polled again
+                return job_id, {}
             except JobError as exc:
                 RUN_FAILURES.append(str(exc))  # the CLI prints it once the other jobs loaded
                 return job_id, None
@@ -119,11 +160,12 @@ class JobPoller:
         return out
 
     def _update(self, entry: dict, job_id: str, answer: dict) -> dict:
-        """Records the poll in the registry and returns the job's row."""
+        """Records the poll in the registry and returns the job's row. An empty answer stands for
+        a job the API says does not exist."""
         polled = now_iso()
         entry["first_polled_at"] = entry["first_polled_at"] or polled
         entry["last_polled_at"] = polled
-        entry["final_state"] = final_state(entry, answer, self.max_age_hours)
+        entry["final_state"] = final_state(entry, answer, self.max_age_hours) if answer else NOT_FOUND
         row = {k: v for k, v in answer.items() if k != "results"}
         row.update(
             job_id=job_id,

@@ -3,6 +3,8 @@
 import asyncio
 import json
 import logging
+import re
+from importlib.metadata import version as package_version
 from collections import Counter
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -10,26 +12,19 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Un
 
 import aiohttp
 
+from pipelines.common.errors import ApiError
 from pipelines.common.rate_limit import RateLimiter
 from pipelines.common.tracking import CURRENT_RESOURCE
 from pipelines.common.retry import RetryPolicy, is_retryable_status
 
 log = logging.getLogger(__name__)
 
+USER_AGENT = f"deliverability-elt/{package_version('deliverability-elt')}"
+"""Sent on every request: Instantly's edge firewall refuses HTTP libraries' default agents."""
+FIREWALL_PAGE = re.compile(rb"error code: 1010")
+
 QueryValue = Union[str, int, float, bool]
 Query = Union[Mapping[str, Any], Sequence[Tuple[str, QueryValue]]]
-
-
-class ConfigError(ValueError):
-    """A setting is missing or unusable; the message is one line naming it."""
-
-
-class ApiError(Exception):
-    """A request failed for good. The message is one line naming the endpoint and what to fix."""
-
-    def __init__(self, message: str, status: Optional[int] = None) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass
@@ -38,7 +33,13 @@ class RequestStats:
 
     requests: Counter = field(default_factory=Counter)
     by_resource: Counter = field(default_factory=Counter)
-    retries: int = 0
+    retries_by_resource: Counter = field(default_factory=Counter)
+    throttled_by_resource: Counter = field(default_factory=Counter)
+    """Answers of HTTP 429, per resource."""
+
+    @property
+    def retries(self) -> int:
+        return sum(self.retries_by_resource.values())
 
     @property
     def total(self) -> int:
@@ -90,7 +91,7 @@ class ApiClient:
         self.limiter = limiter
         self.retry = retry
         self.stats = RUN_STATS[service] = RequestStats()
-        self._headers = dict(headers)
+        self._headers = {"User-Agent": USER_AGENT, **headers}
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._max_concurrency = max_concurrency
         self._key_hint = key_hint
@@ -158,6 +159,8 @@ class ApiClient:
                     else:
                         problem = f"HTTP {status} {_api_message(raw)}".strip()
                         throttled = status == 429
+                        if throttled:
+                            self.stats.throttled_by_resource[CURRENT_RESOURCE.get()] += 1
                 except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                     problem = f"{type(exc).__name__}"
             if attempt == self.retry.max_attempts:
@@ -165,7 +168,7 @@ class ApiClient:
             wait = self.retry.delay(attempt, retry_after)
             if throttled:
                 self.limiter.pause(wait)
-            self.stats.retries += 1
+            self.stats.retries_by_resource[CURRENT_RESOURCE.get()] += 1
             log.info("%s: %s, retry %d in %.1fs", endpoint, problem, attempt, wait)
             await asyncio.sleep(wait)
         raise ApiError(
@@ -173,6 +176,12 @@ class ApiClient:
         )
 
     def _error_line(self, endpoint: str, status: int, raw: bytes) -> str:
+        if status == 403 and FIREWALL_PAGE.search(raw[:2000]):
+            return (
+                f"{endpoint} was refused by the API's firewall (HTTP 403, error code 1010: it blocks"
+                f" this client's User-Agent {USER_AGENT!r}, not the key): a proxy in between may be"
+                " replacing the User-Agent header"
+            )
         message = _api_message(raw)
         line = f"{endpoint} failed: HTTP {status}" + (f" {message}" if message else "")
         if status in (401, 403) and self._key_hint:

@@ -11,12 +11,12 @@ Compared as instants, that covers exactly those days; normalised to calendar dat
 exactly [first, last] too; and start is always earlier than end, even for a single day.
 """
 
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import pendulum
 from pendulum import Date
 
-from pipelines.common.client import ConfigError
+from pipelines.common.errors import ConfigError
 
 
 def utc_today() -> Date:
@@ -34,6 +34,18 @@ def parse_day(value: object, setting: str) -> Date:
     if not isinstance(parsed, Date) or isinstance(parsed, pendulum.DateTime):
         raise ConfigError(f"{setting} must be a date like 2026-01-31, got {text!r}")
     return parsed
+
+
+def parse_day_range(value: str, setting: str) -> Tuple[Date, Date]:
+    """`FROM[:TO]` as an inclusive UTC day range; TO defaults to today and may not be later."""
+    first_text, _, last_text = str(value).partition(":")
+    first = parse_day(first_text, setting)
+    last = parse_day(last_text, setting) if last_text.strip() else utc_today()
+    if last < first:
+        raise ConfigError(f"{setting} {value}: the last day is before the first")
+    if last > utc_today():
+        raise ConfigError(f"{setting} {value}: {last} is after today ({utc_today()} UTC)")
+    return first, last
 
 
 def days_between(first: Date, last: Date) -> List[Date]:

@@ -11,9 +11,10 @@ import dlt
 from dlt.sources import DltResource
 from pendulum import Date
 
-from pipelines.common.client import ApiClient, ConfigError
+from pipelines.common.client import ApiClient
+from pipelines.common.errors import ConfigError
 from pipelines.common.concurrency import as_completed_bounded
-from pipelines.common.dates import day_end, day_start, parse_day, pull_range, utc_today
+from pipelines.common.dates import day_end, day_start, parse_day, parse_day_range, pull_range, utc_today
 from pipelines.common.tracking import tracked_resource
 from pipelines.instantly import settings
 from pipelines.instantly.helpers import (
@@ -66,6 +67,7 @@ def instantly(
     lookback_days: int = settings.DEFAULT_LOOKBACK_DAYS,
     max_requests_per_second: float = settings.DEFAULT_MAX_REQUESTS_PER_SECOND,
     max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
+    backfill: Optional[str] = None,
 ) -> Sequence[DltResource]:
     """Campaigns, their analytics and inbox placement, by UTC day, incremental with a lookback.
 
@@ -78,6 +80,8 @@ def instantly(
             recent numbers keep changing (late opens, replies, CRM statuses).
         max_requests_per_second: This pipeline's share of the workspace budget (max 100).
         max_concurrency: Requests in flight at once.
+        backfill: `FROM[:TO]`, UTC days to re-pull and merge in this run (the CLI's `--backfill`),
+            whatever the cursors say; the cursors themselves are left as they are.
     """
     if not str(api_key).strip():
         raise ConfigError(f"SOURCES__INSTANTLY__API_KEY is empty. {settings.KEY_HINT}")
@@ -86,9 +90,15 @@ def instantly(
         if start_date
         else utc_today().subtract(days=settings.DEFAULT_BACKFILL_DAYS)
     )
+    if first_day > utc_today():
+        raise ConfigError(
+            f"SOURCES__INSTANTLY__START_DATE {first_day} is after today ({utc_today()} UTC):"
+            " set a day in the past (a later day would hold the cursor there)"
+        )
     last_day = parse_day(end_date, "SOURCES__INSTANTLY__END_DATE") if end_date else None
     if last_day and last_day < first_day:
         raise ConfigError("SOURCES__INSTANTLY__END_DATE is before SOURCES__INSTANTLY__START_DATE")
+    backfill_days = parse_day_range(backfill, "--backfill") if backfill else None
     if int(lookback_days) < 0:
         raise ConfigError("SOURCES__INSTANTLY__LOOKBACK_DAYS must be 0 or more")
     if int(max_concurrency) < 1:
@@ -102,6 +112,10 @@ def instantly(
     activity = PlacementActivity()
 
     def by_day() -> dlt.sources.incremental:
+        if backfill_days:  # a fixed range: dlt then neither reads nor moves the cursor
+            return dlt.sources.incremental(
+                "date", initial_value=backfill_days[0].isoformat(), end_value=backfill_days[1].isoformat(), range_end="closed"
+            )
         return dlt.sources.incremental(
             "date", initial_value=first_day.isoformat(), lag=int(lookback_days)
         )
@@ -111,10 +125,13 @@ def instantly(
         safety overlap for late-arriving seeds. Read from state when the resource runs."""
         return lambda: TestCursors(
             dlt.current.source_state().setdefault("test_cursors", {}).setdefault(resource, {}),
-            day_start(first_day),
+            day_start(backfill_days[0] if backfill_days else first_day),
             int(lookback_days),
+            from_start=bool(backfill_days),
         )
 
+    if backfill_days:
+        last_day = backfill_days[1]
     date_to = day_end(last_day) if last_day else None
 
     in_flight = 4 * int(max_concurrency)

@@ -83,14 +83,17 @@ class TestCursors:
     dlt saves the state with the load, so a failed run leaves the cursors where they were.
     """
 
-    def __init__(self, cursors: Dict[str, str], start: str, overlap_days: int) -> None:
+    def __init__(self, cursors: Dict[str, str], start: str, overlap_days: int, from_start: bool = False) -> None:
         self._cursors = cursors
         self._start = start
         self._overlap = pendulum.duration(days=overlap_days)
+        self._from_start = from_start
 
     def date_from(self, test_id: str) -> str:
+        """`start` for a test never seen (or for every test in a backfill), else its newest item
+        minus the overlap."""
         last = self._cursors.get(test_id)
-        if not last:
+        if not last or self._from_start:
             return self._start
         lagged = pendulum.parse(last).in_timezone("UTC") - self._overlap
         return max(self._start, lagged.format("YYYY-MM-DDTHH:mm:ss.SSS") + "Z")

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from pipelines.simulator.campaign_cleaner import CleanerWorkspace
 from pipelines.simulator.instantly import instantly_app
-from pipelines.simulator.server import DEFAULT_API_KEY, SimulatorState
+from pipelines.simulator.server import DEFAULT_API_KEY, SimulatorState, parse_faults
 from pipelines.simulator.placement import PlacementWorkspace
 from pipelines.simulator.workspace import Workspace
 
@@ -19,8 +19,10 @@ def serve(
     seed: int,
     rate_limit: float,
     latency_ms: Tuple[float, float],
+    faults: str = "",
 ) -> None:
     state = SimulatorState(rate_limit=rate_limit, seed=seed)
+    state.faults = parse_faults(faults)
     state.faults.latency_s = (latency_ms[0] / 1000, latency_ms[1] / 1000)
     app = instantly_app(
         Workspace(campaigns=campaigns, days=days, seed=seed),

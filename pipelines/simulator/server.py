@@ -7,10 +7,11 @@ bench) or in the foreground (`python -m pipelines simulator`).
 import asyncio
 import json
 import random
+import re
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Deque, List, Optional, Tuple
 
 from aiohttp import web
@@ -29,6 +30,36 @@ class Faults:
     extra_field: bool = False  # add a field the spec does not know to analytics rows
     page_size: int = 100  # serve at most this many items per page, whatever `limit` says
     window_semantics: str = "calendar"  # how start_date/end_date select days: calendar|instant
+    refuse_default_agents: bool = False  # the edge firewall: 403 "error code: 1010" to library agents
+
+
+DEFAULT_LIBRARY_AGENT = re.compile(r"^(python|aiohttp|curl|go-http-client|okhttp|node-fetch|axios)", re.I)
+"""User-Agents of HTTP libraries left at their defaults (`Python/3.11 aiohttp/3.9`,
+`Python-urllib/3.11`, `python-requests/2.32`, `python-httpx/0.27`), or none at all."""
+
+
+def parse_faults(text: str) -> Faults:
+    """`name=value,...` (the simulator CLI's `--faults`) as Faults; unknown names are an error."""
+    faults = Faults()
+    types = {f.name: f.type for f in fields(Faults)}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in types:
+            raise ValueError(f"unknown fault {name!r}; known: {', '.join(types)}")
+        kind = types[name]
+        if kind in (bool, "bool"):
+            setattr(faults, name, value.strip().lower() in ("1", "true", "yes"))
+        elif kind in (int, "int"):
+            setattr(faults, name, int(value))
+        elif kind in (float, "float"):
+            setattr(faults, name, float(value))
+        elif name == "latency_s":
+            low, _, high = value.partition(":")
+            setattr(faults, name, (float(low), float(high or low)))
+        else:
+            setattr(faults, name, value.strip())
+    return faults
 
 
 @dataclass
@@ -114,6 +145,9 @@ def make_middleware(state: SimulatorState, authorize: Callable[[web.Request], Op
                 entry.body = None
         state.log.append(entry)
         f = state.faults
+        if f.refuse_default_agents and DEFAULT_LIBRARY_AGENT.match(request.headers.get("User-Agent") or "python"):
+            entry.status = 403
+            return web.Response(status=403, text="error code: 1010", content_type="text/html")
         if not state.limit.admit() or state.rng.random() < f.throttle_rate:
             entry.status = 429
             return error_body(429, "Too Many Requests", "Rate limit exceeded")

@@ -15,10 +15,11 @@ active as (
 ),
 
 calendar as (
+    {#- One placeholder day when nothing is loaded yet: no campaign is active on it. -#}
     {{ dbt.date_spine(
         "day",
-        "(select min(activity_date) from " ~ ref('stg_instantly__campaign_analytics_daily') ~ ")",
-        dbt.dateadd("day", 1, "(select max(activity_date) from " ~ ref('stg_instantly__campaign_analytics_daily') ~ ")")
+        "coalesce((select min(activity_date) from " ~ ref('stg_instantly__campaign_analytics_daily') ~ "), cast('1970-01-01' as date))",
+        dbt.dateadd("day", 1, "coalesce((select max(activity_date) from " ~ ref('stg_instantly__campaign_analytics_daily') ~ "), cast('1970-01-01' as date))")
     ) }}
 ),
 

@@ -14,4 +14,4 @@ select
     cast(completed_count as integer) as completed_count,
     cast(total_opportunities as integer) as opportunity_count,
     cast(total_opportunity_value as double precision) as opportunity_value
-from {{ source('instantly', 'instantly_campaign_analytics') }}
+from {{ optional_source('instantly', 'instantly_campaign_analytics') }} as source_rows

@@ -12,4 +12,4 @@ select
     cast(clicks as integer) as click_count,
     cast(unique_clicks as integer) as unique_click_count,
     cast(opportunities as integer) as opportunity_count
-from {{ source('instantly', 'instantly_campaign_analytics_daily') }}
+from {{ optional_source('instantly', 'instantly_campaign_analytics_daily') }} as source_rows

@@ -12,4 +12,4 @@ select
     cast(total_interested as integer) as interested_count,
     cast(total_meeting_booked as integer) as meeting_booked_count,
     cast(total_closed as integer) as closed_count
-from {{ source('instantly', 'instantly_campaign_analytics_overview') }}
+from {{ optional_source('instantly', 'instantly_campaign_analytics_overview') }} as source_rows

@@ -11,4 +11,4 @@ select
     cast(replies_automatic as integer) as automatic_reply_count,
     cast(clicks as integer) as click_count,
     cast(unique_clicks as integer) as unique_click_count
-from {{ source('instantly', 'instantly_campaign_analytics_steps') }}
+from {{ optional_source('instantly', 'instantly_campaign_analytics_steps') }} as source_rows

@@ -6,11 +6,8 @@ select
     steps.type as step_type,
     cast(steps.delay as integer) as delay,
     cast(steps.variants as varchar) as variants_json
-from {{ optional_source('instantly', 'instantly_campaigns__sequences__steps', {
-    '_dlt_root_id': 'varchar', '_dlt_parent_id': 'varchar', '_dlt_list_idx': 'bigint',
-    'type': 'varchar', 'delay': 'bigint', 'variants': 'varchar'}) }} as steps
-inner join {{ optional_source('instantly', 'instantly_campaigns__sequences', {
-    '_dlt_id': 'varchar', '_dlt_list_idx': 'bigint'}) }} as sequences
+from {{ optional_source('instantly', 'instantly_campaigns__sequences__steps') }} as steps
+inner join {{ optional_source('instantly', 'instantly_campaigns__sequences') }} as sequences
     on sequences._dlt_id = steps._dlt_parent_id and sequences._dlt_list_idx = 0
-inner join {{ source('instantly', 'instantly_campaigns') }} as campaigns
+inner join {{ optional_source('instantly', 'instantly_campaigns') }} as campaigns
     on campaigns._dlt_id = steps._dlt_root_id

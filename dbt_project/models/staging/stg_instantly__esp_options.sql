@@ -3,5 +3,4 @@ select
     sub_region,
     type as recipient_type,
     esp
-from {{ optional_source('instantly', 'instantly_esp_options', {
-    'region': 'varchar', 'sub_region': 'varchar', 'type': 'varchar', 'esp': 'varchar'}) }} as options
+from {{ optional_source('instantly', 'instantly_esp_options') }} as options

@@ -1,7 +1,7 @@
 select
     id as record_id,
     test_id,
-    cast(timestamp_created as timestamp) as created_at,
+    {{ utc_timestamp("timestamp_created") }} as created_at,
     cast(timestamp_created_date as date) as created_date,
     cast(record_type as integer) as record_type_code,
     case cast(record_type as integer) when 1 then 'Sent' when 2 then 'Received' end as record_type,
@@ -18,9 +18,4 @@ select
     spf_pass,
     dkim_pass,
     dmarc_pass
-from {{ optional_source('instantly', 'instantly_inbox_placement_analytics', {
-    'id': 'varchar', 'test_id': 'varchar', 'timestamp_created': 'varchar',
-    'timestamp_created_date': 'varchar', 'record_type': 'bigint', 'is_spam': 'boolean',
-    'has_category': 'boolean', 'sender_email': 'varchar', 'recipient_email': 'varchar',
-    'recipient_geo': 'bigint', 'recipient_type': 'bigint', 'recipient_esp': 'bigint',
-    'spf_pass': 'boolean', 'dkim_pass': 'boolean', 'dmarc_pass': 'boolean'}) }} as records
+from {{ optional_source('instantly', 'instantly_inbox_placement_analytics') }} as records

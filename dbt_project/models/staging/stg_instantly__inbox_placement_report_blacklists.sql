@@ -3,5 +3,4 @@ select
     blacklist,
     is_listed,
     test_type
-from {{ optional_source('instantly', 'instantly_inbox_placement_reports__blacklist_report__details', {
-    '_dlt_root_id': 'varchar', 'blacklist': 'varchar', 'is_listed': 'boolean', 'test_type': 'varchar'}) }} as details
+from {{ optional_source('instantly', 'instantly_inbox_placement_reports__blacklist_report__details') }} as details

@@ -2,7 +2,7 @@ select
     id as report_id,
     _dlt_id as report_key,
     test_id,
-    cast(timestamp_created as timestamp) as created_at,
+    {{ utc_timestamp("timestamp_created") }} as created_at,
     cast(timestamp_created_date as date) as created_date,
     domain,
     domain_ip,
@@ -10,8 +10,4 @@ select
     cast(domain_ip_blacklist_count as integer) as domain_ip_blacklist_count,
     cast(spam_assassin_score as {{ dbt.type_float() }}) as spam_assassin_score,
     blacklist_report__is_blacklisted as is_blacklisted
-from {{ optional_source('instantly', 'instantly_inbox_placement_reports', {
-    'id': 'varchar', '_dlt_id': 'varchar', 'test_id': 'varchar', 'timestamp_created': 'varchar',
-    'timestamp_created_date': 'varchar', 'domain': 'varchar', 'domain_ip': 'varchar',
-    'domain_blacklist_count': 'bigint', 'domain_ip_blacklist_count': 'bigint',
-    'spam_assassin_score': 'double precision', 'blacklist_report__is_blacklisted': 'boolean'}) }} as reports
+from {{ optional_source('instantly', 'instantly_inbox_placement_reports') }} as reports

@@ -11,7 +11,4 @@ select
     cast(inbox_count as integer) as inbox_count,
     cast(spam_count as integer) as spam_count,
     cast(category_count as integer) as category_count
-from {{ optional_source('instantly', 'instantly_inbox_placement_stats', {
-    'test_id': 'varchar', '"date"': 'date', 'recipient_geo': 'bigint', 'recipient_type': 'bigint',
-    'recipient_esp': 'bigint', '"count"': 'bigint', 'inbox_count': 'bigint', 'spam_count': 'bigint',
-    'category_count': 'bigint'}) }} as stats
+from {{ optional_source('instantly', 'instantly_inbox_placement_stats') }} as stats

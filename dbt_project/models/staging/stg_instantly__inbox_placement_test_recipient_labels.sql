@@ -5,9 +5,6 @@ select
     labels.sub_region,
     labels.type as recipient_type,
     labels.esp
-from {{ optional_source('instantly', 'instantly_inbox_placement_tests__recipients_labels', {
-    '_dlt_root_id': 'varchar', '_dlt_list_idx': 'bigint', 'region': 'varchar',
-    'sub_region': 'varchar', 'type': 'varchar', 'esp': 'varchar'}) }} as labels
-inner join {{ optional_source('instantly', 'instantly_inbox_placement_tests', {
-    'id': 'varchar', '_dlt_id': 'varchar'}) }} as tests
+from {{ optional_source('instantly', 'instantly_inbox_placement_tests__recipients_labels') }} as labels
+inner join {{ optional_source('instantly', 'instantly_inbox_placement_tests') }} as tests
     on tests._dlt_id = labels._dlt_root_id

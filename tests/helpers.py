@@ -1,0 +1,214 @@
+"""What the tests share: the simulator handle, throwaway warehouses, the simulator's truth to
+compare loads against, and the CLI as cron runs it."""
+
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Tuple
+
+import duckdb
+import pendulum
+
+from pipelines import runner
+from pipelines.campaign_cleaner import campaign_cleaner
+from pipelines.common.client import RUN_FAILURES, ApiClient
+from pipelines.common.rate_limit import RateLimiter
+from pipelines.common.retry import RetryPolicy
+from pipelines.instantly import instantly
+from pipelines.simulator.campaign_cleaner import CleanerWorkspace
+from pipelines.simulator.placement import PlacementWorkspace
+from pipelines.simulator.instantly import instantly_app
+from pipelines.simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
+from pipelines.simulator.workspace import Workspace
+from pipelines.warehouse import resolve
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENING_UTC = pendulum.now("UTC").subtract(days=1).replace(hour=18, minute=21, second=0, microsecond=0)
+"""A seed test submitted then is already on the next day at UTC+14 and still on it at UTC-8."""
+FAST = RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.05)
+
+
+@dataclass
+class Sim:
+    url: str
+    state: SimulatorState
+    workspace: Workspace
+    placement: PlacementWorkspace
+    cleaner: CleanerWorkspace
+    api_key: str = DEFAULT_API_KEY
+
+
+@contextmanager
+def serving(workspace: Workspace, placement: PlacementWorkspace) -> Iterator[Sim]:
+    """A simulator of these workspaces (and Campaign Cleaner) on a free loopback port."""
+    cleaner = CleanerWorkspace()
+    state = SimulatorState()
+    with Simulator(instantly_app(workspace, state, placement, cleaner)) as server:
+        yield Sim(server.url, state, workspace, placement, cleaner)
+
+
+@contextmanager
+def holding(code: str, env: dict, ready: str) -> Iterator[subprocess.Popen]:
+    """Another process running `code` until the block ends; it prints `ready` once it holds
+    what it was started to hold (a lock, an open file)."""
+    holder = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == ready
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+RUN_LOCK_HOLDER = (
+    "import time; from pipelines.lock import run_lock; from pipelines.warehouse import resolve\n"
+    "with run_lock(resolve().lock_file()):\n    print('locked', flush=True); time.sleep(60)"
+)
+
+
+class Warehouse:
+    """A DuckDB warehouse and pipeline state in a temp dir, loaded from the simulator."""
+
+    def __init__(self, root: Path, sim: Sim) -> None:
+        self.root = root
+        self.sim = sim
+        self.db = root / "warehouse.duckdb"
+        self.pipelines_dir = root / "pipelines"
+
+    def pipeline(self):
+        return runner.make_pipeline(self.destination(), pipelines_dir=str(self.pipelines_dir))
+
+    def destination(self):
+        return resolve("duckdb", duckdb_file=str(self.db))
+
+    def source(self, **settings: Any):
+        ws = self.sim.workspace
+        defaults = dict(
+            api_key=self.sim.api_key,
+            base_url=self.sim.url,
+            start_date=ws.first_day.isoformat(),
+            end_date=ws.today.isoformat(),
+            max_requests_per_second=100,
+        )
+        return instantly(**{**defaults, **settings})
+
+    def load(self, **settings: Any) -> runner.RunReport:
+        return runner.run(self.pipeline(), [self.source(**settings)])
+
+    def load_seed_tests(self, **settings: Any) -> runner.RunReport:
+        defaults = dict(api_key=self.sim.cleaner.api_key, base_url=self.sim.url, max_requests_per_second=50)
+        RUN_FAILURES.clear()
+        return runner.run(self.pipeline(), [campaign_cleaner(**{**defaults, **settings})])
+
+    def query(self, sql: str) -> List[tuple]:
+        with duckdb.connect(str(self.db), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    def tables(self) -> Dict[str, List[tuple]]:
+        """Every raw table's rows without dlt's load columns, sorted: for whole-warehouse equality."""
+        names = [r[0] for r in self.query(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+            " and table_name not like '_dlt%' order by 1")]
+        out = {}
+        for name in names:
+            cols = [r[0] for r in self.query(
+                f"select column_name from information_schema.columns where table_schema = 'raw'"
+                f" and table_name = '{name}' and column_name not like '_dlt%' order by 1")]
+            select = ", ".join(f'"{c}"' for c in cols) or "count(*)"
+            out[name] = sorted(self.query(f'select {select} from raw."{name}"'), key=repr)
+        return out
+
+
+def truth_daily(ws: Workspace, first=None, last=None) -> Dict[Tuple[str, str], int]:
+    """(campaign_id, date) -> sent, for every campaign-day with activity."""
+    out = {}
+    for c in ws.campaigns:
+        for day in ws.days():
+            if (first and day < first) or (last and day > last):
+                continue
+            row = ws.daily_row(c.id, day)
+            if row:
+                out[(c.id, day.isoformat())] = row["sent"]
+    return out
+
+
+def truth_steps(ws: Workspace) -> Dict[Tuple[str, str, str, str], int]:
+    """(campaign_id, date, step, variant) -> sent, nulls as the pipeline's 'unknown'."""
+    out = {}
+    for c in ws.campaigns:
+        for day in ws.days():
+            for row in ws.steps(c.id, [day], True):
+                key = (c.id, day.isoformat(), row["step"] or "unknown", row["variant"] or "unknown")
+                out[key] = row["sent"]
+    return out
+
+
+def duplicates(wh: Warehouse, table: str, key: str) -> int:
+    return wh.query(f"select count(*) - count(distinct ({key})) from raw.{table}")[0][0]
+
+
+def truth_records(pw, last=None):
+    return {
+        r["id"]
+        for t in pw.tests
+        for r in pw.all_records(t.id)
+        if last is None or r["timestamp_created_date"] <= last.isoformat()
+    }
+
+
+def truth_cells(pw):
+    """(test_id, date, geo, type, esp) -> (count, spam, category) over received records."""
+    cells = {}
+    for t in pw.tests:
+        for r in pw.all_records(t.id):
+            if not pw.is_received(r):
+                continue
+            key = (t.id, r["timestamp_created_date"], r["recipient_geo"], r["recipient_type"], r["recipient_esp"])
+            n, spam, category = cells.get(key, (0, 0, 0))
+            cells[key] = (n + 1, spam + bool(r["is_spam"]),
+                          category + (bool(r["has_category"]) and not r["is_spam"]))
+    return cells
+
+
+def client_for(sim, key=None, retry=FAST) -> ApiClient:
+    key = key or sim.api_key
+    return ApiClient(
+        "Instantly", sim.url, {"Authorization": f"Bearer {key}"}, RateLimiter(100), 4,
+        retry=retry, key_hint="Check SOURCES__INSTANTLY__API_KEY", secret=key,
+    )
+
+
+def env_for(sim, root: Path, **extra: str) -> dict:
+    ws = sim.workspace
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
+    env.update(
+        PYTHONPATH=str(ROOT),  # for runs started from another directory
+        DLT_DATA_DIR=str(root / "dlt"),
+        DESTINATION__DUCKDB__CREDENTIALS=str(root / "warehouse.duckdb"),
+        SOURCES__INSTANTLY__API_KEY=sim.api_key,
+        SOURCES__INSTANTLY__BASE_URL=sim.url,
+        SOURCES__INSTANTLY__START_DATE=ws.first_day.isoformat(),
+        SOURCES__INSTANTLY__END_DATE=ws.today.isoformat(),
+        SOURCES__INSTANTLY__MAX_REQUESTS_PER_SECOND="100",
+        LOG_DIR=str(root / "logs"),
+    )
+    env.update(extra)
+    return env
+
+
+def run_cli(env: dict, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """`python -m pipelines run ARGS` as cron runs it: no terminal, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines", "run", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def run_seed_tests(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines", "seed-tests", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )

@@ -1,0 +1,87 @@
+"""Every date is a UTC day and every timestamp UTC, whatever the host's or the reader's time zone.
+
+The same simulated workspace is loaded (and built by dbt) on hosts in three zones, and each
+warehouse is read in its own zone: every DATE and timestamp column of every raw, staging and
+analytics table must be the same. (PostgreSQL: see test_postgres.py.)
+"""
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Dict, List
+
+import duckdb
+import pytest
+
+from helpers import EVENING_UTC, env_for, run_cli
+
+ZONES = ("UTC", "Pacific/Kiritimati", "America/Los_Angeles")
+RUN_TIMES = ("first_polled_at", "last_polled_at", "registered_at")
+"""When this run polled: they differ between runs by nature, whatever the zone."""
+
+
+def as_utc_text(value: object) -> object:
+    if isinstance(value, datetime):
+        return (value.astimezone(timezone.utc) if value.tzinfo else value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def dates_and_times(db: Path, zone: str) -> Dict[str, List[tuple]]:
+    """table -> sorted rows of its DATE and timestamp columns, read in a session in `zone`."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        con.execute(f"set TimeZone = '{zone}'")
+        columns = con.execute(
+            "select table_schema || '.' || table_name, column_name from information_schema.columns"
+            " where table_schema in ('raw', 'staging', 'analytics')"
+            " and column_name not like '\\_dlt%' escape '\\' and table_name not like '\\_dlt%' escape '\\'"
+            " and (data_type = 'DATE' or data_type like 'TIMESTAMP%') order by all"
+        ).fetchall()
+        by_table: Dict[str, List[str]] = {}
+        for table, column in columns:
+            if column not in RUN_TIMES:
+                by_table.setdefault(table, []).append(f'"{column}"')
+        return {
+            table: sorted(
+                (tuple(as_utc_text(v) for v in row) for row in con.execute(f"select {', '.join(cols)} from {table}").fetchall()),
+                key=repr,
+            )
+            for table, cols in by_table.items()
+        }
+
+
+@pytest.fixture(scope="module")
+def loaded_in_every_zone(simulator, tmp_path_factory):
+    simulator.state.reset()
+    job = simulator.cleaner.add("Evening seed test", EVENING_UTC, polls_to_complete=1)
+    out = {}
+    for zone in ZONES:
+        root = tmp_path_factory.mktemp(zone.replace("/", "_"))
+        result = run_cli(env_for(
+            simulator, root, TZ=zone,
+            SOURCES__CAMPAIGN_CLEANER__API_KEY=simulator.cleaner.api_key,
+            SOURCES__CAMPAIGN_CLEANER__BASE_URL=simulator.url,
+            SOURCES__CAMPAIGN_CLEANER__JOB_IDS=job.job_id,
+        ))
+        assert result.returncode == 0, result.stderr
+        out[zone] = root / "warehouse.duckdb"
+    return out
+
+
+def test_every_date_and_timestamp_column_is_the_same_in_every_zone(loaded_in_every_zone):
+    dumps = {zone: dates_and_times(db, zone) for zone, db in loaded_in_every_zone.items()}
+    reference = dumps["UTC"]
+    assert {"analytics.fct_seed_test_results", "staging.stg_instantly__campaigns"} <= set(reference)
+    for zone in ZONES[1:]:
+        differing = [t for t in reference if dumps[zone].get(t) != reference[t]]
+        assert differing == [], f"{zone}: {differing}"
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_a_seed_test_submitted_in_the_evening_stays_on_its_utc_day(loaded_in_every_zone, zone):
+    with duckdb.connect(str(loaded_in_every_zone[zone]), read_only=True) as con:
+        con.execute(f"set TimeZone = '{zone}'")
+        placed = con.execute(
+            "select distinct submitted_date, submitted_at from analytics.fct_seed_test_results"
+            " where test_name = 'Evening seed test'").fetchall()
+    assert placed == [(EVENING_UTC.date(), EVENING_UTC.naive())]
