@@ -19,7 +19,7 @@ run: $(STAMP)
 	@$(PY) -m pipelines run
 
 demo: $(STAMP)
-	@$(PY) -m pipelines demo
+	@$(PY) -m simulator.demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -28,7 +28,7 @@ docs: $(STAMP)
 	@$(PY) -m pipelines docs
 
 bench: $(STAMP)
-	$(PY) -m pipelines bench --rate-limit $(or $(RATE_LIMIT),100)
+	$(PY) -m simulator.bench --rate-limit $(or $(RATE_LIMIT),100)
 
 clean:
 	rm -rf $(VENV) data bench-results.json

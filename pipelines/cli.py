@@ -1,4 +1,4 @@
-"""Command line: `python -m pipelines run|seed-tests|docs|demo|simulator|bench`."""
+"""Command line: `python -m pipelines run|seed-tests|docs`."""
 
 import argparse
 import os
@@ -76,34 +76,6 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from pipelines.demo import demo
-
-    return demo(args.campaigns, args.days)
-
-
-def cmd_simulator(args: argparse.Namespace) -> int:
-    from pipelines.simulator.serve import serve
-
-    serve(
-        port=args.port,
-        campaigns=args.campaigns,
-        tests=args.tests,
-        days=args.days,
-        seed=args.seed,
-        rate_limit=args.rate_limit,
-        latency_ms=(args.latency_ms[0], args.latency_ms[1]),
-        faults=args.faults,
-    )
-    return 0
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from pipelines.bench import bench
-
-    return bench(args.campaigns, args.tests, args.days, args.rate_limit, args.output)
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -138,34 +110,6 @@ def parser() -> argparse.ArgumentParser:
     docs.add_argument("--destination", **destination)
     docs.set_defaults(func=cmd_docs)
 
-    demo = sub.add_parser("demo", help="run everything against the local simulator")
-    demo.add_argument("--campaigns", type=int, default=8, help="simulated campaigns (default 8)")
-    demo.add_argument("--days", type=int, default=30, help="simulated days of history (default 30)")
-    demo.set_defaults(func=cmd_demo)
-
-    sim = sub.add_parser("simulator", help="serve the fake APIs on 127.0.0.1")
-    sim.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
-    sim.add_argument("--campaigns", type=int, default=8, help="simulated campaigns (default 8)")
-    sim.add_argument("--tests", type=int, default=4, help="inbox placement tests (default 4)")
-    sim.add_argument("--days", type=int, default=30, help="simulated days of history (default 30)")
-    sim.add_argument("--seed", type=int, default=7, help="random seed of the simulated data")
-    sim.add_argument("--rate-limit", type=float, default=100.0, help="workspace requests/second")
-    sim.add_argument("--latency-ms", type=float, nargs=2, default=(0.0, 0.0), metavar=("MIN", "MAX"),
-                     help="uniform latency per request")
-    sim.add_argument(
-        "--faults", default="", metavar="NAME=VALUE,...",
-        help="misbehave on purpose, e.g. server_error_rate=0.1,throttle_rate=0.05,drop_rate=0.01,"
-             "page_size=5,refuse_default_agents=true (every field of simulator.server.Faults)",
-    )
-    sim.set_defaults(func=cmd_simulator)
-
-    bench = sub.add_parser("bench", help="backfill a large simulated workspace and measure")
-    bench.add_argument("--campaigns", type=int, default=200, help="simulated campaigns (default 200)")
-    bench.add_argument("--tests", type=int, default=20, help="inbox placement tests (default 20)")
-    bench.add_argument("--days", type=int, default=90, help="days to backfill (default 90)")
-    bench.add_argument("--rate-limit", type=float, default=100.0, help="workspace requests/second")
-    bench.add_argument("--output", default="bench-results.json", help="where to write the results")
-    bench.set_defaults(func=cmd_bench)
     return p
 
 

@@ -1,15 +1,13 @@
 """Builds the pipeline, runs the configured sources into schema `raw`, and reports."""
 
 import time
-from collections import Counter
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import dlt
+from dlt.sources import DltSource
 
-from pipelines.common.client import RUN_FAILURES, RUN_STATS
-from pipelines.common.tracking import RESOURCE_SECONDS
+from pipelines.common.tracking import RunStats
 from pipelines.explain import explain
 from pipelines.warehouse import DATASET, PIPELINE_NAME, Warehouse
 
@@ -41,6 +39,10 @@ class RunReport:
     seconds: float = 0.0
     pending_rows: Optional[int] = None
     """Rows of a load package an earlier run left pending, finished before this run's extract."""
+    skipped: List[str] = field(default_factory=list)
+    """One line per item the source skipped while the rest loaded."""
+    stats: RunStats = field(default_factory=RunStats)
+    """Everything the source counted, per endpoint included (for the bench)."""
 
     @property
     def total_rows(self) -> int:
@@ -100,15 +102,19 @@ def loaded_rows(pipeline: dlt.Pipeline, load_ids: List[str]) -> int:
     return total
 
 
-def run(pipeline: dlt.Pipeline, sources: Iterable) -> RunReport:
-    """Extracts, normalises and loads; raises on any failure (nothing half-merged is kept:
-    dlt loads a package's merge in one transaction and advances cursors only with it)."""
-    sources = list(sources)
-    RESOURCE_SECONDS.clear()
+def run(pipeline: dlt.Pipeline, make_source: Callable[[RunStats], DltSource]) -> RunReport:
+    """Runs one source: finishes what an earlier run left pending, then extracts, normalises and
+    loads; raises on any failure (nothing half-merged is kept: dlt loads a package's merge in one
+    transaction and advances cursors only with it). The source counts its requests, retries and
+    seconds in a RunStats made here, which the report is built from."""
+    stats = RunStats()
+    source = make_source(stats)
     started = time.monotonic()
     pending_rows = finish_pending(pipeline)
-    pipeline.run(sources, loader_file_format=file_format(pipeline))
-    report = RunReport(seconds=time.monotonic() - started, pending_rows=pending_rows)
+    pipeline.run(source, loader_file_format=file_format(pipeline))
+    report = RunReport(
+        seconds=time.monotonic() - started, pending_rows=pending_rows, skipped=stats.skipped, stats=stats
+    )
     normalize = pipeline.last_trace.last_normalize_info
     if normalize is not None:
         report.rows = {
@@ -116,18 +122,12 @@ def run(pipeline: dlt.Pipeline, sources: Iterable) -> RunReport:
             for table, count in normalize.row_counts.items()
             if not table.startswith("_dlt")
         }
-    report.requests = {service: stats.total for service, stats in RUN_STATS.items()}
-    requests, retries, throttled = Counter(), Counter(), Counter()
-    for stats in RUN_STATS.values():
-        requests.update(stats.by_resource)
-        retries.update(stats.retries_by_resource)
-        throttled.update(stats.throttled_by_resource)
+    report.requests = {service: requests.total for service, requests in stats.services.items()}
+    requests, retries, throttled = (stats.by_resource(kind) for kind in ("requests", "retries", "throttled"))
     report.resources = [
         ResourceReport(
-            name, report.rows.get(name, 0), requests[name], RESOURCE_SECONDS.get(name, 0.0),
-            retries[name], throttled[name],
+            name, report.rows.get(name, 0), requests[name], stats.seconds.get(name, 0.0), retries[name], throttled[name]
         )
-        for source in sources
         for name in source.selected_resources
     ]
     return report
@@ -145,7 +145,7 @@ class SourceSpec:
     source's bad settings fail that source alone, reported under its own variable names."""
 
     section: str
-    make: Callable[[], Any]
+    make: Callable[[RunStats], DltSource]
 
 
 def configured_sources(backfill: Optional[str] = None) -> List[SourceSpec]:
@@ -154,9 +154,9 @@ def configured_sources(backfill: Optional[str] = None) -> List[SourceSpec]:
     from pipelines.campaign_cleaner import campaign_cleaner
     from pipelines.instantly import instantly
 
-    specs = [SourceSpec("instantly", partial(instantly, backfill=backfill) if backfill else instantly)]
+    specs = [SourceSpec("instantly", lambda run: instantly(run=run, backfill=backfill))]
     if dlt.secrets.get("sources.campaign_cleaner.api_key"):
-        specs.append(SourceSpec("campaign_cleaner", campaign_cleaner))
+        specs.append(SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(run=run)))
     else:
         print("notice: Campaign Cleaner skipped (SOURCES__CAMPAIGN_CLEANER__API_KEY is not set)")
     return specs
@@ -187,10 +187,9 @@ def load_all(pipeline: dlt.Pipeline, specs: Sequence[SourceSpec], say: Callable[
     resource, and one for a pending package finished first. Items a source skipped while the
     rest loaded (e.g. one unreadable seed-test job) end up in `errors` too."""
     outcome = LoadOutcome()
-    RUN_FAILURES.clear()
     for spec in specs:
         try:
-            report = run(pipeline, [spec.make()])
+            report = run(pipeline, spec.make)
         except Exception as exc:  # noqa: BLE001 - every failure ends as one line
             outcome.errors.append(explain(exc, spec.section))
             continue
@@ -199,5 +198,5 @@ def load_all(pipeline: dlt.Pipeline, specs: Sequence[SourceSpec], say: Callable[
             say(f"finished the load an earlier run left pending: {report.pending_rows:,} rows")
         for resource in report.resources:
             say(resource.line())
-    outcome.errors.extend(RUN_FAILURES)
+        outcome.errors.extend(report.skipped)
     return outcome

@@ -15,8 +15,9 @@ import dlt
 
 from pipelines import runner
 from pipelines.campaign_cleaner import campaign_cleaner, settings
-from pipelines.campaign_cleaner.helpers import job_id_list, make_client
+from pipelines.campaign_cleaner.helpers import cleaner_client, job_id_list
 from pipelines.common.errors import ConfigError
+from pipelines.common.tracking import RequestStats
 from pipelines.warehouse import Warehouse
 
 Say = Callable[[str], None]
@@ -25,7 +26,7 @@ Say = Callable[[str], None]
 def track(warehouse: Warehouse, say: Say, **changes: object) -> runner.LoadOutcome:
     """One run of the Campaign Cleaner source with registry `changes` (see its arguments)."""
     pipeline = runner.make_pipeline(warehouse)
-    spec = runner.SourceSpec("campaign_cleaner", lambda: campaign_cleaner(**changes))
+    spec = runner.SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(run=run, **changes))
     return runner.load_all(pipeline, [spec], say)
 
 
@@ -45,7 +46,7 @@ def create(args: argparse.Namespace, warehouse: Warehouse, say: Say) -> runner.L
     if not api_key:
         raise ConfigError("Missing setting SOURCES__CAMPAIGN_CLEANER__API_KEY")
     base_url = dlt.config.get("sources.campaign_cleaner.base_url") or settings.DEFAULT_BASE_URL
-    client = make_client(api_key, base_url, settings.DEFAULT_MAX_REQUESTS_PER_SECOND, 1)
+    client = cleaner_client(api_key, base_url, settings.DEFAULT_MAX_REQUESTS_PER_SECOND, 1, RequestStats())
 
     async def post() -> dict:
         async with client:

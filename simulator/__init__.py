@@ -1,5 +1,6 @@
-"""A local fake of the APIs the pipeline reads, faithful to their OpenAPI 200 schemas.
+"""Development tools beside the product, never shipped in it: a local fake of the APIs the
+pipeline reads (faithful to their OpenAPI schemas and documented quirks), the demo and the bench.
 
-It powers the tests, `make demo` and `make bench`; start it alone with
-`python -m pipelines simulator --port N`.
+Run from the repository root: `python -m simulator --port N` serves the fake APIs,
+`python -m simulator.demo` is `make demo`, `python -m simulator.bench` is `make bench`.
 """

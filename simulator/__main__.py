@@ -1,14 +1,15 @@
-"""Run the simulator in the foreground (`python -m pipelines simulator`)."""
+"""`python -m simulator`: the fake APIs in the foreground, e.g. to try a setup against them."""
 
-from typing import Tuple
+import argparse
+from typing import List, Optional, Tuple
 
 from aiohttp import web
 
-from pipelines.simulator.campaign_cleaner import CleanerWorkspace
-from pipelines.simulator.instantly import instantly_app
-from pipelines.simulator.server import DEFAULT_API_KEY, SimulatorState, parse_faults
-from pipelines.simulator.placement import PlacementWorkspace
-from pipelines.simulator.workspace import Workspace
+from simulator.campaign_cleaner import CleanerWorkspace
+from simulator.app import simulator_app
+from simulator.server import DEFAULT_API_KEY, SimulatorState, parse_faults
+from simulator.placement import PlacementWorkspace
+from simulator.workspace import Workspace
 
 
 def serve(
@@ -24,7 +25,7 @@ def serve(
     state = SimulatorState(rate_limit=rate_limit, seed=seed)
     state.faults = parse_faults(faults)
     state.faults.latency_s = (latency_ms[0] / 1000, latency_ms[1] / 1000)
-    app = instantly_app(
+    app = simulator_app(
         Workspace(campaigns=campaigns, days=days, seed=seed),
         state,
         PlacementWorkspace(tests=tests, days=days, seed=seed),
@@ -36,3 +37,27 @@ def serve(
         flush=True,
     )
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
+    p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    p.add_argument("--campaigns", type=int, default=8, help="simulated campaigns (default 8)")
+    p.add_argument("--tests", type=int, default=4, help="inbox placement tests (default 4)")
+    p.add_argument("--days", type=int, default=30, help="simulated days of history (default 30)")
+    p.add_argument("--seed", type=int, default=7, help="random seed of the simulated data")
+    p.add_argument("--rate-limit", type=float, default=100.0, help="workspace requests/second")
+    p.add_argument("--latency-ms", type=float, nargs=2, default=(0.0, 0.0), metavar=("MIN", "MAX"),
+                   help="uniform latency per request")
+    p.add_argument(
+        "--faults", default="", metavar="NAME=VALUE,...",
+        help="misbehave on purpose, e.g. server_error_rate=0.1,throttle_rate=0.05,drop_rate=0.01,"
+             "page_size=5,refuse_default_agents=true (every field of simulator.server.Faults)",
+    )
+    args = p.parse_args(argv)
+    serve(args.port, args.campaigns, args.tests, args.days, args.seed, args.rate_limit,
+          (args.latency_ms[0], args.latency_ms[1]), args.faults)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,9 +1,10 @@
-"""`make bench`: backfill a large simulated workspace and compare wall time with the rate-limit floor.
+"""`make bench` (`python -m simulator.bench`): backfill a large simulated workspace and compare wall time with the rate-limit floor.
 
 The simulator runs in its own process (50-150 ms per request, a workspace limit of R req/s),
 so the figures measure this pipeline only: its requests, wall time, peak memory and rows.
 """
 
+import argparse
 import json
 import resource
 import socket
@@ -15,10 +16,9 @@ from pathlib import Path
 
 from pipelines import runner
 from pipelines.warehouse import resolve
-from pipelines.common.client import RUN_STATS
 from pipelines.instantly import instantly
-from pipelines.simulator.server import DEFAULT_API_KEY
-from pipelines.simulator.workspace import Workspace
+from simulator.server import DEFAULT_API_KEY
+from simulator.workspace import Workspace
 
 
 def free_port() -> int:
@@ -41,7 +41,7 @@ def wait_for_port(port: int, timeout_s: float = 30) -> None:
 def bench(campaigns: int, tests: int, days: int, rate_limit: float, output: str) -> int:
     port = free_port()
     simulator = subprocess.Popen(
-        [sys.executable, "-m", "pipelines", "simulator", "--port", str(port),
+        [sys.executable, "-m", "simulator", "--port", str(port),
          "--campaigns", str(campaigns), "--tests", str(tests), "--days", str(days), "--rate-limit", str(rate_limit),
          "--latency-ms", "50", "150"],
         stdout=subprocess.DEVNULL,
@@ -54,20 +54,20 @@ def bench(campaigns: int, tests: int, days: int, rate_limit: float, output: str)
                 resolve("duckdb", duckdb_file=f"{tmp}/bench.duckdb"), pipelines_dir=f"{tmp}/pipelines",
                 pipeline_name="bench",
             )
-            source = instantly(
+            started = time.monotonic()
+            report = runner.run(pipeline, lambda run: instantly(
                 api_key=DEFAULT_API_KEY,
                 base_url=f"http://127.0.0.1:{port}",
                 start_date=first_day.isoformat(),
                 max_requests_per_second=rate_limit,
-            )
-            started = time.monotonic()
-            report = runner.run(pipeline, [source])
+                run=run,
+            ))
             wall = time.monotonic() - started
     finally:
         simulator.terminate()
         simulator.wait()
     requests = sum(report.requests.values())
-    stats = RUN_STATS["Instantly"]
+    stats = report.stats.service("Instantly")
     floor = requests / rate_limit
     results = {
         "campaigns": campaigns,
@@ -88,3 +88,18 @@ def bench(campaigns: int, tests: int, days: int, rate_limit: float, output: str)
     for name, value in results.items():
         print(f"{name:>12}: {value}")
     return 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(prog="python -m simulator.bench", description=__doc__)
+    p.add_argument("--campaigns", type=int, default=200, help="simulated campaigns (default 200)")
+    p.add_argument("--tests", type=int, default=20, help="inbox placement tests (default 20)")
+    p.add_argument("--days", type=int, default=90, help="days to backfill (default 90)")
+    p.add_argument("--rate-limit", type=float, default=100.0, help="workspace requests/second")
+    p.add_argument("--output", default="bench-results.json", help="where to write the results")
+    args = p.parse_args()
+    return bench(args.campaigns, args.tests, args.days, args.rate_limit, args.output)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,7 +10,7 @@ from typing import Dict, List, Optional
 import pendulum
 from aiohttp import web
 
-from pipelines.simulator.server import BadRequest, SimulatorState, json_response
+from simulator.server import BadRequest, SimulatorState, json_response
 
 DEFAULT_CC_API_KEY = "simulator-cc-key"
 PROVIDERS = ("Gmail", "Gmail", "Outlook", "Hotmail", "Office 365", "Yahoo", "GMX", "Zoho")

@@ -1,35 +1,13 @@
-"""Routes of the fake Instantly API v2, serving a `Workspace`."""
+"""Routes of the fake Instantly campaign endpoints, serving a `Workspace`."""
 
-from typing import List, Optional
+from typing import List
 
 import pendulum
 from aiohttp import web
-from pendulum import Date, DateTime
+from pendulum import Date
 
-from pipelines.simulator.server import (
-    BadRequest,
-    SimulatorState,
-    error_body,
-    json_response,
-    make_middleware,
-    page_of,
-)
-from pipelines.simulator.campaign_cleaner import CleanerWorkspace, add_cleaner_routes, cleaner_authorize
-from pipelines.simulator.placement import PlacementWorkspace
-from pipelines.simulator.workspace import Workspace
-
-
-def parse_instant(value: str) -> DateTime:
-    """A `start_date`/`end_date` value: a date means UTC midnight, else an ISO timestamp."""
-    try:
-        parsed = pendulum.parse(value)
-    except ValueError:
-        raise BadRequest(f"Invalid date: {value}") from None
-    if isinstance(parsed, DateTime):
-        return parsed.in_timezone("UTC")
-    if isinstance(parsed, Date):
-        return pendulum.datetime(parsed.year, parsed.month, parsed.day, tz="UTC")
-    raise BadRequest(f"Invalid date: {value}")
+from simulator.server import BadRequest, SimulatorState, json_response, page_of, parse_instant
+from simulator.workspace import Workspace
 
 
 def window_days(ws: Workspace, request: web.Request, semantics: str) -> List[Date]:
@@ -57,23 +35,8 @@ def window_days(ws: Workspace, request: web.Request, semantics: str) -> List[Dat
     return days
 
 
-def instantly_app(
-    ws: Workspace,
-    state: SimulatorState,
-    placement: Optional[PlacementWorkspace] = None,
-    cleaner: Optional[CleanerWorkspace] = None,
-) -> web.Application:
-    """The aiohttp app serving the endpoints the pipeline reads (Campaign Cleaner's under /v1/)."""
-
-    def authorize(request: web.Request) -> Optional[web.Response]:
-        if request.path.startswith("/v1/") and cleaner is not None:
-            return cleaner_authorize(cleaner, request)
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
-            return error_body(401, "Unauthorized", "Missing Authorization header")
-        if header[len("Bearer "):] != state.api_key:
-            return error_body(401, "Unauthorized", "Invalid API key")
-        return None
+def add_campaign_routes(app: web.Application, ws: Workspace, state: SimulatorState) -> None:
+    """Instantly's campaign list and campaign analytics endpoints."""
 
     async def list_campaigns(request: web.Request) -> web.Response:
         listed = [ws.campaign(c) for c in ws.campaigns if c.listed]
@@ -106,16 +69,8 @@ def instantly_app(
         )
         return json_response(state.with_new_field(ws.overview([i for i in ids if i in ws.by_id], days)))
 
-    app = web.Application(middlewares=[make_middleware(state, authorize)])
     app.router.add_get("/api/v2/campaigns", list_campaigns)
     app.router.add_get("/api/v2/campaigns/analytics", campaign_analytics)
     app.router.add_get("/api/v2/campaigns/analytics/daily", daily)
     app.router.add_get("/api/v2/campaigns/analytics/steps", steps)
     app.router.add_get("/api/v2/campaigns/analytics/overview", overview)
-    if placement is not None:
-        from pipelines.simulator.placement_routes import add_placement_routes
-
-        add_placement_routes(app, placement, state)
-    if cleaner is not None:
-        add_cleaner_routes(app, cleaner, state)
-    return app

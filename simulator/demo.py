@@ -1,6 +1,8 @@
-"""`make demo`: the whole pipeline against the local simulator, no key needed."""
+"""`make demo` (`python -m simulator.demo`): the whole pipeline against the local simulator, no key needed."""
 
+import argparse
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -12,11 +14,11 @@ from pipelines.console import fail, say, summary
 from pipelines.explain import explain
 from pipelines.instantly import instantly
 from pipelines.run_log import open_run_log
-from pipelines.simulator.campaign_cleaner import CleanerWorkspace
-from pipelines.simulator.instantly import instantly_app
-from pipelines.simulator.placement import PlacementWorkspace
-from pipelines.simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
-from pipelines.simulator.workspace import Workspace
+from simulator.campaign_cleaner import CleanerWorkspace
+from simulator.app import simulator_app
+from simulator.placement import PlacementWorkspace
+from simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
+from simulator.workspace import Workspace
 from pipelines.transform import dbt_build
 from pipelines.warehouse import DEMO_DUCKDB, resolve
 
@@ -36,19 +38,19 @@ def demo(campaigns: int, days: int) -> int:
     warehouse = resolve("duckdb", duckdb_file=str(DEMO_DB))
     outcome = runner.LoadOutcome()
     try:
-        with Simulator(instantly_app(workspace, SimulatorState(), placement, cleaner)) as sim:
+        with Simulator(simulator_app(workspace, SimulatorState(), placement, cleaner)) as sim:
             say(f"simulator on {sim.url}: {campaigns} campaigns over {days} days")
             pipeline = runner.make_pipeline(
                 warehouse, pipelines_dir=str(DEMO_STATE), pipeline_name="deliverability_demo"
             )
             specs = [
-                runner.SourceSpec("instantly", lambda: instantly(
+                runner.SourceSpec("instantly", lambda run: instantly(
                     api_key=DEFAULT_API_KEY, base_url=sim.url,
-                    start_date=workspace.first_day.isoformat(), max_requests_per_second=100,
+                    start_date=workspace.first_day.isoformat(), max_requests_per_second=100, run=run,
                 )),
-                runner.SourceSpec("campaign_cleaner", lambda: campaign_cleaner(
+                runner.SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(
                     api_key=cleaner.api_key, base_url=sim.url, job_ids=list(cleaner.jobs),
-                    max_requests_per_second=50,
+                    max_requests_per_second=50, run=run,
                 )),
             ]
             outcome = runner.load_all(pipeline, specs, say)
@@ -76,3 +78,15 @@ def show_tables(db: Path) -> None:
             count = con.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
             say(f"  {schema + '.' + table:<60} {count:>8,} rows")
     say(f"query it with any DuckDB client, e.g.: duckdb {db} \"select * from analytics.placement_rates_by_esp limit 5\"")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(prog="python -m simulator.demo", description=__doc__)
+    p.add_argument("--campaigns", type=int, default=8, help="simulated campaigns (default 8)")
+    p.add_argument("--days", type=int, default=30, help="simulated days of history (default 30)")
+    args = p.parse_args()
+    return demo(args.campaigns, args.days)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

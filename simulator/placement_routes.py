@@ -6,9 +6,8 @@ from typing import List, Optional
 from aiohttp import web
 from pendulum import DateTime
 
-from pipelines.simulator.instantly import parse_instant
-from pipelines.simulator.placement import SEEDS, PlacementWorkspace
-from pipelines.simulator.server import BadRequest, SimulatorState, error_body, json_response, page_of
+from simulator.placement import SEEDS, PlacementWorkspace
+from simulator.server import BadRequest, SimulatorState, error_body, json_response, page_of, parse_instant
 
 
 class NotFound(Exception):

@@ -1,7 +1,7 @@
 """The simulator's HTTP side: auth, the workspace rate limit, faults, and a request log.
 
 Runs as an aiohttp.web app, either in a background thread (`Simulator`, for tests, demo and
-bench) or in the foreground (`python -m pipelines simulator`).
+bench) or in the foreground (`python -m simulator`).
 """
 
 import asyncio
@@ -14,7 +14,9 @@ from collections import deque
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Deque, List, Optional, Tuple
 
+import pendulum
 from aiohttp import web
+from pendulum import Date, DateTime
 
 DEFAULT_API_KEY = "simulator-key"
 
@@ -103,6 +105,19 @@ class WorkspaceLimit:
 
 class BadRequest(ValueError):
     """Raised by a route to answer 400 with the API's error envelope and this message."""
+
+
+def parse_instant(value: str) -> DateTime:
+    """A `start_date`/`end_date` value: a date means UTC midnight, else an ISO timestamp."""
+    try:
+        parsed = pendulum.parse(value)
+    except ValueError:
+        raise BadRequest(f"Invalid date: {value}") from None
+    if isinstance(parsed, DateTime):
+        return parsed.in_timezone("UTC")
+    if isinstance(parsed, Date):
+        return pendulum.datetime(parsed.year, parsed.month, parsed.day, tz="UTC")
+    raise BadRequest(f"Invalid date: {value}")
 
 
 def error_body(status: int, error: str, message: str) -> web.Response:

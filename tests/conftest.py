@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from helpers import Sim, Warehouse, serving
-from pipelines.simulator.placement import PlacementWorkspace
-from pipelines.simulator.workspace import Workspace
+from simulator.placement import PlacementWorkspace
+from simulator.workspace import Workspace
 
 os.environ["TZ"] = os.environ.get("TEST_TZ", "Pacific/Kiritimati")
 time.tzset()

@@ -14,15 +14,15 @@ import pendulum
 
 from pipelines import runner
 from pipelines.campaign_cleaner import campaign_cleaner
-from pipelines.common.client import RUN_FAILURES, ApiClient
+from pipelines.common.client import ApiClient
 from pipelines.common.rate_limit import RateLimiter
 from pipelines.common.retry import RetryPolicy
 from pipelines.instantly import instantly
-from pipelines.simulator.campaign_cleaner import CleanerWorkspace
-from pipelines.simulator.placement import PlacementWorkspace
-from pipelines.simulator.instantly import instantly_app
-from pipelines.simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
-from pipelines.simulator.workspace import Workspace
+from simulator.campaign_cleaner import CleanerWorkspace
+from simulator.placement import PlacementWorkspace
+from simulator.app import simulator_app
+from simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
+from simulator.workspace import Workspace
 from pipelines.warehouse import resolve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +46,7 @@ def serving(workspace: Workspace, placement: PlacementWorkspace) -> Iterator[Sim
     """A simulator of these workspaces (and Campaign Cleaner) on a free loopback port."""
     cleaner = CleanerWorkspace()
     state = SimulatorState()
-    with Simulator(instantly_app(workspace, state, placement, cleaner)) as server:
+    with Simulator(simulator_app(workspace, state, placement, cleaner)) as server:
         yield Sim(server.url, state, workspace, placement, cleaner)
 
 
@@ -96,12 +96,11 @@ class Warehouse:
         return instantly(**{**defaults, **settings})
 
     def load(self, **settings: Any) -> runner.RunReport:
-        return runner.run(self.pipeline(), [self.source(**settings)])
+        return runner.run(self.pipeline(), lambda run: self.source(run=run, **settings))
 
     def load_seed_tests(self, **settings: Any) -> runner.RunReport:
         defaults = dict(api_key=self.sim.cleaner.api_key, base_url=self.sim.url, max_requests_per_second=50)
-        RUN_FAILURES.clear()
-        return runner.run(self.pipeline(), [campaign_cleaner(**{**defaults, **settings})])
+        return runner.run(self.pipeline(), lambda run: campaign_cleaner(run=run, **{**defaults, **settings}))
 
     def query(self, sql: str) -> List[tuple]:
         with duckdb.connect(str(self.db), read_only=True) as con:

@@ -5,7 +5,6 @@ import pytest
 
 from pipelines.explain import explain
 from pipelines.campaign_cleaner import settings
-from pipelines.common.client import RUN_FAILURES
 
 RESULTS = settings.GET_INBOX_TEST_RESULTS
 
@@ -60,17 +59,16 @@ def test_a_young_stuck_job_stays_processing(warehouse):
 
 def test_an_unknown_job_is_one_line_naming_it_and_the_other_jobs_load(warehouse):
     job = warehouse.sim.cleaner.add("Fine", pendulum.now("UTC"), polls_to_complete=1)
-    warehouse.load_seed_tests(job_ids=["job_doesnotexist", job.job_id])
-    assert len(RUN_FAILURES) == 1
-    assert RUN_FAILURES[0].startswith("Campaign Cleaner job job_doesnotexist does not exist (Job not found)")
+    report = warehouse.load_seed_tests(job_ids=["job_doesnotexist", job.job_id])
+    assert len(report.skipped) == 1
+    assert report.skipped[0].startswith("Campaign Cleaner job job_doesnotexist does not exist (Job not found)")
     assert set(warehouse.query("select job_id, final_state from raw.campaign_cleaner_inbox_tests")) == {
         (job.job_id, "completed"), ("job_doesnotexist", "not_found")}
 
 
 def test_an_unknown_job_is_reported_once_and_never_polled_again(warehouse):
     warehouse.load_seed_tests(job_ids=["job_typo"])
-    warehouse.load_seed_tests(job_ids=["job_typo"])
-    assert RUN_FAILURES == []
+    assert warehouse.load_seed_tests(job_ids=["job_typo"]).skipped == []
     assert len(polls_of(warehouse.sim, "job_typo")) == 1
 
 

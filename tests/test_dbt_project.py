@@ -73,7 +73,7 @@ def test_every_analysis_query_runs_on_the_marts(built, query):
 
 def test_dbt_builds_before_placement_or_seed_test_tables_exist(warehouse, tmp_path):
     campaign_resources = [name for name in warehouse.source().resources if "campaign" in name]
-    runner.run(warehouse.pipeline(), [warehouse.source().with_resources(*campaign_resources)])
+    runner.run(warehouse.pipeline(), lambda run: warehouse.source(run=run).with_resources(*campaign_resources))
     dbt_build(warehouse.destination(), target_path=str(tmp_path / "target"))
     assert warehouse.query("select count(*) from analytics.fct_inbox_placement") == [(0,)]
 

@@ -5,8 +5,8 @@ import duckdb
 import pytest
 
 from helpers import env_for, run_cli, serving
-from pipelines.simulator.placement import PlacementWorkspace
-from pipelines.simulator.workspace import Workspace
+from simulator.placement import PlacementWorkspace
+from simulator.workspace import Workspace
 
 
 @pytest.fixture(scope="module")

@@ -94,12 +94,13 @@ def loaded(postgres, simulator, tmp_path_factory):
     pipeline = runner.make_pipeline(resolve("postgres"), pipelines_dir=str(tmp_path_factory.mktemp("pipelines")))
     from pipelines.instantly import instantly
 
-    runner.run(pipeline, [instantly(api_key=simulator.api_key, base_url=simulator.url,
-                                    start_date=ws.first_day.isoformat(), end_date=ws.today.isoformat(),
-                                    max_requests_per_second=100)])
+    runner.run(pipeline, lambda run: instantly(
+        api_key=simulator.api_key, base_url=simulator.url, start_date=ws.first_day.isoformat(),
+        end_date=ws.today.isoformat(), max_requests_per_second=100, run=run))
     job = simulator.cleaner.add("On PostgreSQL", EVENING_UTC, polls_to_complete=1)
-    runner.run(pipeline, [campaign_cleaner(api_key=simulator.cleaner.api_key, base_url=simulator.url,
-                                           job_ids=[job.job_id], max_requests_per_second=50)])
+    runner.run(pipeline, lambda run: campaign_cleaner(
+        api_key=simulator.cleaner.api_key, base_url=simulator.url, job_ids=[job.job_id],
+        max_requests_per_second=50, run=run))
     dbt_build(resolve("postgres"), target_path=str(tmp_path_factory.mktemp("target")))
     return simulator
 

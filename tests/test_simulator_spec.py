@@ -15,7 +15,7 @@ from referencing.jsonschema import DRAFT202012
 
 from extract_spec import called_paths
 from pipelines.instantly import settings
-from pipelines.simulator.server import parse_faults
+from simulator.server import parse_faults
 
 SPEC = Path(
     os.environ.get("INSTANTLY_OPENAPI_SPEC", Path(__file__).resolve().parent / "spec/instantly-openapi-v2.responses.json")

@@ -5,6 +5,8 @@ warehouse is read in its own zone: every DATE and timestamp column of every raw,
 analytics table must be the same. (PostgreSQL: see test_postgres.py.)
 """
 
+import subprocess
+import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Dict, List
@@ -12,7 +14,7 @@ from typing import Dict, List
 import duckdb
 import pytest
 
-from helpers import EVENING_UTC, env_for, run_cli
+from helpers import EVENING_UTC, ROOT, env_for
 
 ZONES = ("UTC", "Pacific/Kiritimati", "America/Los_Angeles")
 RUN_TIMES = ("first_polled_at", "last_polled_at", "registered_at")
@@ -54,18 +56,23 @@ def dates_and_times(db: Path, zone: str) -> Dict[str, List[tuple]]:
 def loaded_in_every_zone(simulator, tmp_path_factory):
     simulator.state.reset()
     job = simulator.cleaner.add("Evening seed test", EVENING_UTC, polls_to_complete=1)
-    out = {}
-    for zone in ZONES:
-        root = tmp_path_factory.mktemp(zone.replace("/", "_"))
-        result = run_cli(env_for(
-            simulator, root, TZ=zone,
-            SOURCES__CAMPAIGN_CLEANER__API_KEY=simulator.cleaner.api_key,
-            SOURCES__CAMPAIGN_CLEANER__BASE_URL=simulator.url,
-            SOURCES__CAMPAIGN_CLEANER__JOB_IDS=job.job_id,
-        ))
-        assert result.returncode == 0, result.stderr
-        out[zone] = root / "warehouse.duckdb"
-    return out
+    roots = {zone: tmp_path_factory.mktemp(zone.replace("/", "_")) for zone in ZONES}
+    runs = {
+        zone: subprocess.Popen(
+            [sys.executable, "-m", "pipelines", "run"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True, env=env_for(
+                simulator, root, TZ=zone,
+                SOURCES__CAMPAIGN_CLEANER__API_KEY=simulator.cleaner.api_key,
+                SOURCES__CAMPAIGN_CLEANER__BASE_URL=simulator.url,
+                SOURCES__CAMPAIGN_CLEANER__JOB_IDS=job.job_id,
+            ),
+        )
+        for zone, root in roots.items()  # the three hosts at once
+    }
+    for zone, process in runs.items():
+        _, errors = process.communicate(timeout=300)
+        assert process.returncode == 0, f"{zone}: {errors}"
+    return {zone: root / "warehouse.duckdb" for zone, root in roots.items()}
 
 
 def test_every_date_and_timestamp_column_is_the_same_in_every_zone(loaded_in_every_zone):

@@ -5,22 +5,27 @@ plus those registered with `python -m pipelines seed-tests add|create`, kept in 
 dlt state (which dlt also stores in the warehouse: the registry survives a fresh machine).
 """
 
-from typing import AsyncIterator, List, Optional, Sequence, Union
+from typing import AsyncIterator, List, Optional, Sequence, Tuple, Union
 
 import dlt
 from dlt.sources import DltResource
 
 from pipelines.common.errors import ConfigError
-from pipelines.common.tracking import tracked_resource
+from pipelines.common.concurrency import Shared
+from pipelines.common.tracking import RunStats, tracked_resource
 from pipelines.campaign_cleaner import settings
 from pipelines.campaign_cleaner.helpers import (
     JobPoller,
+    cleaner_client,
     job_id_list,
-    make_client,
     register,
     result_rows,
     unregister,
 )
+
+
+Polled = List[Tuple[dict, dict]]
+"""(test row, poll answer) of each job polled in a run."""
 
 
 @dlt.source(name="campaign_cleaner")
@@ -34,6 +39,7 @@ def campaign_cleaner(
     register_job_ids: Sequence[str] = (),
     register_name: str = "",
     unregister_job_ids: Sequence[str] = (),
+    run: Optional[RunStats] = None,
 ) -> Sequence[DltResource]:
     """Seed tests and their per-seed results, re-polled until completed or expired.
 
@@ -49,51 +55,49 @@ def campaign_cleaner(
         register_job_ids: Jobs to add to the registry in this run (the CLI's `seed-tests add`).
         register_name: A name to remember for them (the CLI's `seed-tests create`).
         unregister_job_ids: Jobs to stop tracking (the CLI's `seed-tests remove`).
+        run: Where this run's requests, seconds and skipped jobs are counted (the runner's).
     """
     if not str(api_key).strip():
         raise ConfigError(f"SOURCES__CAMPAIGN_CLEANER__API_KEY is empty. {settings.KEY_HINT}")
     if float(max_age_hours) <= 0:
         raise ConfigError("SOURCES__CAMPAIGN_CLEANER__MAX_AGE_HOURS must be more than 0")
-    try:
-        client = make_client(api_key, base_url, float(max_requests_per_second), int(max_concurrency))
-    except ValueError as exc:
-        raise ConfigError(f"SOURCES__CAMPAIGN_CLEANER__MAX_REQUESTS_PER_SECOND: {exc}") from None
-    poller = JobPoller(client, float(max_age_hours), 4 * int(max_concurrency))
+    run = run if run is not None else RunStats()
+    client = cleaner_client(
+        api_key, base_url, max_requests_per_second, max_concurrency, run.service("Campaign Cleaner")
+    )
+    poller = JobPoller(client, float(max_age_hours), 4 * int(max_concurrency), run.skipped)
     removed = set(unregister_job_ids)
     new_jobs = [j for j in job_id_list(job_ids) + list(register_job_ids) if j not in removed]
 
-    async def due_results():
+    async def poll_registry() -> Polled:
+        """Applies this run's registry changes, then polls the due jobs (once, for both resources)."""
         jobs = dlt.current.source_state().setdefault("jobs", {})
         unregister(jobs, list(removed))
         register(jobs, new_jobs, register_name or None)
-        return await poller.results(jobs)
+        return await poller.poll_due(jobs)
 
+    polled = Shared(poll_registry)
     return (
         tracked_resource(
-            inbox_tests,
-            name="campaign_cleaner_inbox_tests",
-            primary_key="job_id",
-            write_disposition="merge",
-        )(due_results),
+            inbox_tests, "campaign_cleaner_inbox_tests", run, primary_key="job_id", write_disposition="merge",
+        )(polled=polled),
         tracked_resource(
-            inbox_test_results,
-            name="campaign_cleaner_inbox_test_results",
-            primary_key=("job_id", "seed_address"),
-            write_disposition="merge",
-        )(due_results),
+            inbox_test_results, "campaign_cleaner_inbox_test_results", run,
+            primary_key=("job_id", "seed_address"), write_disposition="merge",
+        )(polled=polled),
     )
 
 
-async def inbox_tests(due_results) -> AsyncIterator[List[dict]]:
+async def inbox_tests(polled: "Shared[Polled]") -> AsyncIterator[List[dict]]:
     """One row per job polled this run: status, summary counts and rates, poll times, final state."""
-    polled = await due_results()
-    if polled:
-        yield [row for row, _ in polled]
+    answers = await polled.get()
+    if answers:
+        yield [row for row, _ in answers]
 
 
-async def inbox_test_results(due_results) -> AsyncIterator[List[dict]]:
+async def inbox_test_results(polled: "Shared[Polled]") -> AsyncIterator[List[dict]]:
     """One row per job and seed: provider, email_found, placement, SPF, sender IP, and the rest."""
-    polled = await due_results()
-    rows = [seed for row, answer in polled for seed in result_rows(row["job_id"], answer)]
+    answers = await polled.get()
+    rows = [seed for row, answer in answers for seed in result_rows(row["job_id"], answer)]
     if rows:
         yield rows

@@ -1,31 +1,32 @@
 """Polling Campaign Cleaner seed tests: the job registry (in dlt state), polls, row shaping."""
 
-import asyncio
 import json
 from typing import List, MutableMapping, Optional, Sequence, Tuple
 
 import pendulum
 
-from pipelines.common.client import RUN_FAILURES, ApiClient
+from pipelines.common.client import ApiClient, make_client
 from pipelines.common.errors import ApiError, ConfigError
 from pipelines.common.concurrency import as_completed_bounded
-from pipelines.common.rate_limit import RateLimiter
+from pipelines.common.tracking import RequestStats
 from pipelines.campaign_cleaner import settings
 
 COMPLETED, PROCESSING, EXPIRED, NOT_FOUND = "completed", "processing", "expired", "not_found"
 
 
-def make_client(
-    api_key: str, base_url: str, max_requests_per_second: float, max_concurrency: int
-) -> ApiClient:
-    return ApiClient(
+def cleaner_client(api_key: str, base_url: str, max_requests_per_second: float, max_concurrency: int,
+                   stats: RequestStats) -> ApiClient:
+    """The Campaign Cleaner client: its key header on its own budget."""
+    return make_client(
+        section="campaign_cleaner",
         service="Campaign Cleaner",
         base_url=base_url,
-        headers={"X-CC-API-Key": api_key},
-        limiter=RateLimiter(max_requests_per_second),
-        max_concurrency=max_concurrency,
-        key_hint=settings.KEY_HINT,
+        auth={"X-CC-API-Key": api_key},
         secret=api_key,
+        key_hint=settings.KEY_HINT,
+        max_requests_per_second=max_requests_per_second,
+        max_concurrency=max_concurrency,
+        stats=stats,
     )
 
 
@@ -125,31 +126,27 @@ def not_found(job_id: str, message: str) -> JobNotFound:
 
 
 class JobPoller:
-    """Polls every due job once per run and shares the answers with both resources."""
+    """Polls every due job of the registry once; a job that cannot be read is one line in
+    `skipped` (the runner reports it once the other jobs loaded)."""
 
-    def __init__(self, client: ApiClient, max_age_hours: float, in_flight: int) -> None:
+    def __init__(self, client: ApiClient, max_age_hours: float, in_flight: int, skipped: List[str]) -> None:
         self.client = client
         self.max_age_hours = max_age_hours
         self.in_flight = in_flight
-        self._done: Optional[asyncio.Future] = None
+        self.skipped = skipped
 
-    async def results(self, jobs: MutableMapping[str, dict]) -> List[Tuple[dict, dict]]:
+    async def poll_due(self, jobs: MutableMapping[str, dict]) -> List[Tuple[dict, dict]]:
         """[(test row, poll answer)] for the jobs polled this run."""
-        if self._done is None:
-            self._done = asyncio.ensure_future(self._poll_due(jobs))
-        return await asyncio.shield(self._done)
-
-    async def _poll_due(self, jobs: MutableMapping[str, dict]) -> List[Tuple[dict, dict]]:
         due = [job_id for job_id, entry in jobs.items() if is_due(entry)]
 
-        async def one(job_id: str):
+        async def one(job_id: str) -> Tuple[str, Optional[dict]]:
             try:
                 return job_id, await poll(self.client, job_id)
             except JobNotFound as exc:
-                RUN_FAILURES.append(str(exc))  # reported in this run only: never polled again
+                self.skipped.append(str(exc))  # reported in this run only: never polled again
                 return job_id, {}
             except JobError as exc:
-                RUN_FAILURES.append(str(exc))  # the CLI prints it once the other jobs loaded
+                self.skipped.append(str(exc))
                 return job_id, None
 
         out = []

@@ -5,16 +5,14 @@ import json
 import logging
 import re
 from importlib.metadata import version as package_version
-from collections import Counter
-from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Mapping, Optional, Sequence, Tuple, Type, Union
 
 import aiohttp
 
-from pipelines.common.errors import ApiError
+from pipelines.common.errors import ApiError, ConfigError
 from pipelines.common.rate_limit import RateLimiter
-from pipelines.common.tracking import CURRENT_RESOURCE
+from pipelines.common.tracking import CURRENT_RESOURCE, RequestStats
 from pipelines.common.retry import RetryPolicy, is_retryable_status
 
 log = logging.getLogger(__name__)
@@ -25,32 +23,6 @@ FIREWALL_PAGE = re.compile(rb"error code: 1010")
 
 QueryValue = Union[str, int, float, bool]
 Query = Union[Mapping[str, Any], Sequence[Tuple[str, QueryValue]]]
-
-
-@dataclass
-class RequestStats:
-    """What a run asked of an API: attempts per endpoint, and how many were retries."""
-
-    requests: Counter = field(default_factory=Counter)
-    by_resource: Counter = field(default_factory=Counter)
-    retries_by_resource: Counter = field(default_factory=Counter)
-    throttled_by_resource: Counter = field(default_factory=Counter)
-    """Answers of HTTP 429, per resource."""
-
-    @property
-    def retries(self) -> int:
-        return sum(self.retries_by_resource.values())
-
-    @property
-    def total(self) -> int:
-        return sum(self.requests.values())
-
-
-RUN_STATS: Dict[str, RequestStats] = {}
-"""Request counts of the clients made in this process, by service, for the run summary."""
-
-RUN_FAILURES: List[str] = []
-"""One line per item a source skipped (e.g. one unreadable seed-test job) while the rest loaded."""
 
 
 def _query_items(params: Optional[Query]) -> list:
@@ -85,12 +57,13 @@ class ApiClient:
         timeout_s: float = 60.0,
         key_hint: str = "",
         secret: str = "",
+        stats: Optional[RequestStats] = None,
     ) -> None:
         self.service = service
         self.base_url = base_url.rstrip("/")
         self.limiter = limiter
         self.retry = retry
-        self.stats = RUN_STATS[service] = RequestStats()
+        self.stats = stats if stats is not None else RequestStats()
         self._headers = {"User-Agent": USER_AGENT, **headers}
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._max_concurrency = max_concurrency
@@ -203,3 +176,29 @@ def _api_message(raw: bytes) -> str:
         text = body.get("message") or body.get("error") or ""
         return str(text).replace("\n", " ").strip()
     return ""
+
+
+def make_client(
+    *,
+    section: str,
+    service: str,
+    base_url: str,
+    auth: Mapping[str, str],
+    secret: str,
+    key_hint: str,
+    max_requests_per_second: float,
+    max_concurrency: int,
+    stats: RequestStats,
+) -> ApiClient:
+    """The client of one source (`sources.<section>` settings): its auth headers on its own
+    budget; a bad budget or concurrency is one line naming the variable."""
+    prefix = f"SOURCES__{section.upper()}__"
+    if int(max_concurrency) < 1:
+        raise ConfigError(f"{prefix}MAX_CONCURRENCY must be 1 or more")
+    try:
+        limiter = RateLimiter(float(max_requests_per_second))
+    except ValueError as exc:
+        raise ConfigError(f"{prefix}MAX_REQUESTS_PER_SECOND: {exc}") from None
+    return ApiClient(
+        service, base_url, auth, limiter, int(max_concurrency), key_hint=key_hint, secret=secret, stats=stats
+    )

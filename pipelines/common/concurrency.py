@@ -1,9 +1,24 @@
 """Run many requests at once with bounded memory, yielding results as they finish."""
 
 import asyncio
-from typing import AsyncIterator, Awaitable, Iterable, TypeVar
+from typing import AsyncIterator, Awaitable, Callable, Generic, Iterable, Optional, TypeVar
 
 T = TypeVar("T")
+
+
+class Shared(Generic[T]):
+    """One coroutine's result, computed once per run and shared by every resource that awaits it
+    (a campaign list, a test list, a round of polls): started by the first awaiter, shielded so
+    that one resource's cancellation does not cancel it for the others."""
+
+    def __init__(self, make: Callable[[], Awaitable[T]]) -> None:
+        self._make = make
+        self._future: Optional[asyncio.Future] = None
+
+    async def get(self) -> T:
+        if self._future is None:
+            self._future = asyncio.ensure_future(self._make())
+        return await asyncio.shield(self._future)
 
 
 async def as_completed_bounded(awaitables: Iterable[Awaitable[T]], limit: int) -> AsyncIterator[T]:

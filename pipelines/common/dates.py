@@ -11,8 +11,10 @@ Compared as instants, that covers exactly those days; normalised to calendar dat
 exactly [first, last] too; and start is always earlier than end, even for a single day.
 """
 
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
+import dlt
 import pendulum
 from pendulum import Date
 
@@ -66,6 +68,62 @@ def day_end(day: Date) -> str:
 def window_params(first: Date, last: Date) -> Dict[str, str]:
     """The API's `start_date`/`end_date` for the inclusive UTC day range [first, last]."""
     return {"start_date": day_start(first), "end_date": day_end(last)}
+
+
+@dataclass(frozen=True)
+class DayWindow:
+    """Which UTC days a source asks for: the one place its date settings are read and checked.
+
+    The first run backfills from `first_day`; each later run asks from the last loaded day minus
+    `lookback_days` up to `last_day` (END_DATE) or today. A `backfill` range replaces that for
+    one run: those days are asked whatever the cursors say, and the cursors stay where they were.
+    """
+
+    first_day: Date
+    last_day: Optional[Date]
+    lookback_days: int
+    backfill: Optional[Tuple[Date, Date]] = None
+
+    @classmethod
+    def from_settings(
+        cls,
+        section: str,
+        start_date: Optional[str],
+        end_date: Optional[str],
+        lookback_days: int,
+        backfill: Optional[str],
+        default_days: int,
+    ) -> "DayWindow":
+        prefix = f"SOURCES__{section.upper()}__"
+        today = utc_today()
+        first = parse_day(start_date, f"{prefix}START_DATE") if start_date else today.subtract(days=default_days)
+        if first > today:
+            raise ConfigError(
+                f"{prefix}START_DATE {first} is after today ({today} UTC):"
+                " set a day in the past (a later day would hold the cursor there)"
+            )
+        last = parse_day(end_date, f"{prefix}END_DATE") if end_date else None
+        if last and last < first:
+            raise ConfigError(f"{prefix}END_DATE is before {prefix}START_DATE")
+        if int(lookback_days) < 0:
+            raise ConfigError(f"{prefix}LOOKBACK_DAYS must be 0 or more")
+        days = parse_day_range(backfill, "--backfill") if backfill else None
+        return cls(first, days[1] if days else last, int(lookback_days), days)
+
+    def cursor(self, column: str = "date") -> dlt.sources.incremental:
+        """The day cursor of a resource: a lagged incremental, or for a backfill a fixed range
+        (with an end value dlt neither reads nor moves the stored cursor)."""
+        if self.backfill:
+            first, last = self.backfill
+            return dlt.sources.incremental(
+                column, initial_value=first.isoformat(), end_value=last.isoformat(), range_end="closed"
+            )
+        return dlt.sources.incremental(column, initial_value=self.first_day.isoformat(), lag=self.lookback_days)
+
+    @property
+    def date_to(self) -> Optional[str]:
+        """The last instant asked for, when the window does not end today."""
+        return day_end(self.last_day) if self.last_day else None
 
 
 def pull_range(cursor_start: str, end_day: Optional[Date] = None) -> List[Date]:

@@ -1,22 +1,67 @@
-"""Which resource is running: so each request and second of a run is counted against it.
+"""What one run did, per resource: requests, retries, 429s, seconds, and the items it skipped.
+
+The runner creates one `RunStats` per source run, passes it to the source (which hands it to its
+client and resources) and reads it back for the report: no module-level state crosses runs.
 
 dlt steps an async resource in a fresh task each time; `tracked` sets the resource's name in a
-context variable around every step, and tasks the resource starts inherit it.
+context variable around every step, and the tasks the resource starts inherit it, so the client
+counts each request against the resource that made it.
 """
 
 import functools
 import time
+from collections import Counter
 from contextvars import ContextVar
-from typing import Any, AsyncIterator, Callable, Dict
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Callable, Dict, List
 
 import dlt
 
 CURRENT_RESOURCE: ContextVar[str] = ContextVar("current_resource", default="")
-RESOURCE_SECONDS: Dict[str, float] = {}
-"""Seconds from a resource's first step to its end, in this process's latest run."""
 
 
-def tracked(name: str) -> Callable[[Callable[..., AsyncIterator[Any]]], Callable[..., AsyncIterator[Any]]]:
+@dataclass
+class RequestStats:
+    """What a run asked of one API: attempts per endpoint and per resource, retries and 429s."""
+
+    requests: Counter = field(default_factory=Counter)
+    by_resource: Counter = field(default_factory=Counter)
+    retries_by_resource: Counter = field(default_factory=Counter)
+    throttled_by_resource: Counter = field(default_factory=Counter)
+    """Answers of HTTP 429, per resource."""
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+    @property
+    def retries(self) -> int:
+        return sum(self.retries_by_resource.values())
+
+
+@dataclass
+class RunStats:
+    """One run of one source, as its resources and clients saw it."""
+
+    services: Dict[str, RequestStats] = field(default_factory=dict)
+    seconds: Dict[str, float] = field(default_factory=dict)
+    """Seconds from a resource's first step to its end."""
+    skipped: List[str] = field(default_factory=list)
+    """One line per item a source skipped while the rest loaded (e.g. one unreadable seed-test job)."""
+
+    def service(self, name: str) -> RequestStats:
+        return self.services.setdefault(name, RequestStats())
+
+    def by_resource(self, kind: str) -> Counter:
+        """`requests`, `retries` or `throttled` per resource, over every service."""
+        attribute = {"requests": "by_resource", "retries": "retries_by_resource", "throttled": "throttled_by_resource"}
+        total: Counter = Counter()
+        for stats in self.services.values():
+            total.update(getattr(stats, attribute[kind]))
+        return total
+
+
+def tracked(name: str, run: RunStats) -> Callable[[Callable[..., AsyncIterator[Any]]], Callable[..., AsyncIterator[Any]]]:
     """Wraps an async generator resource; `functools.wraps` keeps its signature for dlt."""
 
     def decorate(fn: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
@@ -35,13 +80,13 @@ def tracked(name: str) -> Callable[[Callable[..., AsyncIterator[Any]]], Callable
                         CURRENT_RESOURCE.reset(token)
                     yield item
             finally:
-                RESOURCE_SECONDS[name] = time.monotonic() - started
+                run.seconds[name] = time.monotonic() - started
 
         return wrapper
 
     return decorate
 
 
-def tracked_resource(fn: Callable[..., AsyncIterator[Any]], name: str, **hints: Any) -> Any:
+def tracked_resource(fn: Callable[..., AsyncIterator[Any]], name: str, run: RunStats, **hints: Any) -> Any:
     """`dlt.resource` over a tracked async generator: the name is given once, for both."""
-    return dlt.resource(tracked(name)(fn), name=name, **hints)
+    return dlt.resource(tracked(name, run)(fn), name=name, **hints)

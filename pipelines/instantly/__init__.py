@@ -5,24 +5,22 @@ resource many requests run at once, bounded by the client's budget and concurren
 """
 
 from functools import partial
-from typing import AsyncIterator, Callable, List, Optional, Sequence
+from typing import Any, AsyncIterator, Callable, List, Optional, Sequence
 
 import dlt
 from dlt.sources import DltResource
-from pendulum import Date
 
-from pipelines.common.client import ApiClient
-from pipelines.common.errors import ConfigError
+from pipelines.common.client import ApiClient, make_client
 from pipelines.common.concurrency import as_completed_bounded
-from pipelines.common.dates import day_end, day_start, parse_day, parse_day_range, pull_range, utc_today
-from pipelines.common.tracking import tracked_resource
+from pipelines.common.dates import DayWindow, pull_range
+from pipelines.common.errors import ConfigError
+from pipelines.common.tracking import RunStats, tracked_resource
 from pipelines.instantly import settings
 from pipelines.instantly.helpers import (
     CampaignCatalog,
     RequestPlan,
     analytics_for,
     chunks,
-    make_client,
     overview_rows,
     per_day_requests,
     range_requests,
@@ -31,9 +29,9 @@ from pipelines.instantly.helpers import (
 from pipelines.instantly.placement import (
     PlacementActivity,
     PlacementTests,
-    TestCursors,
     as_booleans,
-    items_of_every_test,
+    items_of_every_placement_test,
+    placement_test_cursors,
     stats_requests,
 )
 
@@ -56,6 +54,13 @@ CAMPAIGN_COLUMNS = {
     "campaign_schedule__start_date": {"data_type": "text"},
     "campaign_schedule__end_date": {"data_type": "text"},
 }
+STATS_HINTS = dlt.mark.make_hints(
+    table_name=settings.STATS_TABLE,
+    primary_key=["test_id", "date", "recipient_geo", "recipient_type", "recipient_esp"],
+    write_disposition="merge",
+    columns=DAY_COLUMNS,
+)
+"""The stats table, written by the records resource (stats are asked for the cells it saw)."""
 
 
 @dlt.source(name="instantly", max_table_nesting=2)
@@ -68,6 +73,7 @@ def instantly(
     max_requests_per_second: float = settings.DEFAULT_MAX_REQUESTS_PER_SECOND,
     max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
     backfill: Optional[str] = None,
+    run: Optional[RunStats] = None,
 ) -> Sequence[DltResource]:
     """Campaigns, their analytics and inbox placement, by UTC day, incremental with a lookback.
 
@@ -82,127 +88,63 @@ def instantly(
         max_concurrency: Requests in flight at once.
         backfill: `FROM[:TO]`, UTC days to re-pull and merge in this run (the CLI's `--backfill`),
             whatever the cursors say; the cursors themselves are left as they are.
+        run: Where this run's requests, retries and seconds are counted (the runner's).
     """
     if not str(api_key).strip():
         raise ConfigError(f"SOURCES__INSTANTLY__API_KEY is empty. {settings.KEY_HINT}")
-    first_day = (
-        parse_day(start_date, "SOURCES__INSTANTLY__START_DATE")
-        if start_date
-        else utc_today().subtract(days=settings.DEFAULT_BACKFILL_DAYS)
+    window = DayWindow.from_settings(
+        "instantly", start_date, end_date, lookback_days, backfill, settings.DEFAULT_BACKFILL_DAYS
     )
-    if first_day > utc_today():
-        raise ConfigError(
-            f"SOURCES__INSTANTLY__START_DATE {first_day} is after today ({utc_today()} UTC):"
-            " set a day in the past (a later day would hold the cursor there)"
-        )
-    last_day = parse_day(end_date, "SOURCES__INSTANTLY__END_DATE") if end_date else None
-    if last_day and last_day < first_day:
-        raise ConfigError("SOURCES__INSTANTLY__END_DATE is before SOURCES__INSTANTLY__START_DATE")
-    backfill_days = parse_day_range(backfill, "--backfill") if backfill else None
-    if int(lookback_days) < 0:
-        raise ConfigError("SOURCES__INSTANTLY__LOOKBACK_DAYS must be 0 or more")
-    if int(max_concurrency) < 1:
-        raise ConfigError("SOURCES__INSTANTLY__MAX_CONCURRENCY must be 1 or more")
-    try:
-        client = make_client(api_key, base_url, float(max_requests_per_second), int(max_concurrency))
-    except ValueError as exc:
-        raise ConfigError(f"SOURCES__INSTANTLY__MAX_REQUESTS_PER_SECOND: {exc}") from None
+    run = run if run is not None else RunStats()
+    client = make_client(
+        section="instantly",
+        service="Instantly",
+        base_url=base_url,
+        auth={"Authorization": f"Bearer {api_key}"},
+        secret=api_key,
+        key_hint=settings.KEY_HINT,
+        max_requests_per_second=max_requests_per_second,
+        max_concurrency=max_concurrency,
+        stats=run.service("Instantly"),
+    )
     catalog = CampaignCatalog(client)
     tests = PlacementTests(client)
-    activity = PlacementActivity()
-
-    def by_day() -> dlt.sources.incremental:
-        if backfill_days:  # a fixed range: dlt then neither reads nor moves the cursor
-            return dlt.sources.incremental(
-                "date", initial_value=backfill_days[0].isoformat(), end_value=backfill_days[1].isoformat(), range_end="closed"
-            )
-        return dlt.sources.incremental(
-            "date", initial_value=first_day.isoformat(), lag=int(lookback_days)
-        )
-
-    def per_test(resource: str) -> Callable[[], TestCursors]:
-        """Records and reports: a cursor per test on `timestamp_created`, minus the lookback as a
-        safety overlap for late-arriving seeds. Read from state when the resource runs."""
-        return lambda: TestCursors(
-            dlt.current.source_state().setdefault("test_cursors", {}).setdefault(resource, {}),
-            day_start(backfill_days[0] if backfill_days else first_day),
-            int(lookback_days),
-            from_start=bool(backfill_days),
-        )
-
-    if backfill_days:
-        last_day = backfill_days[1]
-    date_to = day_end(last_day) if last_day else None
-
     in_flight = 4 * int(max_concurrency)
-    merge = dict(write_disposition="merge")
+
+    def resource(fn: Callable[..., AsyncIterator[Any]], name: str, **hints: Any) -> Any:
+        """A tracked resource; merged on its primary key when it has one."""
+        merge = {"write_disposition": "merge"} if "primary_key" in hints else {}
+        return tracked_resource(fn, name, run, **merge, **hints)
+
+    def by_day(name: str, primary_key: Sequence[str], plan: RequestPlan) -> DltResource:
+        """A campaign-analytics resource by UTC day, on the window's day cursor."""
+        return resource(campaign_analytics_by_day, name, primary_key=primary_key, columns=DAY_COLUMNS)(
+            client=client, catalog=catalog, cursor=window.cursor(), window=window, in_flight=in_flight, plan=plan,
+        )
+
     return (
-        tracked_resource(
-            campaigns,
-            name="instantly_campaigns",
-            primary_key="id",
-            columns=CAMPAIGN_COLUMNS,
-            **merge,
-        )(client, catalog),
-        tracked_resource(
-            campaign_analytics,
-            name="instantly_campaign_analytics",
-            primary_key="campaign_id",
-            **merge,
-        )(client, catalog),
-        tracked_resource(
-            campaign_analytics_by_day,
-            name="instantly_campaign_analytics_daily",
-            primary_key=("campaign_id", "date"),
-            columns=DAY_COLUMNS,
-            **merge,
-        )(client, catalog, by_day(), last_day, in_flight, range_requests),
-        tracked_resource(
-            campaign_analytics_by_day,
-            name="instantly_campaign_analytics_steps",
-            primary_key=("campaign_id", "date", "step", "variant"),
-            columns=DAY_COLUMNS,
-            **merge,
-        )(client, catalog, by_day(), last_day, in_flight, partial(per_day_requests, step_rows)),
-        tracked_resource(
-            campaign_analytics_by_day,
-            name="instantly_campaign_analytics_overview",
-            primary_key=("campaign_id", "date"),
-            columns=DAY_COLUMNS,
-            **merge,
-        )(client, catalog, by_day(), last_day, in_flight, partial(per_day_requests, overview_rows)),
-        tracked_resource(
-            inbox_placement_tests,
-            name="instantly_inbox_placement_tests",
-            primary_key="id",
-            columns=TEST_COLUMNS,
-            **merge,
-        )(tests),
-        tracked_resource(
-            esp_options,
-            name="instantly_esp_options",
-            write_disposition="replace",
-        )(client),
-        tracked_resource(
-            inbox_placement_records,
-            name="instantly_inbox_placement_analytics",
-            primary_key="id",
-            columns=RECORD_COLUMNS,
-            **merge,
-        )(client, tests, activity, per_test("instantly_inbox_placement_analytics"), date_to, in_flight),
-        tracked_resource(
-            inbox_placement_stats,
-            name="instantly_inbox_placement_stats",
-            primary_key=("test_id", "date", "recipient_geo", "recipient_type", "recipient_esp"),
-            columns=DAY_COLUMNS,
-            **merge,
-        )(client, activity, in_flight),
-        tracked_resource(
-            inbox_placement_reports,
-            name="instantly_inbox_placement_reports",
-            primary_key="id",
-            **merge,
-        )(client, tests, per_test("instantly_inbox_placement_reports"), date_to, in_flight),
+        resource(campaigns, "instantly_campaigns", primary_key="id", columns=CAMPAIGN_COLUMNS)(
+            client=client, catalog=catalog,
+        ),
+        resource(campaign_analytics, "instantly_campaign_analytics", primary_key="campaign_id")(
+            client=client, catalog=catalog,
+        ),
+        by_day("instantly_campaign_analytics_daily", ("campaign_id", "date"), range_requests),
+        by_day(
+            "instantly_campaign_analytics_steps", ("campaign_id", "date", "step", "variant"),
+            partial(per_day_requests, step_rows),
+        ),
+        by_day("instantly_campaign_analytics_overview", ("campaign_id", "date"), partial(per_day_requests, overview_rows)),
+        resource(inbox_placement_tests, "instantly_inbox_placement_tests", primary_key="id", columns=TEST_COLUMNS)(
+            tests=tests,
+        ),
+        resource(esp_options, "instantly_esp_options", write_disposition="replace")(client=client),
+        resource(inbox_placement_records, settings.RECORDS_TABLE, primary_key="id", columns=RECORD_COLUMNS)(
+            client=client, tests=tests, window=window, in_flight=in_flight,
+        ),
+        resource(inbox_placement_reports, "instantly_inbox_placement_reports", primary_key="id")(
+            client=client, tests=tests, window=window, in_flight=in_flight,
+        ),
     )
 
 
@@ -230,7 +172,7 @@ async def campaign_analytics_by_day(
     client: ApiClient,
     catalog: CampaignCatalog,
     cursor: dlt.sources.incremental,
-    last_day: Optional[Date],
+    window: DayWindow,
     in_flight: int,
     plan: RequestPlan,
 ) -> AsyncIterator[List[dict]]:
@@ -239,7 +181,7 @@ async def campaign_analytics_by_day(
     `plan` turns (campaign, first day) pairs into requests: one per campaign over the whole
     window for `/daily`, one per campaign per day for endpoints that aggregate over their window.
     """
-    days = pull_range(cursor.start_value, last_day)
+    days = pull_range(cursor.start_value, window.last_day)
     if not days:
         return
     async with client:
@@ -262,47 +204,33 @@ async def esp_options(client: ApiClient) -> AsyncIterator[List[dict]]:
 
 
 async def inbox_placement_records(
-    client: ApiClient,
-    tests: PlacementTests,
-    activity: PlacementActivity,
-    cursors: Callable[[], TestCursors],
-    date_to: Optional[str],
-    in_flight: int,
-) -> AsyncIterator[List[dict]]:
-    """Per-email records of every test created since that test's cursor (minus the overlap);
-    merging on `id` makes the overlap harmless. Tells `activity` which test-day-cells it saw."""
-    path = settings.INBOX_PLACEMENT_RECORDS
-    try:
-        async with client:
-            async for page in items_of_every_test(client, tests, path, cursors(), date_to, in_flight):
-                records = [as_booleans(r) for r in page]
-                activity.add(records)
-                yield records
-    finally:
-        activity.complete.set()
-
-
-async def inbox_placement_stats(
-    client: ApiClient, activity: PlacementActivity, in_flight: int
-) -> AsyncIterator[List[dict]]:
-    """Counts per (test, UTC day, geo, type, ESP), asked only for the cells the records touched."""
-    await activity.complete.wait()
+    client: ApiClient, tests: PlacementTests, window: DayWindow, in_flight: int
+) -> AsyncIterator[object]:
+    """Per-email records of every test created since that test's cursor (minus the overlap),
+    merged on `id` so the overlap is harmless; then, into the stats table, the counts per
+    (test, UTC day, geo, type, ESP) for exactly the cells those records touched."""
+    cursors = placement_test_cursors(settings.RECORDS_TABLE, window)
+    activity = PlacementActivity()
     async with client:
+        async for page in items_of_every_placement_test(
+            client, tests, settings.INBOX_PLACEMENT_RECORDS, cursors, window.date_to, in_flight
+        ):
+            records = [as_booleans(r) for r in page]
+            activity.add(records)
+            yield records
         async for rows in as_completed_bounded(stats_requests(client, activity), in_flight):
             if rows:
-                yield rows
+                yield dlt.mark.with_hints(rows, STATS_HINTS, create_table_variant=True)
 
 
 async def inbox_placement_reports(
-    client: ApiClient,
-    tests: PlacementTests,
-    cursors: Callable[[], TestCursors],
-    date_to: Optional[str],
-    in_flight: int,
+    client: ApiClient, tests: PlacementTests, window: DayWindow, in_flight: int
 ) -> AsyncIterator[List[dict]]:
     """Blacklist and SpamAssassin reports per test since its cursor (minus the overlap); rules
     and blacklists land in child tables."""
-    path = settings.INBOX_PLACEMENT_REPORTS
+    cursors = placement_test_cursors("instantly_inbox_placement_reports", window)
     async with client:
-        async for reports in items_of_every_test(client, tests, path, cursors(), date_to, in_flight):
+        async for reports in items_of_every_placement_test(
+            client, tests, settings.INBOX_PLACEMENT_REPORTS, cursors, window.date_to, in_flight
+        ):
             yield reports

@@ -1,30 +1,15 @@
 """Requests and row shaping for the Instantly source; the dlt wiring lives in `__init__`."""
 
 import asyncio
-from typing import Awaitable, Callable, Dict, Iterator, List, Optional
+from typing import Awaitable, Callable, Dict, Iterator, List
 
 from pendulum import Date
 
 from pipelines.common.client import ApiClient
+from pipelines.common.concurrency import Shared
 from pipelines.common.dates import days_between, window_params
 from pipelines.common.pagination import paginate
-from pipelines.common.rate_limit import RateLimiter
 from pipelines.instantly import settings
-
-
-def make_client(
-    api_key: str, base_url: str, max_requests_per_second: float, max_concurrency: int
-) -> ApiClient:
-    """The Instantly client: bearer auth on the workspace-wide budget."""
-    return ApiClient(
-        service="Instantly",
-        base_url=base_url,
-        headers={"Authorization": f"Bearer {api_key}"},
-        limiter=RateLimiter(max_requests_per_second),
-        max_concurrency=max_concurrency,
-        key_hint=settings.KEY_HINT,
-        secret=api_key,
-    )
 
 
 def chunks(items: List[str], size: int) -> Iterator[List[str]]:
@@ -42,22 +27,16 @@ class CampaignCatalog:
 
     def __init__(self, client: ApiClient) -> None:
         self._client = client
-        self._listed: Optional[asyncio.Future] = None
-        self._reported: Optional[asyncio.Future] = None
+        self._listed = Shared(self._fetch_listed)
+        self._reported = Shared(lambda: client.get(settings.CAMPAIGN_ANALYTICS))
 
     async def listed(self) -> List[dict]:
         """The campaign list, every page."""
-        if self._listed is None:
-            self._listed = asyncio.ensure_future(self._fetch_listed())
-        return await asyncio.shield(self._listed)
+        return await self._listed.get()
 
     async def reported(self) -> List[dict]:
         """Lifetime analytics of every campaign the workspace reports, deleted ones included."""
-        if self._reported is None:
-            self._reported = asyncio.ensure_future(
-                self._client.get(settings.CAMPAIGN_ANALYTICS)
-            )
-        return await asyncio.shield(self._reported)
+        return await self._reported.get()
 
     async def _fetch_listed(self) -> List[dict]:
         return [item async for page in paginate(self._client, settings.CAMPAIGNS) for item in page]

@@ -1,15 +1,15 @@
 """Requests and row shaping for Instantly inbox placement: tests, per-email records, stats, reports."""
 
-import asyncio
 from collections import defaultdict
 from typing import AsyncIterator, Awaitable, Dict, Iterator, List, Optional, Set, Tuple
 
+import dlt
 import pendulum
 from pendulum import Date
 
 from pipelines.common.client import ApiClient
-from pipelines.common.concurrency import as_completed_bounded
-from pipelines.common.dates import day_end, day_start
+from pipelines.common.concurrency import Shared, as_completed_bounded
+from pipelines.common.dates import DayWindow, day_end, day_start
 from pipelines.common.pagination import paginate
 from pipelines.instantly import settings
 from pipelines.instantly.helpers import chunks
@@ -22,12 +22,10 @@ class PlacementTests:
 
     def __init__(self, client: ApiClient) -> None:
         self.client = client
-        self._tests: Optional[asyncio.Future] = None
+        self._tests = Shared(self._fetch)
 
     async def listed(self) -> List[dict]:
-        if self._tests is None:
-            self._tests = asyncio.ensure_future(self._fetch())
-        return await asyncio.shield(self._tests)
+        return await self._tests.get()
 
     async def _fetch(self) -> List[dict]:
         return [t async for page in paginate(self.client, settings.INBOX_PLACEMENT_TESTS) for t in page]
@@ -36,13 +34,12 @@ class PlacementTests:
 class PlacementActivity:
     """Which (test, UTC day, cell) the per-email records of this run touched.
 
-    The stats resource asks only for those: a day no test ran, or a cell no seed sits in, would
-    cost a request and return nothing. Only the keys are kept, never the records.
+    Stats are asked only for those: a day no test ran, or a cell no seed sits in, would cost a
+    request and return nothing. Only the keys are kept, never the records.
     """
 
     def __init__(self) -> None:
         self.cells: Set[Tuple[str, str, Cell]] = set()
-        self.complete = asyncio.Event()
 
     def add(self, records: List[dict]) -> None:
         for r in records:
@@ -74,12 +71,12 @@ def as_booleans(record: dict) -> dict:
     return record
 
 
-class TestCursors:
-    """Per-test `timestamp_created` cursors of one resource, kept in the source's dlt state.
+class PlacementTestCursors:
+    """Per-test `timestamp_created` cursors of one resource, kept in that resource's dlt state.
 
-    dlt.sources.incremental holds one cursor per resource; these lists need one per test, so
-    that a test seen for the first time (or once hidden from the key) is backfilled from the
-    start date, while known tests are asked only from their newest item minus the overlap.
+    dlt.sources.incremental holds one cursor per resource; these lists need one per placement
+    test, so that a test seen for the first time (or once hidden from the key) is backfilled from
+    the start date, while known tests are asked only from their newest item minus the overlap.
     dlt saves the state with the load, so a failed run leaves the cursors where they were.
     """
 
@@ -104,7 +101,18 @@ class TestCursors:
             self._cursors[test_id] = newest
 
 
-async def test_items(
+def placement_test_cursors(resource: str, window: DayWindow) -> PlacementTestCursors:
+    """The per-test cursors of `resource`, from its own dlt state. Earlier versions kept them in
+    the source's state under the resource's name: they move over on first use."""
+    cursors = dlt.current.resource_state(resource).setdefault("test_cursors", {})
+    earlier = dlt.current.source_state().get("test_cursors", {})
+    if resource in earlier:
+        cursors.update(earlier.pop(resource))
+    first = window.backfill[0] if window.backfill else window.first_day
+    return PlacementTestCursors(cursors, day_start(first), window.lookback_days, from_start=bool(window.backfill))
+
+
+async def placement_test_items(
     client: ApiClient, path: str, test_id: str, date_from: str, date_to: Optional[str]
 ) -> Tuple[str, List[dict]]:
     """Every item of one test's paginated list (records or reports) created from `date_from` on."""
@@ -112,17 +120,17 @@ async def test_items(
     return test_id, [item async for page in paginate(client, path, params) for item in page]
 
 
-async def items_of_every_test(
+async def items_of_every_placement_test(
     client: ApiClient,
     tests: PlacementTests,
     path: str,
-    cursors: TestCursors,
+    cursors: PlacementTestCursors,
     date_to: Optional[str],
     in_flight: int,
 ) -> AsyncIterator[List[dict]]:
     """Each listed test's new items from `path`, many tests at once, advancing its cursor."""
     listed = await tests.listed()
-    requests = (test_items(client, path, t["id"], cursors.date_from(t["id"]), date_to) for t in listed)
+    requests = (placement_test_items(client, path, t["id"], cursors.date_from(t["id"]), date_to) for t in listed)
     async for test_id, items in as_completed_bounded(requests, in_flight):
         if items:
             cursors.advance(test_id, items)

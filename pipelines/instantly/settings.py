@@ -13,6 +13,9 @@ INBOX_PLACEMENT_RECORDS = "/api/v2/inbox-placement-analytics"
 INBOX_PLACEMENT_STATS = "/api/v2/inbox-placement-analytics/stats-by-test-id"
 INBOX_PLACEMENT_REPORTS = "/api/v2/inbox-placement-reports"
 
+RECORDS_TABLE = "instantly_inbox_placement_analytics"
+STATS_TABLE = "instantly_inbox_placement_stats"
+
 PLACEMENT_FLAGS = ("is_spam", "has_category", "spf_pass", "dkim_pass", "dmarc_pass")
 """Booleans in today's API, 0/1 numbers in records from before 2025-08: loaded as booleans."""
 
