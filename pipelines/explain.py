@@ -71,7 +71,8 @@ def explain(exc: BaseException, section: str = "") -> str:
 
 def bad_value(exc: ConfigValueCannotBeCoercedException, section: str) -> str:
     name = f"SOURCES__{section.upper()}__{exc.field_name.upper()}" if section else exc.field_name
-    kind = {int: "a whole number", float: "a number", bool: "true or false"}.get(exc.hint, f"a {getattr(exc.hint, '__name__', exc.hint)}")
+    kinds = {int: "a whole number", float: "a number", bool: "true or false"}
+    kind = kinds.get(exc.hint, f"a {getattr(exc.hint, '__name__', exc.hint)}")
     return f"{name}={str(exc.field_value)!r} is not {kind}"
 
 

@@ -12,7 +12,6 @@ from pipelines.explain import explain
 from pipelines.warehouse import DATASET, PIPELINE_NAME, Warehouse
 
 
-
 @dataclass
 class ResourceReport:
     name: str

@@ -5,10 +5,11 @@ from typing import List, Optional, Tuple
 
 from aiohttp import web
 
-from simulator.campaign_cleaner import CleanerWorkspace
+from simulator.accounts import AccountsWorkspace
 from simulator.app import simulator_app
-from simulator.server import DEFAULT_API_KEY, SimulatorState, parse_faults
+from simulator.campaign_cleaner import CleanerWorkspace
 from simulator.placement import PlacementWorkspace
+from simulator.server import DEFAULT_API_KEY, SimulatorState, parse_faults
 from simulator.workspace import Workspace
 
 
@@ -25,11 +26,13 @@ def serve(
     state = SimulatorState(rate_limit=rate_limit, seed=seed)
     state.faults = parse_faults(faults)
     state.faults.latency_s = (latency_ms[0] / 1000, latency_ms[1] / 1000)
+    accounts = AccountsWorkspace(accounts=max(campaigns, 1), days=days, seed=seed)
     app = simulator_app(
         Workspace(campaigns=campaigns, days=days, seed=seed),
         state,
-        PlacementWorkspace(tests=tests, days=days, seed=seed),
+        PlacementWorkspace(tests=tests, days=days, seed=seed, senders=accounts.emails),
         cleaner := CleanerWorkspace(seed=seed),
+        accounts,
     )
     print(
         f"simulator on http://127.0.0.1:{port} (Instantly key: {DEFAULT_API_KEY},"

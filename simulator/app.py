@@ -1,10 +1,12 @@
-"""The simulator's aiohttp app: the fake Instantly API v2 (campaigns, inbox placement) and the
+"""The simulator's aiohttp app: the fake Instantly API v2 (campaigns, inbox placement, accounts) and the
 fake Campaign Cleaner API behind one middleware (log, latency, rate limit, auth, faults)."""
 
 from typing import Optional
 
 from aiohttp import web
 
+from simulator.account_routes import add_account_routes
+from simulator.accounts import AccountsWorkspace
 from simulator.campaign_cleaner import CleanerWorkspace, add_cleaner_routes, cleaner_authorize
 from simulator.campaign_routes import add_campaign_routes
 from simulator.placement import PlacementWorkspace
@@ -18,6 +20,7 @@ def simulator_app(
     state: SimulatorState,
     placement: Optional[PlacementWorkspace] = None,
     cleaner: Optional[CleanerWorkspace] = None,
+    accounts: Optional[AccountsWorkspace] = None,
 ) -> web.Application:
     """Every endpoint the pipeline reads: Instantly's under /api/v2/ (bearer key), Campaign
     Cleaner's under /v1/ (its own key header)."""
@@ -38,4 +41,6 @@ def simulator_app(
         add_placement_routes(app, placement, state)
     if cleaner is not None:
         add_cleaner_routes(app, cleaner, state)
+    if accounts is not None:
+        add_account_routes(app, accounts, state)
     return app

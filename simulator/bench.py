@@ -1,4 +1,5 @@
-"""`make bench` (`python -m simulator.bench`): backfill a large simulated workspace and compare wall time with the rate-limit floor.
+"""`make bench` (`python -m simulator.bench`): backfill a large simulated workspace and compare
+wall time with the rate-limit floor.
 
 The simulator runs in its own process (50-150 ms per request, a workspace limit of R req/s),
 so the figures measure this pipeline only: its requests, wall time, peak memory and rows.
@@ -15,8 +16,8 @@ import time
 from pathlib import Path
 
 from pipelines import runner
-from pipelines.warehouse import resolve
 from pipelines.instantly import instantly
+from pipelines.warehouse import resolve
 from simulator.server import DEFAULT_API_KEY
 from simulator.workspace import Workspace
 

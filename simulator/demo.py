@@ -14,13 +14,14 @@ from pipelines.console import fail, say, summary
 from pipelines.explain import explain
 from pipelines.instantly import instantly
 from pipelines.run_log import open_run_log
-from simulator.campaign_cleaner import CleanerWorkspace
+from pipelines.transform import dbt_build
+from pipelines.warehouse import DEMO_DUCKDB, resolve
+from simulator.accounts import AccountsWorkspace
 from simulator.app import simulator_app
+from simulator.campaign_cleaner import CleanerWorkspace
 from simulator.placement import PlacementWorkspace
 from simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
 from simulator.workspace import Workspace
-from pipelines.transform import dbt_build
-from pipelines.warehouse import DEMO_DUCKDB, resolve
 
 DEMO_DB = Path(DEMO_DUCKDB)
 DEMO_STATE = Path("data/.demo-pipelines")
@@ -33,12 +34,13 @@ def demo(campaigns: int, days: int) -> int:
     for leftover in (DEMO_DB, DEMO_STATE):  # every demo starts from nothing
         shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
     workspace = Workspace(campaigns=campaigns, days=days)
-    placement = PlacementWorkspace(tests=max(campaigns // 2, 2), days=days)
+    accounts = AccountsWorkspace(accounts=max(campaigns, 1), days=days)
+    placement = PlacementWorkspace(tests=max(campaigns // 2, 2), days=days, senders=accounts.emails)
     cleaner = CleanerWorkspace()
     warehouse = resolve("duckdb", duckdb_file=str(DEMO_DB))
     outcome = runner.LoadOutcome()
     try:
-        with Simulator(simulator_app(workspace, SimulatorState(), placement, cleaner)) as sim:
+        with Simulator(simulator_app(workspace, SimulatorState(), placement, cleaner, accounts)) as sim:
             say(f"simulator on {sim.url}: {campaigns} campaigns over {days} days")
             pipeline = runner.make_pipeline(
                 warehouse, pipelines_dir=str(DEMO_STATE), pipeline_name="deliverability_demo"

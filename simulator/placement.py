@@ -51,12 +51,20 @@ class PlacementTest:
     created: Date
     last_run: Date
     legacy_flags: bool  # records carry 0/1 numbers and no record_type, as before 2025-08
+    sender: str  # the sending account the test's emails come from
 
 
 class PlacementWorkspace:
     """`tests` inbox placement tests over the `days` UTC days ending `today`."""
 
-    def __init__(self, tests: int = 4, days: int = 30, seed: int = 7, today: Optional[Date] = None):
+    def __init__(
+        self,
+        tests: int = 4,
+        days: int = 30,
+        seed: int = 7,
+        today: Optional[Date] = None,
+        senders: Sequence[str] = ("sender@example.com",),
+    ):
         self.seed = seed
         self.today = today or pendulum.now("UTC").date()
         self.first_day = self.today.subtract(days=days - 1)
@@ -83,6 +91,7 @@ class PlacementWorkspace:
                     created=created,
                     last_run=last,
                     legacy_flags=n == 0,
+                    sender=senders[n % len(senders)],
                 )
             )
         self.tests.sort(key=lambda t: t.id)
@@ -92,7 +101,7 @@ class PlacementWorkspace:
     def run_days(self, test: PlacementTest) -> List[Date]:
         return [test.created.add(days=n) for n in range((test.last_run - test.created).days + 1)]
 
-    @lru_cache(maxsize=None)
+    @lru_cache(maxsize=None)  # noqa: B019 - one workspace per simulator process, kept for its life
     def records(self, test_id: str, day: Date) -> List[dict]:
         """The per-email records of one test-day, in id (= time) order."""
         test = self.by_id[test_id]
@@ -116,7 +125,7 @@ class PlacementWorkspace:
             "timestamp_created_date": at.date().isoformat(),
             "organization_id": ORGANIZATION,
             "test_id": test.id,
-            "sender_email": "sender@example.com",
+            "sender_email": test.sender,
             "recipient_email": seed.email,
             "recipient_esp": seed.esp,
             "recipient_geo": seed.geo,
@@ -163,7 +172,7 @@ class PlacementWorkspace:
         out = []
         for test_id, c in rows.items():
             inbox = c["count"] - c["spam"] - c["category"]
-            pct = lambda n: round(100 * n / c["count"], 2) if c["count"] else 0  # noqa: E731
+            pct = lambda n, total=c["count"]: round(100 * n / total, 2) if total else 0  # noqa: E731
             out.append({
                 "test_id": test_id,
                 "count": c["count"],
@@ -229,7 +238,7 @@ class PlacementWorkspace:
             "delivery_mode": 1,
             "email_subject": "Quick question",
             "email_body": "<p>Hi there</p>",
-            "emails": ["sender@example.com"],
+            "emails": [test.sender],
             "recipients": [s.email for s in SEEDS],
             "recipients_labels": [
                 {"region": s.region, "sub_region": s.sub_region, "type": s.type_label, "esp": s.esp_label}

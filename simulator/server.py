@@ -33,7 +33,15 @@ class Faults:
     page_size: int = 100  # serve at most this many items per page, whatever `limit` says
     window_semantics: str = "calendar"  # how start_date/end_date select days: calendar|instant
     refuse_default_agents: bool = False  # the edge firewall: 403 "error code: 1010" to library agents
+    missing_scope: str = ""  # the key lacks this scope (e.g. accounts:read): 403 on the endpoints needing it
 
+
+SCOPED_PATHS = {
+    "accounts:read": "/api/v2/accounts",
+    "campaigns:read": "/api/v2/campaigns",
+    "inbox_placement_tests:read": "/api/v2/inbox-placement-tests",
+}
+"""Where each scope the simulator can withhold applies (a path prefix)."""
 
 DEFAULT_LIBRARY_AGENT = re.compile(r"^(python|aiohttp|curl|go-http-client|okhttp|node-fetch|axios)", re.I)
 """User-Agents of HTTP libraries left at their defaults (`Python/3.11 aiohttp/3.9`,
@@ -135,8 +143,9 @@ class SimulatorState:
         self.rng = random.Random(seed)
 
     def reset(self, **faults: Any) -> None:
-        """Forget the log and set faults (the rest back to defaults)."""
+        """Forget the log, refill the workspace budget and set faults (the rest back to defaults)."""
         self.log.clear()
+        self.limit = WorkspaceLimit(per_second=self.limit.per_second, per_minute=self.limit.per_minute)
         self.faults = Faults(**faults)
 
     def with_new_field(self, row: dict) -> dict:
@@ -170,6 +179,8 @@ def make_middleware(state: SimulatorState, authorize: Callable[[web.Request], Op
         if high > 0:
             await asyncio.sleep(state.rng.uniform(low, high))
         denied = authorize(request)
+        if denied is None and f.missing_scope and request.path.startswith(SCOPED_PATHS.get(f.missing_scope, "//")):
+            denied = error_body(403, "Forbidden", f"API key does not have the required scope: {f.missing_scope}")
         if denied is not None:
             entry.status = denied.status
             return denied
@@ -200,9 +211,12 @@ async def drop_mid_body(request: web.Request, response: web.Response) -> web.Str
     return partial
 
 
-def page_of(request: web.Request, items: List[dict], faults: Faults) -> dict:
-    """A cursor page the way the API serves one: `limit` 1-100, `starting_after` an item id,
-    at most `faults.page_size` items, and a cursor on every non-empty page (the last included)."""
+def page_of(
+    request: web.Request, items: List[dict], faults: Faults, cursor: Callable[[dict], str] = lambda item: item["id"]
+) -> dict:
+    """A cursor page the way the API serves one: `limit` 1-100, `starting_after` an item's cursor
+    (its id, or what `cursor` makes of it), at most `faults.page_size` items, and a cursor on
+    every non-empty page (the last included)."""
     try:
         limit = int(request.query.get("limit", "10"))
     except ValueError:
@@ -211,12 +225,12 @@ def page_of(request: web.Request, items: List[dict], faults: Faults) -> dict:
         raise BadRequest("querystring/limit must be <= 100")
     after = request.query.get("starting_after")
     if after:
-        ids = [item["id"] for item in items]
+        ids = [cursor(item) for item in items]
         items = items[ids.index(after) + 1 :] if after in ids else []
     chunk = items[: min(limit, faults.page_size)]
     body: dict = {"items": chunk}
     if chunk:
-        body["next_starting_after"] = chunk[-1]["id"]
+        body["next_starting_after"] = cursor(chunk[-1])
     return body
 
 

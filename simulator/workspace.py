@@ -83,7 +83,7 @@ class Workspace:
     def days(self) -> List[Date]:
         return [self.first_day.add(days=n) for n in range((self.today - self.first_day).days + 1)]
 
-    @lru_cache(maxsize=None)
+    @lru_cache(maxsize=None)  # noqa: B019 - one workspace per simulator process, kept for its life
     def step_records(self, campaign_id: str, day: Date) -> List[dict]:
         """Step/variant rows of one campaign-day (empty when nothing happened)."""
         c = self.by_id.get(campaign_id)

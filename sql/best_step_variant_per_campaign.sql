@@ -9,6 +9,6 @@ select
     round(cast(comparison.reply_rate as numeric), 4) as reply_rate,
     round(cast(comparison.share_of_step_sent as numeric), 4) as share_of_step_sent
 from analytics.campaign_step_variant_comparison as comparison
-inner join analytics.dim_campaigns as campaigns on campaigns.campaign_id = comparison.campaign_id
+inner join analytics.campaigns as campaigns on campaigns.campaign_id = comparison.campaign_id
 where comparison.is_best_reply_rate
 order by campaigns.campaign_name, comparison.step

@@ -9,8 +9,8 @@ select
     round(cast(sum(daily.unique_opened_count) as numeric) / nullif(sum(daily.sent_count), 0), 4) as open_rate,
     round(cast(sum(daily.unique_click_count) as numeric) / nullif(sum(daily.sent_count), 0), 4) as click_rate,
     round(cast(sum(daily.bounced_count) as numeric) / nullif(sum(daily.sent_count), 0), 4) as bounce_rate
-from analytics.fct_campaign_daily as daily
-inner join analytics.dim_campaigns as campaigns on campaigns.campaign_id = daily.campaign_id
+from analytics.campaign_daily as daily
+inner join analytics.campaigns as campaigns on campaigns.campaign_id = daily.campaign_id
 where daily.activity_date >= cast(current_timestamp at time zone 'UTC' as date) - interval '30 days'
 group by campaigns.campaign_name, campaigns.is_deleted, daily.campaign_id
 order by sent_count desc

@@ -8,6 +8,6 @@ select
     sum(case when placement = 'inbox' then 1 else 0 end) as inbox,
     sum(case when placement = 'spam' then 1 else 0 end) as spam,
     sum(case when placement in ('pending', 'missing') then 1 else 0 end) as not_arrived
-from analytics.fct_seed_test_results
+from analytics.seed_test_results
 group by test_name, job_id, final_state, esp
 order by test_name, esp

@@ -24,6 +24,6 @@ select
     ranked.total_count,
     round(ranked.inbox_rate, 4) as inbox_rate
 from ranked
-left join analytics.dim_inbox_placement_tests as tests on tests.test_id = ranked.test_id
+left join analytics.inbox_placement_tests as tests on tests.test_id = ranked.test_id
 where ranked.rank_worst = 1
 order by ranked.inbox_rate

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from helpers import Sim, Warehouse, serving
+from simulator.accounts import AccountsWorkspace
 from simulator.placement import PlacementWorkspace
 from simulator.workspace import Workspace
 
@@ -20,7 +21,9 @@ time.tzset()
 
 @pytest.fixture(scope="session")
 def simulator():
-    with serving(Workspace(campaigns=6, days=20, deleted=1, drafts=1), PlacementWorkspace(tests=4, days=20)) as sim:
+    accounts = AccountsWorkspace(accounts=9, days=20)
+    placement = PlacementWorkspace(tests=4, days=20, senders=accounts.emails[:3])
+    with serving(Workspace(campaigns=6, days=20, deleted=1, drafts=1), placement, accounts) as sim:
         yield sim
 
 

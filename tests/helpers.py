@@ -18,12 +18,13 @@ from pipelines.common.client import ApiClient
 from pipelines.common.rate_limit import RateLimiter
 from pipelines.common.retry import RetryPolicy
 from pipelines.instantly import instantly
+from pipelines.warehouse import resolve
+from simulator.accounts import AccountsWorkspace
+from simulator.app import simulator_app
 from simulator.campaign_cleaner import CleanerWorkspace
 from simulator.placement import PlacementWorkspace
-from simulator.app import simulator_app
 from simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
 from simulator.workspace import Workspace
-from pipelines.warehouse import resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENING_UTC = pendulum.now("UTC").subtract(days=1).replace(hour=18, minute=21, second=0, microsecond=0)
@@ -38,16 +39,17 @@ class Sim:
     workspace: Workspace
     placement: PlacementWorkspace
     cleaner: CleanerWorkspace
+    accounts: AccountsWorkspace
     api_key: str = DEFAULT_API_KEY
 
 
 @contextmanager
-def serving(workspace: Workspace, placement: PlacementWorkspace) -> Iterator[Sim]:
+def serving(workspace: Workspace, placement: PlacementWorkspace, accounts: AccountsWorkspace) -> Iterator[Sim]:
     """A simulator of these workspaces (and Campaign Cleaner) on a free loopback port."""
     cleaner = CleanerWorkspace()
     state = SimulatorState()
-    with Simulator(simulator_app(workspace, state, placement, cleaner)) as server:
-        yield Sim(server.url, state, workspace, placement, cleaner)
+    with Simulator(simulator_app(workspace, state, placement, cleaner, accounts)) as server:
+        yield Sim(server.url, state, workspace, placement, cleaner, accounts)
 
 
 @contextmanager
@@ -95,8 +97,12 @@ class Warehouse:
         )
         return instantly(**{**defaults, **settings})
 
-    def load(self, **settings: Any) -> runner.RunReport:
-        return runner.run(self.pipeline(), lambda run: self.source(run=run, **settings))
+    def load(self, *resources: str, **settings: Any) -> runner.RunReport:
+        """One run of the Instantly source: every resource, or only `resources`."""
+        def make(run: Any) -> Any:
+            source = self.source(run=run, **settings)
+            return source.with_resources(*resources) if resources else source
+        return runner.run(self.pipeline(), make)
 
     def load_seed_tests(self, **settings: Any) -> runner.RunReport:
         defaults = dict(api_key=self.sim.cleaner.api_key, base_url=self.sim.url, max_requests_per_second=50)

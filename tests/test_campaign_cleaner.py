@@ -3,8 +3,8 @@
 import pendulum
 import pytest
 
-from pipelines.explain import explain
 from pipelines.campaign_cleaner import settings
+from pipelines.explain import explain
 
 RESULTS = settings.GET_INBOX_TEST_RESULTS
 

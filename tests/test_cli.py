@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from helpers import RUN_LOCK_HOLDER, ROOT, Warehouse, env_for, holding, run_cli, run_seed_tests
+from helpers import ROOT, RUN_LOCK_HOLDER, Warehouse, env_for, holding, run_cli, run_seed_tests
 
 
 def test_without_a_key_run_exits_non_zero_with_one_line_naming_the_setting(sim, tmp_path):
@@ -129,7 +129,8 @@ def test_cron_output_is_one_line_per_resource_one_for_dbt_and_a_summary_naming_t
 
 def test_a_warehouse_held_by_another_process_is_one_line_naming_its_pid(sim, tmp_path):
     env = env_for(sim, tmp_path)
-    code = f"import duckdb, time\ncon = duckdb.connect({str(tmp_path / 'warehouse.duckdb')!r})\nprint('open', flush=True); time.sleep(60)"
+    db = str(tmp_path / "warehouse.duckdb")
+    code = f"import duckdb, time\ncon = duckdb.connect({db!r})\nprint('open', flush=True); time.sleep(60)"
     with holding(code, env, "open") as holder:
         result = run_cli(env, "--skip-dbt")
     assert result.returncode == 1

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 import pytest
 from pendulum import Date
 
-from pipelines.common.errors import ConfigError
 from pipelines.common.dates import days_between, parse_day, pull_range, utc_today, window_params
+from pipelines.common.errors import ConfigError
 
 
 def test_a_day_range_is_asked_as_instants_covering_both_ends():

@@ -8,11 +8,10 @@ import duckdb
 import pendulum
 import pytest
 
+from helpers import Warehouse
 from pipelines import runner
 from pipelines.transform import TransformError, dbt_build
 from pipelines.warehouse import resolve
-
-from helpers import Warehouse
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 
@@ -35,11 +34,11 @@ def test_marts_count_every_received_seed_email_once(built):
     received = built.query(
         "select count(*) from raw.instantly_inbox_placement_analytics"
         " where coalesce(record_type, case when is_spam is not null then 2 end) = 2")
-    placed = built.query("select sum(total_count) from analytics.fct_inbox_placement where source = 'instantly'")
+    placed = built.query("select sum(total_count) from analytics.inbox_placement where source = 'instantly'")
     assert placed == received
     seeds = built.query("select count(*) from raw.campaign_cleaner_inbox_test_results where placement in ('Inbox', 'Spam')")
     assert built.query(
-        "select sum(total_count) from analytics.fct_inbox_placement where source = 'campaign_cleaner'") == seeds
+        "select sum(total_count) from analytics.inbox_placement where source = 'campaign_cleaner'") == seeds
 
 
 def test_rates_are_counts_over_the_total(built):
@@ -52,15 +51,15 @@ def test_rates_are_counts_over_the_total(built):
 
 def test_deleted_campaigns_are_flagged_and_keep_their_days(built):
     deleted = [c.id for c in built.sim.workspace.campaigns if not c.listed]
-    flagged = {r[0] for r in built.query("select campaign_id from analytics.dim_campaigns where is_deleted")}
+    flagged = {r[0] for r in built.query("select campaign_id from analytics.campaigns where is_deleted")}
     assert flagged == set(deleted)
     assert built.query(
-        f"select count(*) > 0 from analytics.fct_campaign_daily where campaign_id = '{deleted[0]}'") == [(True,)]
+        f"select count(*) > 0 from analytics.campaign_daily where campaign_id = '{deleted[0]}'") == [(True,)]
 
 
 def test_campaign_daily_is_a_dense_calendar(built):
     gaps = built.query("""
-        select campaign_id from analytics.fct_campaign_daily group by campaign_id
+        select campaign_id from analytics.campaign_daily group by campaign_id
         having count(*) <> datediff('day', min(activity_date), max(activity_date)) + 1""")
     assert gaps == []
 
@@ -75,7 +74,7 @@ def test_dbt_builds_before_placement_or_seed_test_tables_exist(warehouse, tmp_pa
     campaign_resources = [name for name in warehouse.source().resources if "campaign" in name]
     runner.run(warehouse.pipeline(), lambda run: warehouse.source(run=run).with_resources(*campaign_resources))
     dbt_build(warehouse.destination(), target_path=str(tmp_path / "target"))
-    assert warehouse.query("select count(*) from analytics.fct_inbox_placement") == [(0,)]
+    assert warehouse.query("select count(*) from analytics.inbox_placement") == [(0,)]
 
 
 @pytest.mark.parametrize("corruption", [
@@ -89,3 +88,81 @@ def test_dbt_build_fails_when_sources_stop_reconciling(built, tmp_path, corrupti
         con.execute(corruption)
     with pytest.raises(TransformError):
         dbt_build(resolve("duckdb", duckdb_file=str(copy)), target_path=str(tmp_path / "target"))
+
+
+def test_reports_mart_names_the_listing_blacklists_and_the_rules_that_added_points(built):
+    expected = dict(built.query("""
+        select r.id, count(d.blacklist) filter (where d.is_listed)
+        from raw.instantly_inbox_placement_reports r
+        left join raw.instantly_inbox_placement_reports__blacklist_report__details d on d._dlt_root_id = r._dlt_id
+        group by r.id"""))
+    rows = built.query("select report_id, listed_blacklist_count, listed_blacklists from analytics.inbox_placement_reports")
+    assert rows and {r: n for r, n, _ in rows} == expected
+    assert all((names is None) == (n == 0) and (names is None or len(names.split(", ")) == n) for _, n, names in rows)
+    failing = dict(built.query("""
+        select r.id, count(s.name) filter (where cast(s.score as double) > 0)
+        from raw.instantly_inbox_placement_reports r
+        left join raw.instantly_inbox_placement_reports__spam_assassin_report__report s on s._dlt_root_id = r._dlt_id
+        group by r.id"""))
+    assert dict(built.query("select report_id, failing_rule_count from analytics.inbox_placement_reports")) == failing
+
+
+@pytest.mark.parametrize("old, new", [
+    ("fct_inbox_placement", "inbox_placement"), ("dim_campaigns", "campaigns"),
+    ("dim_inbox_placement_tests", "inbox_placement_tests"), ("fct_campaign_daily", "campaign_daily"),
+    ("fct_campaign_step_daily", "campaign_step_daily"), ("fct_seed_test_results", "seed_test_results"),
+])
+def test_the_old_mart_names_still_answer_as_views_of_the_new(built, old, new):
+    assert built.query(f"select count(*) from analytics.{old}") == built.query(f"select count(*) from analytics.{new}")
+    assert built.query(f"select table_type from information_schema.tables where table_name = '{old}'") == [("VIEW",)]
+
+
+def test_sender_health_adds_up_to_the_raw_tables_per_mailbox(built):
+    sending = built.query("""
+        select lower(email_account), sum(sent), sum(bounced), sum(unique_replies)
+        from raw.instantly_account_analytics_daily group by 1 order by 1""")
+    assert sending and built.query(
+        "select email, sum(sent), sum(bounced), sum(replies) from analytics.sender_health_daily"
+        " group by 1 having sum(sent) > 0 order by 1") == sending
+    warmup = built.query("""
+        select lower(email), sum(landed_inbox), sum(landed_spam) from raw.instantly_warmup_analytics_daily
+        group by 1 order by 1""")
+    assert built.query(
+        "select email, sum(warmup_landed_inbox), sum(warmup_landed_spam) from analytics.sender_health_daily"
+        " group by 1 having sum(warmup_sent) > 0 order by 1") == warmup
+
+
+def test_sender_health_counts_each_received_placement_record_on_its_mailbox_and_utc_day(built):
+    received = built.query("""
+        select lower(sender_email), cast(timestamp_created_date as date), count(*),
+               count(*) filter (where not coalesce(is_spam, false) and not coalesce(has_category, false)),
+               count(*) filter (where coalesce(is_spam, false))
+        from raw.instantly_inbox_placement_analytics
+        where coalesce(record_type, case when is_spam is not null then 2 end) = 2
+        group by 1, 2 order by 1, 2""")
+    assert received and built.query("""
+        select email, health_date, placement_received, placement_inbox, placement_spam
+        from analytics.sender_health_daily where placement_received > 0 order by 1, 2""") == received
+    off = built.query("""
+        select count(*) from analytics.sender_health_daily
+        where abs(placement_inbox_rate - cast(placement_inbox as double) / placement_received) > 1e-9
+           or abs(warmup_inbox_rate - cast(warmup_landed_inbox as double)
+                  / (warmup_landed_inbox + warmup_landed_spam)) > 1e-9""")
+    assert off == [(0,)]
+
+
+def test_placement_rates_by_sender_split_the_instantly_totals_by_mailbox(built):
+    by_sender = built.query("select sum(total_count) from analytics.placement_rates_by_sender where source = 'instantly'")
+    assert by_sender == built.query("select sum(total_count) from analytics.inbox_placement where source = 'instantly'")
+    senders = {e for (e,) in built.query("select distinct sender_email from analytics.placement_rates_by_sender"
+                                         " where source = 'instantly'")}
+    assert senders and senders <= set(built.sim.accounts.emails)
+
+
+def test_a_domain_failing_its_vitals_shows_it_on_every_day_since_the_check(built):
+    failing = sorted(built.sim.accounts.failing)
+    rows = built.query("""
+        select domain, bool_and(not all_pass), bool_and(not dkim), count(*)
+        from analytics.sender_domain_health where vitals_checked_date is not null group by domain order by domain""")
+    assert [(d, bad) for d, bad, _, _ in rows if bad] == [(d, True) for d in failing]
+    assert built.query("select count(*) from analytics.sender_domain_health where accounts = 0") == [(0,)]

@@ -5,13 +5,15 @@ import duckdb
 import pytest
 
 from helpers import env_for, run_cli, serving
+from simulator.accounts import AccountsWorkspace
 from simulator.placement import PlacementWorkspace
 from simulator.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
 def empty_simulator():
-    with serving(Workspace(campaigns=0, days=5, deleted=0, drafts=0), PlacementWorkspace(tests=0, days=5)) as sim:
+    empty = Workspace(campaigns=0, days=5, deleted=0, drafts=0)
+    with serving(empty, PlacementWorkspace(tests=0, days=5), AccountsWorkspace(accounts=0, days=5)) as sim:
         yield sim
 
 

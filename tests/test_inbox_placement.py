@@ -3,12 +3,11 @@
 import asyncio
 
 import pendulum
-
 import pytest
 
+from helpers import client_for, truth_cells, truth_records
 from pipelines.common.errors import ApiError
 from pipelines.instantly import settings
-from helpers import client_for, truth_cells, truth_records
 
 RECORDS = settings.INBOX_PLACEMENT_RECORDS
 STATS = settings.INBOX_PLACEMENT_STATS

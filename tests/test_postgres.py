@@ -129,9 +129,9 @@ def test_placement_stats_match_the_simulators_truth(loaded, postgres):
 def test_the_marts_are_built_and_reconcile(loaded, postgres):
     received = query(postgres, "select count(*) from raw.instantly_inbox_placement_analytics"
                                " where coalesce(record_type, case when is_spam is not null then 2 end) = 2")
-    placed = query(postgres, "select sum(total_count) from analytics.fct_inbox_placement where source = 'instantly'")
+    placed = query(postgres, "select sum(total_count) from analytics.inbox_placement where source = 'instantly'")
     assert placed == received
-    assert query(postgres, "select count(*) from analytics.fct_seed_test_results")[0][0] > 0
+    assert query(postgres, "select count(*) from analytics.seed_test_results")[0][0] > 0
 
 
 @pytest.mark.parametrize("sql_file", sorted(p.name for p in SQL_DIR.glob("*.sql") if p.name[0] != "_"))
@@ -141,7 +141,7 @@ def test_every_analysis_query_runs_on_postgres(loaded, postgres, sql_file):
 
 def test_dates_are_utc_days_on_a_server_outside_utc(loaded, postgres):
     assert query(postgres, "show timezone") == [(SERVER_TZ,)]
-    submitted = query(postgres, "select distinct submitted_date from analytics.fct_seed_test_results"
+    submitted = query(postgres, "select distinct submitted_date from analytics.seed_test_results"
                                 " where test_name = 'On PostgreSQL'")
     assert submitted == [(EVENING_UTC.date(),)]
     created = query(postgres, "select raw.timestamp_created, stg.created_at from raw.instantly_campaigns as raw"
@@ -174,10 +174,10 @@ def test_the_read_only_role_reads_every_mart_after_another_run_and_cannot_write(
         cur = reader.cursor()
         for mart in marts:
             cur.execute(f"select count(*) from analytics.{mart}")
-        cur.execute("select count(*) from analytics.fct_inbox_placement")
+        cur.execute("select count(*) from analytics.inbox_placement")
         assert cur.fetchone()[0] > 0
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-            cur.execute("delete from analytics.fct_inbox_placement")
+            cur.execute("delete from analytics.inbox_placement")
     finally:
         reader.close()
     assert len(marts) >= 10

@@ -93,6 +93,26 @@ CASES = {
     "reports": lambda sim: (
         settings.INBOX_PLACEMENT_REPORTS, [("limit", "100"), ("test_id", a_modern_test(sim))]
     ),
+    "accounts": lambda sim: (settings.ACCOUNTS, [("limit", "100")]),
+    "accounts, last page": lambda sim: (settings.ACCOUNTS, [("limit", "2"), ("starting_after", accounts_cursor(sim, -2))]),
+    "account daily analytics": lambda sim: (
+        settings.ACCOUNT_ANALYTICS_DAILY, [("emails", e) for e in sim.accounts.emails] + window(sim)
+    ),
+}
+
+
+def accounts_cursor(sim, index: int) -> str:
+    """An account's cursor as the list serves it: `timestamp_created&email`."""
+    account = sim.accounts.account(sim.accounts.listed()[index])
+    return f"{account['timestamp_created']}&{account['email']}"
+
+
+POSTS = {
+    "stats by test id": lambda sim: (
+        settings.INBOX_PLACEMENT_STATS, {"test_ids": [t.id for t in sim.placement.tests], "recipient_esp": [1]}
+    ),
+    "warmup analytics": lambda sim: (settings.WARMUP_ANALYTICS, {"emails": sim.accounts.emails}),
+    "vitals": lambda sim: (settings.ACCOUNT_VITALS, {"accounts": sim.accounts.emails}),
 }
 
 
@@ -111,11 +131,12 @@ def test_every_200_response_matches_the_spec(sim, spec_registry, case):
     assert errors == []
 
 
-def test_stats_by_test_id_matches_the_spec(sim, spec_registry):
-    path = settings.INBOX_PLACEMENT_STATS
-    status, body = get(sim, path, body={"test_ids": [t.id for t in sim.placement.tests], "recipient_esp": [1]})
-    assert status == 200 and body
-    assert [e.message for e in validator(spec_registry, path, method="post").iter_errors(body)] == []
+@pytest.mark.parametrize("case", POSTS)
+def test_every_post_200_response_matches_the_spec(sim, spec_registry, case):
+    path, body = POSTS[case](sim)
+    status, answer = get(sim, path, body=body)
+    assert status == 200 and answer
+    assert [e.message for e in validator(spec_registry, path, method="post").iter_errors(answer)] == []
 
 
 def test_the_spec_check_rejects_drift(sim, spec_registry):
@@ -162,3 +183,17 @@ def test_faults_can_be_set_from_the_simulator_command_line():
     assert faults.latency_s == (0.01, 0.02)
     with pytest.raises(ValueError, match="unknown fault 'typo'"):
         parse_faults("typo=1")
+
+
+@pytest.mark.parametrize("path, params, body", [
+    (settings.ACCOUNT_ANALYTICS_DAILY, [], None),
+    (settings.ACCOUNT_ANALYTICS_DAILY, [("emails", f"a{n}@x.example") for n in range(201)], None),
+    (settings.ACCOUNT_ANALYTICS_DAILY, [("emails", "a@x.example"), ("start_date", "2026-01-01"),
+                                        ("end_date", "2026-02-01")], None),
+    (settings.WARMUP_ANALYTICS, [], {"emails": [f"a{n}@x.example" for n in range(101)]}),
+    (settings.WARMUP_ANALYTICS, [], {"emails": []}),
+], ids=["no emails", "201 emails", "32 days", "101 warmup emails", "no warmup emails"])
+def test_the_account_endpoints_refuse_what_the_api_refuses(sim, spec_registry, path, params, body):
+    status, answer = get(sim, path, params, body=body)
+    assert status == 400
+    assert set(answer) == {"statusCode", "error", "message"}

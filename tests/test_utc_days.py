@@ -78,7 +78,7 @@ def loaded_in_every_zone(simulator, tmp_path_factory):
 def test_every_date_and_timestamp_column_is_the_same_in_every_zone(loaded_in_every_zone):
     dumps = {zone: dates_and_times(db, zone) for zone, db in loaded_in_every_zone.items()}
     reference = dumps["UTC"]
-    assert {"analytics.fct_seed_test_results", "staging.stg_instantly__campaigns"} <= set(reference)
+    assert {"analytics.seed_test_results", "staging.stg_instantly__campaigns"} <= set(reference)
     for zone in ZONES[1:]:
         differing = [t for t in reference if dumps[zone].get(t) != reference[t]]
         assert differing == [], f"{zone}: {differing}"
@@ -89,6 +89,6 @@ def test_a_seed_test_submitted_in_the_evening_stays_on_its_utc_day(loaded_in_eve
     with duckdb.connect(str(loaded_in_every_zone[zone]), read_only=True) as con:
         con.execute(f"set TimeZone = '{zone}'")
         placed = con.execute(
-            "select distinct submitted_date, submitted_at from analytics.fct_seed_test_results"
+            "select distinct submitted_date, submitted_at from analytics.seed_test_results"
             " where test_name = 'Evening seed test'").fetchall()
     assert placed == [(EVENING_UTC.date(), EVENING_UTC.naive())]

@@ -1,5 +1,5 @@
 {#- Placement counts and rates (fractions 0..1 of total_count) by one dimension of
-    fct_inbox_placement: the body of placement_rates_by_geo, _by_esp, _by_recipient_type. -#}
+    inbox_placement: the body of placement_rates_by_geo, _by_esp, _by_recipient_type. -#}
 {% macro placement_rates(dimension) -%}
 with counts as (
     select
@@ -11,7 +11,7 @@ with counts as (
         sum(inbox_count) as inbox_count,
         sum(spam_count) as spam_count,
         sum(category_count) as category_count
-    from {{ ref('fct_inbox_placement') }}
+    from {{ ref('inbox_placement') }}
     group by source, test_id, placement_date, {{ dimension }}
 )
 

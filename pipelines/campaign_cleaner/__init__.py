@@ -10,9 +10,6 @@ from typing import AsyncIterator, List, Optional, Sequence, Tuple, Union
 import dlt
 from dlt.sources import DltResource
 
-from pipelines.common.errors import ConfigError
-from pipelines.common.concurrency import Shared
-from pipelines.common.tracking import RunStats, tracked_resource
 from pipelines.campaign_cleaner import settings
 from pipelines.campaign_cleaner.helpers import (
     JobPoller,
@@ -22,7 +19,9 @@ from pipelines.campaign_cleaner.helpers import (
     result_rows,
     unregister,
 )
-
+from pipelines.common.concurrency import Shared
+from pipelines.common.errors import ConfigError
+from pipelines.common.tracking import RunStats, tracked_resource
 
 Polled = List[Tuple[dict, dict]]
 """(test row, poll answer) of each job polled in a run."""

@@ -5,11 +5,11 @@ from typing import List, MutableMapping, Optional, Sequence, Tuple
 
 import pendulum
 
-from pipelines.common.client import ApiClient, make_client
-from pipelines.common.errors import ApiError, ConfigError
-from pipelines.common.concurrency import as_completed_bounded
-from pipelines.common.tracking import RequestStats
 from pipelines.campaign_cleaner import settings
+from pipelines.common.client import ApiClient, make_client
+from pipelines.common.concurrency import as_completed_bounded
+from pipelines.common.errors import ApiError, ConfigError
+from pipelines.common.tracking import RequestStats
 
 COMPLETED, PROCESSING, EXPIRED, NOT_FOUND = "completed", "processing", "expired", "not_found"
 

@@ -12,8 +12,8 @@ import aiohttp
 
 from pipelines.common.errors import ApiError, ConfigError
 from pipelines.common.rate_limit import RateLimiter
+from pipelines.common.retry import DEFAULT_RETRY, RetryPolicy, is_retryable_status
 from pipelines.common.tracking import CURRENT_RESOURCE, RequestStats
-from pipelines.common.retry import RetryPolicy, is_retryable_status
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,12 @@ class ApiClient:
         headers: Mapping[str, str],
         limiter: RateLimiter,
         max_concurrency: int,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         timeout_s: float = 60.0,
         key_hint: str = "",
         secret: str = "",
         stats: Optional[RequestStats] = None,
+        scopes: Optional[Mapping[str, str]] = None,
     ) -> None:
         self.service = service
         self.base_url = base_url.rstrip("/")
@@ -69,6 +70,7 @@ class ApiClient:
         self._max_concurrency = max_concurrency
         self._key_hint = key_hint
         self._secret = secret
+        self._scopes = dict(scopes or {})
         self._session: Optional[aiohttp.ClientSession] = None
         self._users = 0
         self._slots: Optional[asyncio.Semaphore] = None
@@ -128,7 +130,7 @@ class ApiClient:
                         except ValueError:
                             problem = "a malformed (non-JSON or truncated) response body"
                     elif not is_retryable_status(status):
-                        raise ApiError(self._error_line(endpoint, status, raw), status) from None
+                        raise ApiError(self._error_line(endpoint, path, status, raw), status) from None
                     else:
                         problem = f"HTTP {status} {_api_message(raw)}".strip()
                         throttled = status == 429
@@ -148,7 +150,7 @@ class ApiClient:
             self._scrub(f"{endpoint} failed after {self.retry.max_attempts} attempts: {problem}")
         )
 
-    def _error_line(self, endpoint: str, status: int, raw: bytes) -> str:
+    def _error_line(self, endpoint: str, path: str, status: int, raw: bytes) -> str:
         if status == 403 and FIREWALL_PAGE.search(raw[:2000]):
             return (
                 f"{endpoint} was refused by the API's firewall (HTTP 403, error code 1010: it blocks"
@@ -157,6 +159,8 @@ class ApiClient:
             )
         message = _api_message(raw)
         line = f"{endpoint} failed: HTTP {status}" + (f" {message}" if message else "")
+        if status == 403 and path in self._scopes:
+            line += f". The key needs the {self._scopes[path]} scope"
         if status in (401, 403) and self._key_hint:
             line += f". {self._key_hint}"
         return self._scrub(line)
@@ -189,6 +193,7 @@ def make_client(
     max_requests_per_second: float,
     max_concurrency: int,
     stats: RequestStats,
+    scopes: Optional[Mapping[str, str]] = None,
 ) -> ApiClient:
     """The client of one source (`sources.<section>` settings): its auth headers on its own
     budget; a bad budget or concurrency is one line naming the variable."""
@@ -200,5 +205,6 @@ def make_client(
     except ValueError as exc:
         raise ConfigError(f"{prefix}MAX_REQUESTS_PER_SECOND: {exc}") from None
     return ApiClient(
-        service, base_url, auth, limiter, int(max_concurrency), key_hint=key_hint, secret=secret, stats=stats
+        service, base_url, auth, limiter, int(max_concurrency), key_hint=key_hint, secret=secret, stats=stats,
+        scopes=scopes,
     )

@@ -16,7 +16,8 @@ def is_retryable_status(status: int) -> bool:
 class RetryPolicy:
     """Exponential backoff with jitter, capped, for a bounded number of attempts.
 
-    The jitter (a random wait between half and all of the backoff) spreads the retries of many concurrent requests that failed together, so they
+    The jitter (a random wait between half and all of the backoff) spreads the retries of many
+    concurrent requests that failed together, so they
     do not hit the shared workspace budget again in one burst.
     """
 
@@ -33,3 +34,6 @@ class RetryPolicy:
                 pass  # an HTTP-date or garbage: fall back to backoff
         ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
         return random.uniform(ceiling / 2, ceiling)
+
+
+DEFAULT_RETRY = RetryPolicy()

@@ -1,4 +1,5 @@
-"""dlt source `instantly`: campaigns, campaign analytics and inbox placement from Instantly API v2.
+"""dlt source `instantly`: campaigns, campaign analytics, inbox placement and sender health
+(accounts, their daily sending, warmup and DNS vitals) from Instantly API v2.
 
 Resources are async generators, so dlt runs them concurrently on one event loop; inside a
 resource many requests run at once, bounded by the client's budget and concurrency.
@@ -12,10 +13,19 @@ from dlt.sources import DltResource
 
 from pipelines.common.client import ApiClient, make_client
 from pipelines.common.concurrency import as_completed_bounded
-from pipelines.common.dates import DayWindow, pull_range
+from pipelines.common.dates import DayWindow, pull_range, utc_today
 from pipelines.common.errors import ConfigError
 from pipelines.common.tracking import RunStats, tracked_resource
 from pipelines.instantly import settings
+from pipelines.instantly.accounts import (
+    AccountList,
+    WarmupAnswers,
+    daily_requests,
+    health_rows,
+    vitals_batches,
+    vitals_rows,
+    warmup_day_rows,
+)
 from pipelines.instantly.helpers import (
     CampaignCatalog,
     RequestPlan,
@@ -53,6 +63,10 @@ TEST_COLUMNS = {
 CAMPAIGN_COLUMNS = {
     "campaign_schedule__start_date": {"data_type": "text"},
     "campaign_schedule__end_date": {"data_type": "text"},
+}
+VITALS_COLUMNS = {
+    **DAY_COLUMNS,
+    **{check: {"data_type": "bool"} for check in ("all_pass", "mx", "spf", "dkim", "dmarc")},
 }
 STATS_HINTS = dlt.mark.make_hints(
     table_name=settings.STATS_TABLE,
@@ -106,9 +120,12 @@ def instantly(
         max_requests_per_second=max_requests_per_second,
         max_concurrency=max_concurrency,
         stats=run.service("Instantly"),
+        scopes=settings.SCOPES,
     )
     catalog = CampaignCatalog(client)
     tests = PlacementTests(client)
+    accounts = AccountList(client)
+    warmup = WarmupAnswers(client, accounts)
     in_flight = 4 * int(max_concurrency)
 
     def resource(fn: Callable[..., AsyncIterator[Any]], name: str, **hints: Any) -> Any:
@@ -144,6 +161,20 @@ def instantly(
         ),
         resource(inbox_placement_reports, "instantly_inbox_placement_reports", primary_key="id")(
             client=client, tests=tests, window=window, in_flight=in_flight,
+        ),
+        resource(sending_accounts, "instantly_accounts", primary_key="email")(accounts=accounts),
+        resource(
+            account_analytics_daily, "instantly_account_analytics_daily", primary_key=("email_account", "date"),
+            columns=DAY_COLUMNS,
+        )(client=client, accounts=accounts, cursor=window.cursor(), window=window, in_flight=in_flight),
+        resource(
+            warmup_analytics_daily, "instantly_warmup_analytics_daily", primary_key=("email", "date"), columns=DAY_COLUMNS,
+        )(warmup=warmup),
+        resource(warmup_health, "instantly_warmup_health", primary_key=("email", "date"), columns=DAY_COLUMNS)(
+            warmup=warmup,
+        ),
+        resource(domain_vitals, "instantly_domain_vitals", primary_key=("domain", "date"), columns=VITALS_COLUMNS)(
+            client=client, accounts=accounts,
         ),
     )
 
@@ -234,3 +265,53 @@ async def inbox_placement_reports(
             client, tests, settings.INBOX_PLACEMENT_REPORTS, cursors, window.date_to, in_flight
         ):
             yield reports
+
+
+async def sending_accounts(accounts: AccountList) -> AsyncIterator[List[dict]]:
+    """Every sending account, every page, every run; an account removed upstream stays loaded."""
+    async with accounts.client:
+        listed = await accounts.listed()
+        if listed:
+            yield listed
+
+
+async def account_analytics_daily(
+    client: ApiClient, accounts: AccountList, cursor: dlt.sources.incremental, window: DayWindow, in_flight: int
+) -> AsyncIterator[List[dict]]:
+    """Campaign sending per account and UTC day over the pulled window: windows of at most 31 days
+    times batches of at most 200 accounts, so a 90-day backfill of 200 accounts is 3 requests."""
+    days = pull_range(cursor.start_value, window.last_day)
+    async with client:
+        emails = await accounts.emails()
+        if not days or not emails:
+            return
+        async for rows in as_completed_bounded(daily_requests(client, emails, days), in_flight):
+            if rows:
+                yield rows
+
+
+async def warmup_analytics_daily(warmup: WarmupAnswers) -> AsyncIterator[List[dict]]:
+    """Warmup per account and UTC day, for the recent window the API serves; merging keeps the
+    older days, so the warehouse holds a history the API does not."""
+    async with warmup.client:
+        rows = warmup_day_rows(await warmup.get())
+        if rows:
+            yield rows
+
+
+async def warmup_health(warmup: WarmupAnswers) -> AsyncIterator[List[dict]]:
+    """Each account's health score and label as served on the run's UTC day: a daily history."""
+    async with warmup.client:
+        rows = health_rows(await warmup.get(), utc_today())
+        if rows:
+            yield rows
+
+
+async def domain_vitals(client: ApiClient, accounts: AccountList) -> AsyncIterator[List[dict]]:
+    """MX, SPF, DKIM and DMARC of every sending domain, checked on the run's UTC day."""
+    async with client:
+        day = utc_today()
+        for batch in vitals_batches(await accounts.emails()):
+            rows = await vitals_rows(client, batch, day)
+            if rows:
+                yield rows

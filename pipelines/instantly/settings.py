@@ -13,6 +13,33 @@ INBOX_PLACEMENT_RECORDS = "/api/v2/inbox-placement-analytics"
 INBOX_PLACEMENT_STATS = "/api/v2/inbox-placement-analytics/stats-by-test-id"
 INBOX_PLACEMENT_REPORTS = "/api/v2/inbox-placement-reports"
 
+ACCOUNTS = "/api/v2/accounts"
+ACCOUNT_ANALYTICS_DAILY = "/api/v2/accounts/analytics/daily"
+WARMUP_ANALYTICS = "/api/v2/accounts/warmup-analytics"
+ACCOUNT_VITALS = "/api/v2/accounts/test/vitals"
+
+SCOPES = {
+    CAMPAIGNS: "campaigns:read",
+    INBOX_PLACEMENT_TESTS: "inbox_placement_tests:read",
+    INBOX_PLACEMENT_RECORDS: "inbox_placement_analytics:read",
+    INBOX_PLACEMENT_REPORTS: "inbox_placement_reports:read",
+    ACCOUNTS: "accounts:read",
+    WARMUP_ANALYTICS: "accounts:read",
+}
+"""The read scope a key needs for an endpoint (API reference), named when the API answers 403."""
+
+EMAILS_PER_DAILY_REQUEST = 200
+"""`emails` per /accounts/analytics/daily request: the API refuses more (1-200, repeated `emails=`)."""
+DAYS_PER_DAILY_REQUEST = 31
+"""The longest window /accounts/analytics/daily accepts."""
+EMAILS_PER_WARMUP_REQUEST = 100
+"""`emails` per warmup-analytics body: the API refuses more (1-100)."""
+DOMAINS_PER_VITALS_REQUEST = 50
+"""Vitals are per sending domain: one account per domain is asked, 50 per body (a public
+client's batch; the API documents no limit)."""
+WARMUP_COUNTERS = ("sent", "landed_inbox", "landed_spam", "received")
+"""Warmup counters: live answers leave one out when it is 0 (`landed_spam`); stored as 0."""
+
 RECORDS_TABLE = "instantly_inbox_placement_analytics"
 STATS_TABLE = "instantly_inbox_placement_stats"
 

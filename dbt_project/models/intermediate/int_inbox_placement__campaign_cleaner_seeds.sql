@@ -1,12 +1,13 @@
 -- Campaign Cleaner seeds that arrived (Inbox or Spam), on the ESP labels Instantly uses.
 -- Campaign Cleaner has no geo or recipient type, and no receive time: the day is the test's
--- submission day (UTC).
+-- submission day (UTC). Its results name no sending account.
 select
     results.job_id as test_id,
     cast(tests.submitted_at as date) as placement_date,
     'Unknown' as geo,
     {{ provider_esp('results.provider') }} as esp,
     'Unknown' as recipient_type,
+    'Unknown' as sender_email,
     results.placement = 'Spam' as is_spam,
     false as is_category
 from {{ ref('stg_campaign_cleaner__inbox_test_results') }} as results

@@ -11,7 +11,7 @@ with totals as (
         sum(unique_reply_count) as unique_reply_count,
         sum(unique_click_count) as unique_click_count,
         count(*) as active_days
-    from {{ ref('fct_campaign_step_daily') }}
+    from {{ ref('campaign_step_daily') }}
     where step is not null and variant is not null
     group by campaign_id, step, variant
 ),

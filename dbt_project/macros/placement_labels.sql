@@ -1,18 +1,3 @@
-{#- Instantly campaign status codes as labels (API reference, campaign `status` enum). -#}
-{% macro instantly_campaign_status(code) -%}
-    case cast({{ code }} as integer)
-        when 0 then 'Draft'
-        when 1 then 'Active'
-        when 2 then 'Paused'
-        when 3 then 'Completed'
-        when 4 then 'Running Subsequences'
-        when -99 then 'Account Suspended'
-        when -1 then 'Accounts Unhealthy'
-        when -2 then 'Bounce Protect'
-        else 'Unknown'
-    end
-{%- endmacro %}
-
 {#- ESP codes of inbox placement (recipient_esp, sender_esp). -#}
 {% macro instantly_esp(code) -%}
     case cast({{ code }} as integer)
@@ -58,17 +43,6 @@
         when 2 then 'Automated'
         else 'Unknown'
     end
-{%- endmacro %}
-
-{#- A fraction 0..1, null when the denominator is 0 or null. -#}
-{% macro safe_ratio(numerator, denominator) -%}
-    case when {{ denominator }} > 0 then cast({{ numerator }} as {{ dbt.type_float() }}) / {{ denominator }} end
-{%- endmacro %}
-
-{#- DuckDB's FLOAT is 4 bytes; rates and scores want the 8-byte double every other warehouse
-    means by float. -#}
-{% macro duckdb__type_float() -%}
-    double
 {%- endmacro %}
 
 {#- A seed-test provider name on Instantly's ESP labels: Gmail is Google; Outlook, Hotmail and

@@ -1,4 +1,4 @@
--- Where seed emails landed, per source, test, UTC day, geo, ESP and recipient type.
+-- Where seed emails landed, per source, test, UTC day, geo, ESP, recipient type and sending account.
 -- inbox = neither spam nor category; category = category and not spam.
 with placements as (
     select 'instantly' as source, * from {{ ref('int_inbox_placement__instantly_received') }}
@@ -14,9 +14,10 @@ select
     geo,
     esp,
     recipient_type,
+    sender_email,
     sum(case when not is_spam and not is_category then 1 else 0 end) as inbox_count,
     sum(case when is_spam then 1 else 0 end) as spam_count,
     sum(case when is_category then 1 else 0 end) as category_count,
     count(*) as total_count
 from placements
-group by source, test_id, placement_date, geo, esp, recipient_type
+group by source, test_id, placement_date, geo, esp, recipient_type, sender_email

@@ -1,0 +1,9 @@
+select
+    test_id,
+    test_name,
+    test_type,
+    status,
+    created_at,
+    next_run_at,
+    is_deleted
+from {{ ref('int_inbox_placement__tests') }}

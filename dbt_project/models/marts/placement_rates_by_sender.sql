@@ -1,0 +1,1 @@
+{{ placement_rates('sender_email') }}

@@ -1,0 +1,72 @@
+-- One row per sending domain and UTC day: its accounts' sending and warmup summed, and the
+-- latest DNS vitals checked on or before that day.
+with mailbox_days as (
+    select
+        domain,
+        health_date,
+        sum(sent) as sent,
+        sum(bounced) as bounced,
+        sum(warmup_landed_inbox) as warmup_landed_inbox,
+        sum(warmup_landed_spam) as warmup_landed_spam
+    from {{ ref('sender_health_daily') }}
+    group by domain, health_date
+),
+
+accounts as (
+    select domain, count(*) as accounts
+    from {{ ref('stg_instantly__accounts') }}
+    group by domain
+),
+
+vitals as (
+    select * from {{ ref('stg_instantly__domain_vitals') }}
+),
+
+domain_days as (
+    select domain, health_date from mailbox_days
+    union
+    select domain, checked_date as health_date from vitals
+),
+
+latest_vitals as (
+    select
+        domain_days.domain,
+        domain_days.health_date,
+        vitals.checked_date,
+        vitals.mx_pass,
+        vitals.spf_pass,
+        vitals.dkim_pass,
+        vitals.dmarc_pass,
+        vitals.all_pass,
+        row_number() over (
+            partition by domain_days.domain, domain_days.health_date order by vitals.checked_date desc
+        ) as recency
+    from domain_days
+    inner join vitals
+        on vitals.domain = domain_days.domain and vitals.checked_date <= domain_days.health_date
+)
+
+select
+    domain_days.domain,
+    domain_days.health_date as {{ adapter.quote('date') }},
+    domain_days.health_date,
+    coalesce(accounts.accounts, 0) as accounts,
+    coalesce(mailbox_days.sent, 0) as sent,
+    coalesce(mailbox_days.bounced, 0) as bounced,
+    {{ safe_ratio('mailbox_days.bounced', 'mailbox_days.sent') }} as bounce_rate,
+    {{ safe_ratio('mailbox_days.warmup_landed_inbox', 'mailbox_days.warmup_landed_inbox + mailbox_days.warmup_landed_spam') }}
+        as warmup_inbox_rate,
+    latest_vitals.checked_date as vitals_checked_date,
+    latest_vitals.mx_pass as mx,
+    latest_vitals.spf_pass as spf,
+    latest_vitals.dkim_pass as dkim,
+    latest_vitals.dmarc_pass as dmarc,
+    latest_vitals.all_pass
+from domain_days
+left join mailbox_days
+    on mailbox_days.domain = domain_days.domain and mailbox_days.health_date = domain_days.health_date
+left join accounts on accounts.domain = domain_days.domain
+left join latest_vitals
+    on latest_vitals.domain = domain_days.domain
+    and latest_vitals.health_date = domain_days.health_date
+    and latest_vitals.recency = 1

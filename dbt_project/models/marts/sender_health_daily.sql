@@ -1,0 +1,64 @@
+-- One row per sending account and UTC day with any campaign sending, warmup or inbox placement:
+-- the morning question "which of my mailboxes are healthy", day by day. Rates are fractions
+-- 0..1, null when their denominator is 0.
+with sending as (
+    select email, activity_date as health_date, sent_count, bounced_count, unique_reply_count
+    from {{ ref('stg_instantly__account_analytics_daily') }}
+),
+
+warmup as (
+    select email, warmup_date as health_date, sent_count, landed_inbox_count, landed_spam_count
+    from {{ ref('stg_instantly__warmup_analytics_daily') }}
+),
+
+placement as (
+    select email, placement_date as health_date, received_count, inbox_count, spam_count
+    from {{ ref('int_inbox_placement__by_sender_day') }}
+),
+
+mailbox_days as (
+    select email, health_date from sending
+    union
+    select email, health_date from warmup
+    union
+    select email, health_date from placement
+),
+
+counts as (
+    select
+        mailbox_days.email,
+        mailbox_days.health_date,
+        coalesce(sending.sent_count, 0) as sent,
+        coalesce(sending.bounced_count, 0) as bounced,
+        coalesce(sending.unique_reply_count, 0) as replies,
+        coalesce(warmup.sent_count, 0) as warmup_sent,
+        coalesce(warmup.landed_inbox_count, 0) as warmup_landed_inbox,
+        coalesce(warmup.landed_spam_count, 0) as warmup_landed_spam,
+        coalesce(placement.received_count, 0) as placement_received,
+        coalesce(placement.inbox_count, 0) as placement_inbox,
+        coalesce(placement.spam_count, 0) as placement_spam
+    from mailbox_days
+    left join sending on sending.email = mailbox_days.email and sending.health_date = mailbox_days.health_date
+    left join warmup on warmup.email = mailbox_days.email and warmup.health_date = mailbox_days.health_date
+    left join placement on placement.email = mailbox_days.email and placement.health_date = mailbox_days.health_date
+)
+
+select
+    email,
+    split_part(email, '@', 2) as domain,
+    health_date as {{ adapter.quote('date') }},
+    health_date,
+    sent,
+    bounced,
+    {{ safe_ratio('bounced', 'sent') }} as bounce_rate,
+    replies,
+    {{ safe_ratio('replies', 'sent') }} as reply_rate,
+    warmup_sent,
+    warmup_landed_inbox,
+    warmup_landed_spam,
+    {{ safe_ratio('warmup_landed_inbox', 'warmup_landed_inbox + warmup_landed_spam') }} as warmup_inbox_rate,
+    placement_received,
+    placement_inbox,
+    placement_spam,
+    {{ safe_ratio('placement_inbox', 'placement_received') }} as placement_inbox_rate
+from counts
