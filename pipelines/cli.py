@@ -11,6 +11,7 @@ from pipelines.console import fail, say, summary
 from pipelines.explain import explain
 from pipelines.lock import run_lock
 from pipelines.run_log import open_run_log
+from pipelines.snapshot import publish, snapshot_enabled
 from pipelines.transform import dbt_build, dbt_docs
 from pipelines.warehouse import DEMO_DUCKDB, resolve
 
@@ -32,6 +33,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 return summary(outcome, started, log_file, "dbt skipped: a source failed")
             if not args.skip_dbt:
                 say(dbt_build(warehouse, log_file=log_file))
+                if warehouse.duckdb_file is not None and snapshot_enabled():
+                    say(publish(warehouse.duckdb_file).line())
     except Exception as exc:  # noqa: BLE001 - every failure ends as one line and exit 1
         fail(explain(exc))
         return summary(outcome, started, log_file, "failed")

@@ -5,6 +5,7 @@ user nothing they can act on; the cause is further down the chain.
 """
 
 import re
+from pathlib import Path
 from typing import Iterator, List, Optional
 
 from dlt.common.configuration.exceptions import (
@@ -13,6 +14,7 @@ from dlt.common.configuration.exceptions import (
 )
 
 from pipelines.common.errors import ApiError, ConfigError
+from pipelines.snapshot import snapshot_path
 
 DUCKDB_LOCK = re.compile(r'Could not set lock on file "(?P<path>[^"]+)".*?held in (?P<program>\S+) \(PID (?P<pid>\d+)\)')
 
@@ -83,7 +85,8 @@ def duckdb_lock(exc: BaseException) -> str:
         return ""
     return (
         f"the warehouse {found['path']} is locked by PID {found['pid']} ({found['program']}):"
-        " close that program, and point BI tools at a read-only copy of the file, not the warehouse itself"
+        f" close that program, and point BI tools at the snapshot {snapshot_path(Path(found['path'])).name}"
+        " beside it (read-only), never at the warehouse itself"
     )
 
 

@@ -14,6 +14,7 @@ from pipelines.console import fail, say, summary
 from pipelines.explain import explain
 from pipelines.instantly import instantly
 from pipelines.run_log import open_run_log
+from pipelines.snapshot import publish
 from pipelines.transform import dbt_build
 from pipelines.warehouse import DEMO_DUCKDB, resolve
 from simulator.accounts import AccountsWorkspace
@@ -61,6 +62,7 @@ def demo(campaigns: int, days: int) -> int:
         if outcome.errors:
             return summary(outcome, started, log_file, "dbt skipped: a source failed")
         say(dbt_build(warehouse, log_file=log_file))
+        say(publish(DEMO_DB).line())
     except Exception as exc:  # noqa: BLE001
         fail(explain(exc))
         return summary(outcome, started, log_file, "failed")

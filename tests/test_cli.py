@@ -118,9 +118,10 @@ def test_cron_output_is_one_line_per_resource_one_for_dbt_and_a_summary_naming_t
     assert [line.split(":")[0].removeprefix("resource ") for line in resources] == names
     assert all(re.search(r": [\d,]+ rows, [\d,]+ requests, [\d,]+ retries, [\d,]+ throttled \(429\), [\d.]+s$", line)
                for line in resources)
-    assert re.fullmatch(r"dbt build: \d+ models, \d+ tests passed in [\d.]+s", lines[-2])
+    assert re.fullmatch(r"dbt build: \d+ models, \d+ tests passed in [\d.]+s", lines[-3])
+    assert lines[-2].startswith(f"snapshot for BI tools: {tmp_path / 'warehouse.snapshot.duckdb'} (")
     summary = re.fullmatch(r"loaded [\d,]+ rows into \d+ tables with [\d,]+ requests in [\d.]+s; log: (\S+\.log)", lines[-1])
-    assert summary and len(lines) == len(resources) + 3  # + the Campaign Cleaner notice
+    assert summary and len(lines) == len(resources) + 4  # + the Campaign Cleaner notice
     log = Path(summary.group(1))
     assert log.parent == logs and "Running with dbt" in log.read_text()
     kept = sorted(p.name for p in logs.glob("*.log"))
@@ -135,7 +136,7 @@ def test_a_warehouse_held_by_another_process_is_one_line_naming_its_pid(sim, tmp
         result = run_cli(env, "--skip-dbt")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1
-    assert f"is locked by PID {holder.pid}" in result.stderr and "read-only copy" in result.stderr
+    assert f"is locked by PID {holder.pid}" in result.stderr and "warehouse.snapshot.duckdb" in result.stderr
 
 
 def test_a_setting_that_is_not_a_number_is_named_with_its_value(sim, tmp_path):
