@@ -30,9 +30,10 @@ def test_every_table_and_view_answers_in_the_snapshot_opened_under_its_own_name(
     assert run_cli(env_for(sim, tmp_path)).returncode == 0
     copied = relations(tmp_path / "warehouse.snapshot.duckdb")
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
-        source = con.execute("select table_schema, table_name from information_schema.tables"
-                             " where table_schema in ('raw', 'staging', 'analytics') and table_name not like '\\_dlt%' escape '\\'"
-                             ).fetchall()
+        source = con.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema in ('raw', 'staging', 'analytics') and table_name not like '\\_dlt%' escape '\\'"
+        ).fetchall()
     assert sorted(copied) == sorted(source) and len(copied) > 40
 
 
