@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint bench docs clean
+.PHONY: run demo test lint bench docs report clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -26,6 +26,9 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipelines simulator tests
+
+report: $(STAMP)
+	@$(PY) -m pipelines report
 
 docs: $(STAMP)
 	@$(PY) -m pipelines docs

@@ -1,4 +1,4 @@
-"""Command line: `python -m pipelines run|seed-tests|docs`."""
+"""Command line: `python -m pipelines run|seed-tests|report|docs`."""
 
 import argparse
 import os
@@ -7,9 +7,12 @@ from pathlib import Path
 from typing import List, Optional
 
 from pipelines import runner
+from pipelines.common.dates import utc_today
+from pipelines.common.errors import ConfigError
 from pipelines.console import fail, say, summary
 from pipelines.explain import explain
 from pipelines.lock import run_lock
+from pipelines.report import write_report
 from pipelines.run_log import open_run_log
 from pipelines.snapshot import publish, snapshot_enabled
 from pipelines.transform import dbt_build, dbt_docs
@@ -63,6 +66,21 @@ def cmd_seed_tests(args: argparse.Namespace) -> int:
     return summary(outcome, started, log_file)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The HTML report of the warehouse's marts (works on every destination)."""
+    open_run_log("report")
+    try:
+        warehouse = resolve(args.destination)
+        if warehouse.duckdb_file is not None and not warehouse.duckdb_file.exists():
+            raise ConfigError(f"no warehouse at {warehouse.duckdb_file} yet: load it first (make run, or make demo)")
+        with run_lock(warehouse.lock_file()):  # read while no run writes
+            path = write_report(runner.make_pipeline(warehouse), Path(args.output).resolve(), utc_today())
+    except Exception as exc:  # noqa: BLE001
+        return fail(explain(exc))
+    say(f"report: {path}")
+    return 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     """dbt's documentation site, built on the configured warehouse (or the demo's, when only the
     demo has run)."""
@@ -108,6 +126,11 @@ def parser() -> argparse.ArgumentParser:
     remove.add_argument("job_ids", nargs="+", metavar="JOB", help="Campaign Cleaner job ids")
     actions.add_parser("list", help="the tracked jobs and their state")
     seeds.set_defaults(func=cmd_seed_tests)
+
+    report = sub.add_parser("report", help="write the HTML report of the marts (data/report.html)")
+    report.add_argument("--destination", **destination)
+    report.add_argument("--output", default="data/report.html", help="where to write it (default data/report.html)")
+    report.set_defaults(func=cmd_report)
 
     docs = sub.add_parser("docs", help="generate dbt's documentation site of the warehouse")
     docs.add_argument("--destination", **destination)

@@ -10,9 +10,11 @@ import duckdb
 
 from pipelines import runner
 from pipelines.campaign_cleaner import campaign_cleaner
+from pipelines.common.dates import utc_today
 from pipelines.console import fail, say, summary
 from pipelines.explain import explain
 from pipelines.instantly import instantly
+from pipelines.report import write_report
 from pipelines.run_log import open_run_log
 from pipelines.snapshot import publish
 from pipelines.transform import dbt_build
@@ -26,6 +28,7 @@ from simulator.workspace import Workspace
 
 DEMO_DB = Path(DEMO_DUCKDB)
 DEMO_STATE = Path("data/.demo-pipelines")
+REPORT = Path("data/report.html")
 
 
 def demo(campaigns: int, days: int) -> int:
@@ -63,6 +66,7 @@ def demo(campaigns: int, days: int) -> int:
             return summary(outcome, started, log_file, "dbt skipped: a source failed")
         say(dbt_build(warehouse, log_file=log_file))
         say(publish(DEMO_DB).line())
+        say(f"report: {write_report(pipeline, REPORT.resolve(), utc_today())}")
     except Exception as exc:  # noqa: BLE001
         fail(explain(exc))
         return summary(outcome, started, log_file, "failed")

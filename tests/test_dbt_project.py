@@ -1,15 +1,19 @@
 """The dbt project on simulator-loaded warehouses: it builds, its tests bite, the marts are right,
 and every query in sql/ runs on the marts."""
 
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
 import pendulum
 import pytest
 
-from helpers import Warehouse
+from helpers import ROOT, Warehouse
 from pipelines import runner
+from pipelines.common.dates import utc_today
+from pipelines.report import write_report
 from pipelines.transform import TransformError, dbt_build
 from pipelines.warehouse import resolve
 
@@ -166,3 +170,60 @@ def test_a_domain_failing_its_vitals_shows_it_on_every_day_since_the_check(built
         from analytics.sender_domain_health where vitals_checked_date is not null group by domain order by domain""")
     assert [(d, bad) for d, bad, _, _ in rows if bad] == [(d, True) for d in failing]
     assert built.query("select count(*) from analytics.sender_domain_health where accounts = 0") == [(0,)]
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def rendered(html: Path) -> str:
+    """The page's DOM once its scripts ran, as headless Chromium sees it."""
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+         "--dump-dom", html.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def report(built, tmp_path_factory):
+    html = write_report(built.pipeline(), tmp_path_factory.mktemp("report") / "report.html", utc_today())
+    return html, rendered(html) if CHROMIUM else None
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install chromium")
+def test_the_report_draws_every_chart_in_a_browser_without_errors(report):
+    html, dom = report
+    assert 'data-report-ready="true"' in dom
+    assert re.search(r'id="report-errors"[^>]*data-count="0"', dom)
+    panels = re.findall(r'<section class="panel" data-title="([^"]+)" data-expected-marks="(\d+)" data-drawn-marks="(\d+)"',
+                        dom)
+    assert len(panels) == 7
+    assert all(expected == drawn for _, expected, drawn in panels), panels
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--virtual-time-budget=10000", "--window-size=1280,3600",
+                    f"--screenshot={ROOT / 'data' / 'report.png'}", html.as_uri()],
+                   capture_output=True, timeout=120)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install chromium")
+def test_the_report_charts_one_mark_per_mart_row(report, built):
+    _, dom = report
+    drawn = dict(re.findall(r'data-title="([^"]+)" data-expected-marks="\d+" data-drawn-marks="(\d+)"', dom))
+    days = built.query("select count(distinct activity_date) from analytics.campaign_daily")[0][0]
+    assert int(drawn["Campaigns: emails sent and reply rate by day"]) == 2 * days
+    esp_days = built.query("select count(*) from (select distinct source, \"date\", esp"
+                           " from analytics.placement_rates_by_esp where total_count > 0) as cells")[0][0]
+    assert int(drawn["Inbox, spam and category rate by recipient ESP"]) == esp_days
+    tests = built.query("select count(distinct source || test_id) from analytics.inbox_placement")[0][0]
+    assert int(drawn["Each test's latest run: inbox rate, and its worst cell"]) == tests
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install chromium")
+def test_the_report_freshness_table_matches_the_warehouse(report, built):
+    _, dom = report
+    shown = re.findall(r'<tr data-source="([^"]+)"><td>[^<]*</td><td class="day">([^<]*)</td><td class="run">([^<]*)</td>', dom)
+    truth = built.query("select source, cast(last_loaded_day as varchar), cast(last_run_at as varchar)"
+                        " from analytics.source_freshness order by source")
+    assert shown == [(s, d, r[:19]) for s, d, r in truth]

@@ -1,10 +1,13 @@
 """A workspace with nothing in it yet (no campaigns, no placement tests) runs clean every time:
 every raw table that does not exist yet stands in as an empty relation, and every model builds."""
 
+import subprocess
+import sys
+
 import duckdb
 import pytest
 
-from helpers import env_for, run_cli, serving
+from helpers import ROOT, env_for, run_cli, serving
 from simulator.accounts import AccountsWorkspace
 from simulator.placement import PlacementWorkspace
 from simulator.workspace import Workspace
@@ -27,5 +30,19 @@ def test_every_run_of_an_empty_workspace_builds_every_mart_empty(empty_simulator
         marts = [name for (name,) in con.execute(
             "select table_name from information_schema.tables where table_schema = 'analytics'").fetchall()]
         counts = {name: con.execute(f"select count(*) from analytics.{name}").fetchone()[0] for name in marts}
+    assert counts.pop("source_freshness") == 1  # the runs happened: Instantly's last run is known
     assert len(counts) >= 10
     assert set(counts.values()) == {0}
+
+
+def test_the_report_of_an_empty_warehouse_shows_no_data_yet_panels(empty_simulator, tmp_path):
+    env = env_for(empty_simulator, tmp_path)
+    assert run_cli(env).returncode == 0
+    output = tmp_path / "report.html"
+    result = subprocess.run([sys.executable, "-m", "pipelines", "report", "--output", str(output)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"report: {output}"
+    html = output.read_text()
+    assert html.count('<div class="empty">') == 7
+    assert 'class="plotly-graph-div"' not in html

@@ -20,6 +20,8 @@ import pytest
 from helpers import EVENING_UTC, env_for, run_cli, run_seed_tests, truth_cells, truth_daily, truth_steps
 from pipelines import runner
 from pipelines.campaign_cleaner import campaign_cleaner
+from pipelines.common.dates import utc_today
+from pipelines.report import write_report
 from pipelines.transform import dbt_build
 from pipelines.warehouse import resolve
 
@@ -150,6 +152,13 @@ def test_dates_are_utc_days_on_a_server_outside_utc(loaded, postgres):
     placed = query(postgres, "select r.timestamp_created_date, s.created_date from raw.instantly_inbox_placement_analytics"
                              " as r join staging.stg_instantly__inbox_placement_records as s on s.record_id = r.id")
     assert placed and all(str(day) == str(stg) for day, stg in placed)
+
+
+def test_the_report_is_built_from_the_marts_on_postgres(loaded, postgres, tmp_path, tmp_path_factory):
+    pipeline = runner.make_pipeline(resolve("postgres"), pipelines_dir=str(tmp_path_factory.mktemp("report")))
+    html = write_report(pipeline, tmp_path / "report.html", utc_today()).read_text()
+    assert html.count('<section class="panel"') == 7
+    assert html.count('class="plotly-graph-div"') >= 5
 
 
 def as_role(port: int, user: str, password: str = ""):
