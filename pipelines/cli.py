@@ -9,7 +9,7 @@ from typing import List, Optional
 from pipelines import runner
 from pipelines.common.dates import utc_today
 from pipelines.common.errors import ConfigError
-from pipelines.console import fail, say, summary
+from pipelines.console import fail, progress, say, summary
 from pipelines.explain import explain
 from pipelines.lock import run_lock
 from pipelines.report import write_report
@@ -29,7 +29,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         warehouse = resolve(args.destination)
         with run_lock(warehouse.lock_file()):
             pipeline = runner.make_pipeline(warehouse)
-            outcome = runner.load_all(pipeline, runner.configured_sources(args.backfill), say)
+            outcome = runner.load_all(pipeline, runner.configured_sources(args.backfill), say, watch=progress)
             for line in outcome.errors:
                 fail(line)
             if outcome.errors:  # models over a half-refreshed warehouse would only add noise

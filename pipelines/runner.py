@@ -1,8 +1,9 @@
 """Builds the pipeline, runs the configured sources into schema `raw`, and reports."""
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, ContextManager, Dict, List, Optional, Sequence
 
 import dlt
 from dlt.sources import DltSource
@@ -101,7 +102,11 @@ def loaded_rows(pipeline: dlt.Pipeline, load_ids: List[str]) -> int:
     return total
 
 
-def run(pipeline: dlt.Pipeline, make_source: Callable[[RunStats], DltSource]) -> RunReport:
+Watch = Callable[[RunStats, Sequence[str]], ContextManager[None]]
+"""Shows a run while it goes (the console's progress bars): given its stats and resource names."""
+
+
+def run(pipeline: dlt.Pipeline, make_source: Callable[[RunStats], DltSource], watch: Optional[Watch] = None) -> RunReport:
     """Runs one source: finishes what an earlier run left pending, then extracts, normalises and
     loads; raises on any failure (nothing half-merged is kept: dlt loads a package's merge in one
     transaction and advances cursors only with it). The source counts its requests, retries and
@@ -110,7 +115,8 @@ def run(pipeline: dlt.Pipeline, make_source: Callable[[RunStats], DltSource]) ->
     source = make_source(stats)
     started = time.monotonic()
     pending_rows = finish_pending(pipeline)
-    pipeline.run(source, loader_file_format=file_format(pipeline))
+    with watch(stats, list(source.selected_resources)) if watch else nullcontext():
+        pipeline.run(source, loader_file_format=file_format(pipeline))
     report = RunReport(
         seconds=time.monotonic() - started, pending_rows=pending_rows, skipped=stats.skipped, stats=stats
     )
@@ -181,14 +187,16 @@ class LoadOutcome:
         return len({table for r in self.reports for table in r.rows})
 
 
-def load_all(pipeline: dlt.Pipeline, specs: Sequence[SourceSpec], say: Callable[[str], None]) -> LoadOutcome:
+def load_all(
+    pipeline: dlt.Pipeline, specs: Sequence[SourceSpec], say: Callable[[str], None], watch: Optional[Watch] = None
+) -> LoadOutcome:
     """Loads each source on its own (one failing does not stop the others), saying one line per
     resource, and one for a pending package finished first. Items a source skipped while the
     rest loaded (e.g. one unreadable seed-test job) end up in `errors` too."""
     outcome = LoadOutcome()
     for spec in specs:
         try:
-            report = run(pipeline, spec.make)
+            report = run(pipeline, spec.make, watch)
         except Exception as exc:  # noqa: BLE001 - every failure ends as one line
             outcome.errors.append(explain(exc, spec.section))
             continue

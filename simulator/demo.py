@@ -11,7 +11,7 @@ import duckdb
 from pipelines import runner
 from pipelines.campaign_cleaner import campaign_cleaner
 from pipelines.common.dates import utc_today
-from pipelines.console import fail, say, summary
+from pipelines.console import fail, progress, say, summary
 from pipelines.explain import explain
 from pipelines.instantly import instantly
 from pipelines.report import write_report
@@ -59,7 +59,7 @@ def demo(campaigns: int, days: int) -> int:
                     max_requests_per_second=50, run=run,
                 )),
             ]
-            outcome = runner.load_all(pipeline, specs, say)
+            outcome = runner.load_all(pipeline, specs, say, watch=progress)
         for line in outcome.errors:
             fail(line)
         if outcome.errors:

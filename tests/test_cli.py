@@ -235,3 +235,29 @@ def test_docs_before_any_load_is_one_line_saying_what_to_run(sim, tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "no warehouse at" in result.stderr and "make run" in result.stderr
+
+
+def test_on_a_terminal_each_resource_shows_requests_out_of_planned_while_it_runs(sim, tmp_path):
+    import pty
+
+    sim.state.reset(latency_s=(0.002, 0.006))
+    terminal, child_side = pty.openpty()
+    env = dict(env_for(sim, tmp_path), TERM="xterm-256color", COLUMNS="180")
+    process = subprocess.Popen([sys.executable, "-m", "pipelines", "run", "--skip-dbt"], cwd=ROOT, env=env,
+                               stdin=subprocess.DEVNULL, stdout=child_side, stderr=child_side)
+    os.close(child_side)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # the child closed its side
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(terminal)
+    assert process.wait(timeout=300) == 0
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8", "replace"))  # colours, cursor moves
+    assert "━" in screen
+    assert re.search(r"instantly_campaign_analytics_steps\s+━+\s+\d+/\d+ requests\s+[\d,]+ rows", screen)
+    assert re.search(r"^resource instantly_campaign_analytics_steps: ", screen, re.M)

@@ -78,6 +78,46 @@ def test_a_pause_pushes_back_every_later_request():
     assert asyncio.run(scenario()) > 4
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_429_without_retry_after_cuts_the_rate_once_per_burst():
+    clock = Clock()
+    limiter = RateLimiter(30, clock=clock)
+    limiter.throttled()
+    limiter.throttled()  # answered together with the first: the same signal
+    assert limiter.rate == pytest.approx(30 * 0.7)
+    clock.now += 2
+    limiter.throttled()
+    assert limiter.rate == pytest.approx(30 * 0.7 * 0.7 + 30 * 0.02 * 2 * 0.7, rel=1e-6)
+
+
+def test_the_rate_climbs_back_to_the_configured_budget_and_no_further():
+    clock = Clock()
+    limiter = RateLimiter(30, clock=clock)
+    limiter.throttled()
+    clock.now += 5
+    limiter._recover(clock())
+    assert limiter.rate == pytest.approx(30 * 0.7 + 30 * 0.02 * 5)
+    clock.now += 600
+    limiter._recover(clock())
+    assert limiter.rate == 30
+
+
+def test_the_rate_never_falls_below_its_floor():
+    clock = Clock()
+    limiter = RateLimiter(30, clock=clock)
+    for _ in range(50):
+        clock.now += 1.5
+        limiter.throttled()
+    assert limiter.rate >= 30 * 0.05
+
+
 def test_the_budget_must_respect_the_workspace_limit():
     with pytest.raises(ValueError):
         RateLimiter(101)

@@ -66,7 +66,7 @@ def test_a_domain_failing_its_vitals_keeps_every_check_and_the_list_it_came_in(w
     assert failing == [(d, False, True, True, False, False, "failure") for d in sorted(warehouse.sim.accounts.failing)]
 
 
-def test_a_sender_health_run_costs_a_handful_of_requests(warehouse):
+def test_an_incremental_run_costs_a_handful_of_requests_and_keeps_the_warehouse_complete(warehouse):
     warehouse.load(*ACCOUNT_RESOURCES)
     warehouse.sim.state.reset()
     warehouse.load(*ACCOUNT_RESOURCES, lookback_days=3)
@@ -74,6 +74,8 @@ def test_a_sender_health_run_costs_a_handful_of_requests(warehouse):
     assert len(daily) == 1
     assert daily[0].param("start_date")[:10] == warehouse.sim.workspace.today.subtract(days=3).isoformat()
     assert len(warehouse.sim.state.log) == 5  # the account list (a page, then the empty one), daily, warmup, vitals
+    assert loaded_daily(warehouse) == truth_daily(warehouse.sim.accounts)
+    assert loaded_warmup(warehouse) == truth_warmup(warehouse.sim.accounts)
 
 
 def test_omitted_zero_counters_are_stored_as_zero(warehouse):

@@ -143,6 +143,8 @@ class ApiClient:
             wait = self.retry.delay(attempt, retry_after)
             if throttled:
                 self.limiter.pause(wait)
+                if retry_after is None:  # the workspace's shared budget, not a stated wait
+                    self.limiter.throttled()
             self.stats.retries_by_resource[CURRENT_RESOURCE.get()] += 1
             log.info("%s: %s, retry %d in %.1fs", endpoint, problem, attempt, wait)
             await asyncio.sleep(wait)

@@ -3,6 +3,7 @@
 from typing import Any, AsyncIterator, Dict, List, Optional
 
 from pipelines.common.client import ApiClient
+from pipelines.common.concurrency import Shared
 
 PAGE_LIMIT = 100
 
@@ -29,3 +30,19 @@ async def paginate(
             return
         seen.add(cursor)
         query["starting_after"] = cursor
+
+
+class SharedList:
+    """Every item of one paginated list, fetched once per run and shared by the resources that
+    need it (the test list, the account list)."""
+
+    def __init__(self, client: ApiClient, path: str) -> None:
+        self.client = client
+        self._items = Shared(self._fetch)
+        self._path = path
+
+    async def listed(self) -> List[dict]:
+        return await self._items.get()
+
+    async def _fetch(self) -> List[dict]:
+        return [item async for page in paginate(self.client, self._path) for item in page]

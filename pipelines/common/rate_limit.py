@@ -1,29 +1,55 @@
-"""A workspace-wide request budget shared by every coroutine of a run."""
+"""A workspace-wide request budget shared by every coroutine of a run, that backs off when the
+workspace is busy with other tools."""
 
 import asyncio
 import time
+from typing import Callable
+
+DECREASE = 0.7
+"""A 429 without Retry-After multiplies the rate by this (the multiplicative decrease)."""
+RECOVERY_PER_S = 0.02
+"""Each second without a 429, the rate grows by this share of the configured rate (the additive
+increase): from 70% back to 100% in 15 s, probing for what the workspace leaves free."""
+COOLDOWN_S = 1.0
+"""429s closer than this to the last cut are one signal (requests in flight answer together)."""
+FLOOR = 0.05
+"""The rate never falls below this share of the configured rate."""
 
 
 class RateLimiter:
-    """Spaces request starts evenly at `per_second`, so no one-second window exceeds the budget.
+    """Spaces request starts evenly at the current rate, at most the configured `per_second`.
 
     Even spacing (rather than bursts of `per_second` then a pause) keeps the load on the shared
     workspace budget smooth and lets a run reach the budget with few requests in flight.
-    `pause()` pushes every future start back, so one 429 slows the whole run, not just the
-    request that saw it.
+
+    Instantly's 100 req/s is shared by every integration and person using the workspace, so the
+    configured share may be more than is free. A 429 without Retry-After (`throttled`) cuts the
+    rate (multiplicative decrease); every second without one adds back a little (additive
+    increase), so the rate settles just under what the workspace leaves, with few 429s, and
+    climbs back when the others go quiet. `pause()` (a 429's wait) pushes every future start
+    back, so one 429 slows the whole run, not just the request that saw it.
     """
 
-    def __init__(self, per_second: float) -> None:
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
         if not 0 < per_second <= 100:
             raise ValueError("the request budget must be between 0 and 100 requests per second")
-        self.interval = 1.0 / per_second
+        self.ceiling = per_second
+        self.rate = per_second
+        self._clock = clock
         self._next_start = 0.0
+        self._last_change = clock()
+        self._last_cut = float("-inf")
         self._lock = asyncio.Lock()
+
+    @property
+    def interval(self) -> float:
+        return 1.0 / self.rate
 
     async def acquire(self) -> None:
         """Wait for this request's slot."""
         async with self._lock:
-            now = time.monotonic()
+            now = self._clock()
+            self._recover(now)
             start = max(now, self._next_start)
             self._next_start = start + self.interval
         if start > now:
@@ -31,4 +57,17 @@ class RateLimiter:
 
     def pause(self, seconds: float) -> None:
         """Start no request for `seconds` from now."""
-        self._next_start = max(self._next_start, time.monotonic() + seconds)
+        self._next_start = max(self._next_start, self._clock() + seconds)
+
+    def throttled(self) -> None:
+        """The workspace refused a request for its rate (429 without Retry-After): slow down."""
+        now = self._clock()
+        if now - self._last_cut < COOLDOWN_S:
+            return
+        self._recover(now)
+        self.rate = max(self.ceiling * FLOOR, self.rate * DECREASE)
+        self._last_cut = self._last_change = now
+
+    def _recover(self, now: float) -> None:
+        self.rate = min(self.ceiling, self.rate + self.ceiling * RECOVERY_PER_S * (now - self._last_change))
+        self._last_change = now

@@ -29,6 +29,12 @@ class RequestStats:
     retries_by_resource: Counter = field(default_factory=Counter)
     throttled_by_resource: Counter = field(default_factory=Counter)
     """Answers of HTTP 429, per resource."""
+    planned_by_resource: Counter = field(default_factory=Counter)
+    """Requests a resource's plan will make, when the plan knows it (for progress bars)."""
+
+    def plan(self, requests: int) -> None:
+        """The running resource will make `requests` requests (on top of any already planned)."""
+        self.planned_by_resource[CURRENT_RESOURCE.get()] += requests
 
     @property
     def total(self) -> int:
@@ -48,13 +54,18 @@ class RunStats:
     """Seconds from a resource's first step to its end."""
     skipped: List[str] = field(default_factory=list)
     """One line per item a source skipped while the rest loaded (e.g. one unreadable seed-test job)."""
+    yielded: Counter = field(default_factory=Counter)
+    """Rows each resource has yielded so far (before dlt normalises them)."""
 
     def service(self, name: str) -> RequestStats:
         return self.services.setdefault(name, RequestStats())
 
     def by_resource(self, kind: str) -> Counter:
-        """`requests`, `retries` or `throttled` per resource, over every service."""
-        attribute = {"requests": "by_resource", "retries": "retries_by_resource", "throttled": "throttled_by_resource"}
+        """`requests`, `retries`, `throttled` or `planned` per resource, over every service."""
+        attribute = {
+            "requests": "by_resource", "retries": "retries_by_resource",
+            "throttled": "throttled_by_resource", "planned": "planned_by_resource",
+        }
         total: Counter = Counter()
         for stats in self.services.values():
             total.update(getattr(stats, attribute[kind]))
@@ -78,6 +89,8 @@ def tracked(name: str, run: RunStats) -> Callable[[Callable[..., AsyncIterator[A
                         return
                     finally:
                         CURRENT_RESOURCE.reset(token)
+                    rows = getattr(item, "data", item)  # items dlt.mark wrapped carry their rows in .data
+                    run.yielded[name] += len(rows) if isinstance(rows, list) else 1
                     yield item
             finally:
                 run.seconds[name] = time.monotonic() - started

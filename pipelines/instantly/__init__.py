@@ -5,7 +5,6 @@ Resources are async generators, so dlt runs them concurrently on one event loop;
 resource many requests run at once, bounded by the client's budget and concurrency.
 """
 
-from functools import partial
 from typing import Any, AsyncIterator, Callable, List, Optional, Sequence
 
 import dlt
@@ -27,13 +26,13 @@ from pipelines.instantly.accounts import (
     warmup_day_rows,
 )
 from pipelines.instantly.helpers import (
+    RANGE_PLAN,
     CampaignCatalog,
     RequestPlan,
     analytics_for,
     chunks,
     overview_rows,
-    per_day_requests,
-    range_requests,
+    per_day_plan,
     step_rows,
 )
 from pipelines.instantly.placement import (
@@ -146,12 +145,9 @@ def instantly(
         resource(campaign_analytics, "instantly_campaign_analytics", primary_key="campaign_id")(
             client=client, catalog=catalog,
         ),
-        by_day("instantly_campaign_analytics_daily", ("campaign_id", "date"), range_requests),
-        by_day(
-            "instantly_campaign_analytics_steps", ("campaign_id", "date", "step", "variant"),
-            partial(per_day_requests, step_rows),
-        ),
-        by_day("instantly_campaign_analytics_overview", ("campaign_id", "date"), partial(per_day_requests, overview_rows)),
+        by_day("instantly_campaign_analytics_daily", ("campaign_id", "date"), RANGE_PLAN),
+        by_day("instantly_campaign_analytics_steps", ("campaign_id", "date", "step", "variant"), per_day_plan(step_rows)),
+        by_day("instantly_campaign_analytics_overview", ("campaign_id", "date"), per_day_plan(overview_rows)),
         resource(inbox_placement_tests, "instantly_inbox_placement_tests", primary_key="id", columns=TEST_COLUMNS)(
             tests=tests,
         ),
@@ -217,7 +213,8 @@ async def campaign_analytics_by_day(
         return
     async with client:
         first_days = await catalog.first_days(days[0])
-        async for rows in as_completed_bounded(plan(client, first_days, days[-1]), in_flight):
+        client.stats.plan(plan.count(first_days, days[-1]))
+        async for rows in as_completed_bounded(plan.requests(client, first_days, days[-1]), in_flight):
             if rows:
                 yield rows
 
@@ -285,7 +282,9 @@ async def account_analytics_daily(
         emails = await accounts.emails()
         if not days or not emails:
             return
-        async for rows in as_completed_bounded(daily_requests(client, emails, days), in_flight):
+        requests = list(daily_requests(client, emails, days))
+        client.stats.plan(len(requests))
+        async for rows in as_completed_bounded(iter(requests), in_flight):
             if rows:
                 yield rows
 

@@ -14,26 +14,19 @@ from pipelines.common.client import ApiClient
 from pipelines.common.concurrency import Shared
 from pipelines.common.dates import window_params
 from pipelines.common.errors import ApiError
-from pipelines.common.pagination import paginate
+from pipelines.common.pagination import SharedList
 from pipelines.instantly import settings
 from pipelines.instantly.helpers import chunks
 
 
-class AccountList:
+class AccountList(SharedList):
     """The workspace's sending accounts, fetched once per run and shared by the resources."""
 
     def __init__(self, client: ApiClient) -> None:
-        self.client = client
-        self._accounts = Shared(self._fetch)
-
-    async def listed(self) -> List[dict]:
-        return await self._accounts.get()
+        super().__init__(client, settings.ACCOUNTS)
 
     async def emails(self) -> List[str]:
         return [a["email"] for a in await self.listed() if a.get("email")]
-
-    async def _fetch(self) -> List[dict]:
-        return [a async for page in paginate(self.client, settings.ACCOUNTS) for a in page]
 
 
 def day_windows(days: Sequence[Date], size: int = settings.DAYS_PER_DAILY_REQUEST) -> Iterator[Tuple[Date, Date]]:

@@ -1,6 +1,8 @@
 """Requests and row shaping for the Instantly source; the dlt wiring lives in `__init__`."""
 
 import asyncio
+from dataclasses import dataclass
+from functools import partial
 from typing import Awaitable, Callable, Dict, Iterator, List
 
 from pendulum import Date
@@ -100,7 +102,14 @@ async def overview_rows(client: ApiClient, campaign_id: str, day: Date) -> List[
 
 PerDayFetch = Callable[[ApiClient, str, Date], Awaitable[List[dict]]]
 Requests = Iterator[Awaitable[List[dict]]]
-RequestPlan = Callable[[ApiClient, Dict[str, Date], Date], Requests]
+
+
+@dataclass(frozen=True)
+class RequestPlan:
+    """How a by-day resource asks for its window: the requests, and how many they are."""
+
+    requests: Callable[[ApiClient, Dict[str, Date], Date], Requests]
+    count: Callable[[Dict[str, Date], Date], int]
 
 
 def per_day_requests(
@@ -112,8 +121,23 @@ def per_day_requests(
             yield fetch(client, campaign_id, day)
 
 
+def per_day_count(first_days: Dict[str, Date], last: Date) -> int:
+    return sum(max((last - first).days + 1, 0) for first in first_days.values())
+
+
 def range_requests(client: ApiClient, first_days: Dict[str, Date], last: Date) -> Requests:
     """One daily-analytics request per campaign over its whole range."""
     for campaign_id, first in first_days.items():
         if first <= last:
             yield daily_rows(client, campaign_id, first, last)
+
+
+def range_count(first_days: Dict[str, Date], last: Date) -> int:
+    return sum(1 for first in first_days.values() if first <= last)
+
+
+def per_day_plan(fetch: PerDayFetch) -> RequestPlan:
+    return RequestPlan(partial(per_day_requests, fetch), per_day_count)
+
+
+RANGE_PLAN = RequestPlan(range_requests, range_count)

@@ -8,27 +8,20 @@ import pendulum
 from pendulum import Date
 
 from pipelines.common.client import ApiClient
-from pipelines.common.concurrency import Shared, as_completed_bounded
+from pipelines.common.concurrency import as_completed_bounded
 from pipelines.common.dates import DayWindow, day_end, day_start
-from pipelines.common.pagination import paginate
+from pipelines.common.pagination import SharedList, paginate
 from pipelines.instantly import settings
 from pipelines.instantly.helpers import chunks
 
 Cell = Tuple[int, int, int]  # (recipient_geo, recipient_type, recipient_esp)
 
 
-class PlacementTests:
+class PlacementTests(SharedList):
     """The inbox placement test list, fetched once per run and shared by the resources."""
 
     def __init__(self, client: ApiClient) -> None:
-        self.client = client
-        self._tests = Shared(self._fetch)
-
-    async def listed(self) -> List[dict]:
-        return await self._tests.get()
-
-    async def _fetch(self) -> List[dict]:
-        return [t async for page in paginate(self.client, settings.INBOX_PLACEMENT_TESTS) for t in page]
+        super().__init__(client, settings.INBOX_PLACEMENT_TESTS)
 
 
 class PlacementActivity:
