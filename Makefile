@@ -21,8 +21,10 @@ run: $(STAMP)
 demo: $(STAMP)
 	@$(PY) -m simulator.demo
 
+# Test files run in parallel on every core (a file's tests stay together, so each module's
+# warehouse, simulator and PostgreSQL cluster are built once).
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipelines simulator tests
