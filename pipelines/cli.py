@@ -16,7 +16,7 @@ from pipelines.report import write_report
 from pipelines.run_log import open_run_log
 from pipelines.snapshot import publish, snapshot_enabled
 from pipelines.transform import dbt_build, dbt_docs
-from pipelines.warehouse import DEMO_DUCKDB, resolve
+from pipelines.warehouse import DEMO_DUCKDB, Warehouse, resolve
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -66,13 +66,21 @@ def cmd_seed_tests(args: argparse.Namespace) -> int:
     return summary(outcome, started, log_file)
 
 
+def loaded_warehouse(destination: str) -> Warehouse:
+    """The configured warehouse; the demo's when only `make demo` has loaded one."""
+    warehouse = resolve(destination)
+    if warehouse.duckdb_file is not None and not warehouse.duckdb_file.exists():
+        if Path(DEMO_DUCKDB).exists():
+            return resolve("duckdb", duckdb_file=DEMO_DUCKDB)
+        raise ConfigError(f"no warehouse at {warehouse.duckdb_file} yet: load it first (make run, or make demo)")
+    return warehouse
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """The HTML report of the warehouse's marts (works on every destination)."""
     open_run_log("report")
     try:
-        warehouse = resolve(args.destination)
-        if warehouse.duckdb_file is not None and not warehouse.duckdb_file.exists():
-            raise ConfigError(f"no warehouse at {warehouse.duckdb_file} yet: load it first (make run, or make demo)")
+        warehouse = loaded_warehouse(args.destination)
         with run_lock(warehouse.lock_file()):  # read while no run writes
             path = write_report(runner.make_pipeline(warehouse), Path(args.output).resolve(), utc_today())
     except Exception as exc:  # noqa: BLE001
@@ -86,9 +94,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     demo has run)."""
     log_file = open_run_log("docs")
     try:
-        warehouse = resolve(args.destination)
-        if warehouse.duckdb_file is not None and not warehouse.duckdb_file.exists() and Path(DEMO_DUCKDB).exists():
-            warehouse = resolve("duckdb", duckdb_file=DEMO_DUCKDB)
+        warehouse = loaded_warehouse(args.destination)
         index = dbt_docs(warehouse, log_file)
     except Exception as exc:  # noqa: BLE001
         return fail(explain(exc))
