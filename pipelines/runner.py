@@ -129,13 +129,25 @@ def run(pipeline: dlt.Pipeline, make_source: Callable[[RunStats], DltSource], wa
         }
     report.requests = {service: requests.total for service, requests in stats.services.items()}
     requests, retries, throttled = (stats.by_resource(kind) for kind in ("requests", "retries", "throttled"))
+    tables = tables_by_resource(pipeline, source.name)
     report.resources = [
         ResourceReport(
-            name, report.rows.get(name, 0), requests[name], stats.seconds.get(name, 0.0), retries[name], throttled[name]
+            name, sum(report.rows.get(table, 0) for table in tables.get(name, [name])), requests[name],
+            stats.seconds.get(name, 0.0), retries[name], throttled[name],
         )
         for name in source.selected_resources
     ]
     return report
+
+
+def tables_by_resource(pipeline: dlt.Pipeline, schema_name: str) -> Dict[str, List[str]]:
+    """The root tables each resource writes (the records resource writes the stats table too)."""
+    out: Dict[str, List[str]] = {}
+    if schema_name in pipeline.schemas:
+        for table in pipeline.schemas[schema_name].data_tables():
+            if table.get("resource") and not table.get("parent"):
+                out.setdefault(table["resource"], []).append(table["name"])
+    return out
 
 
 def file_format(pipeline: dlt.Pipeline) -> Optional[str]:

@@ -171,3 +171,11 @@ def test_a_test_deleted_upstream_stays_in_the_warehouse(warehouse):
     finally:
         pw.deleted.clear()
     assert warehouse.query(f"select count(*) from raw.instantly_inbox_placement_tests where id = '{gone}'") == [(1,)]
+
+
+def test_the_records_resource_line_counts_the_stats_it_wrote_too(warehouse):
+    report = warehouse.load("instantly_inbox_placement_tests", "instantly_inbox_placement_analytics")
+    line = next(r for r in report.resources if r.name == "instantly_inbox_placement_analytics")
+    written = warehouse.query("select (select count(*) from raw.instantly_inbox_placement_analytics)"
+                              " + (select count(*) from raw.instantly_inbox_placement_stats)")[0][0]
+    assert line.rows == written > 0
