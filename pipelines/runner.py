@@ -39,14 +39,17 @@ class RunReport:
     seconds: float = 0.0
     pending_rows: Optional[int] = None
     """Rows of a load package an earlier run left pending, finished before this run's extract."""
-    skipped: List[str] = field(default_factory=list)
-    """One line per item the source skipped while the rest loaded."""
     stats: RunStats = field(default_factory=RunStats)
     """Everything the source counted, per endpoint included (for the bench)."""
 
     @property
     def total_rows(self) -> int:
         return sum(self.rows.values())
+
+    @property
+    def skipped(self) -> List[str]:
+        """One line per item the source skipped while the rest loaded."""
+        return self.stats.skipped
 
 
 def make_pipeline(
@@ -118,7 +121,7 @@ def run(pipeline: dlt.Pipeline, make_source: Callable[[RunStats], DltSource], wa
     with watch(stats, list(source.selected_resources)) if watch else nullcontext():
         pipeline.run(source, loader_file_format=file_format(pipeline))
     report = RunReport(
-        seconds=time.monotonic() - started, pending_rows=pending_rows, skipped=stats.skipped, stats=stats
+        seconds=time.monotonic() - started, pending_rows=pending_rows, stats=stats
     )
     normalize = pipeline.last_trace.last_normalize_info
     if normalize is not None:

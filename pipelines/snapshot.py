@@ -36,8 +36,7 @@ class Snapshot:
 
 def snapshot_enabled() -> bool:
     """`DESTINATION__DUCKDB__SNAPSHOT=false` turns the snapshot off (default on)."""
-    value = dlt.config.get("destination.duckdb.snapshot")
-    return str(value).strip().lower() not in ("false", "0", "no", "off") if value is not None else True
+    return dlt.config.get("destination.duckdb.snapshot", bool) is not False
 
 
 def snapshot_path(warehouse: Path) -> Path:

@@ -2,28 +2,17 @@
 limits the real API enforces: 1-200 `emails` and at most 31 days for daily analytics, 1-100
 emails for warmup analytics."""
 
-import json
 from collections import defaultdict
 from typing import List
 
 from aiohttp import web
 
 from simulator.accounts import AccountsWorkspace
-from simulator.server import BadRequest, SimulatorState, json_response, page_of, parse_instant
+from simulator.server import BadRequest, SimulatorState, json_body, json_response, page_of, parse_instant
 
 MAX_DAILY_EMAILS = 200
 MAX_DAILY_DAYS = 31
 MAX_WARMUP_EMAILS = 100
-
-
-async def json_body(request: web.Request) -> dict:
-    try:
-        body = json.loads(await request.read() or b"{}")
-    except ValueError:
-        raise BadRequest("Body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("body must be object")
-    return body
 
 
 def add_account_routes(app: web.Application, aw: AccountsWorkspace, state: SimulatorState) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipelines import runner
 from pipelines.instantly import instantly
+from pipelines.run_log import open_run_log
 from pipelines.warehouse import resolve
 from simulator.server import DEFAULT_API_KEY
 from simulator.workspace import Workspace
@@ -40,6 +41,7 @@ def wait_for_port(port: int, timeout_s: float = 30) -> None:
 
 
 def bench(campaigns: int, tests: int, days: int, rate_limit: float, output: str) -> int:
+    open_run_log("bench")  # dlt's log to data/logs/, like a run's: the console shows the results
     port = free_port()
     simulator = subprocess.Popen(
         [sys.executable, "-m", "simulator", "--port", str(port),

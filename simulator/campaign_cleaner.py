@@ -1,7 +1,6 @@
 """A fake Campaign Cleaner seed-test API: jobs that complete after N polls, one stuck forever,
 error bodies with HTTP 200 for unknown jobs, and `create_inbox_test`."""
 
-import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -10,7 +9,7 @@ from typing import Dict, List, Optional
 import pendulum
 from aiohttp import web
 
-from simulator.server import BadRequest, SimulatorState, json_response
+from simulator.server import SimulatorState, json_body, json_response
 
 DEFAULT_CC_API_KEY = "simulator-cc-key"
 PROVIDERS = ("Gmail", "Gmail", "Outlook", "Hotmail", "Office 365", "Yahoo", "GMX", "Zoho")
@@ -97,21 +96,14 @@ def cleaner_authorize(cw: CleanerWorkspace, request: web.Request) -> Optional[we
 
 
 def add_cleaner_routes(app: web.Application, cw: CleanerWorkspace, state: SimulatorState) -> None:
-    async def body_of(request: web.Request) -> dict:
-        try:
-            body = await request.json()
-        except json.JSONDecodeError:
-            raise BadRequest("body must be JSON") from None
-        return body if isinstance(body, dict) else {}
-
     async def get_results(request: web.Request) -> web.Response:
-        job = cw.jobs.get(str((await body_of(request)).get("job_id")))
+        job = cw.jobs.get(str((await json_body(request)).get("job_id")))
         if job is None:  # the API reports errors in the body, HTTP 200 included
             return json_response({"error": "Job not found"})
         return json_response(cw.results(job))
 
     async def create(request: web.Request) -> web.Response:
-        name = (await body_of(request)).get("test_name") or "Untitled test"
+        name = (await json_body(request)).get("test_name") or "Untitled test"
         job = cw.add(str(name), pendulum.now("UTC"), polls_to_complete=3)
         return json_response({"job_id": job.job_id, "send_to": job.seeds})
 

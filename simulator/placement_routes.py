@@ -1,13 +1,20 @@
 """Routes of the fake Instantly inbox-placement endpoints, serving a `PlacementWorkspace`."""
 
-import json
 from typing import List, Optional
 
 from aiohttp import web
 from pendulum import DateTime
 
 from simulator.placement import SEEDS, PlacementWorkspace
-from simulator.server import BadRequest, SimulatorState, error_body, json_response, page_of, parse_instant
+from simulator.server import (
+    BadRequest,
+    SimulatorState,
+    error_body,
+    json_body,
+    json_response,
+    page_of,
+    parse_instant,
+)
 
 
 class NotFound(Exception):
@@ -80,11 +87,8 @@ def add_placement_routes(app: web.Application, pw: PlacementWorkspace, state: Si
         return json_response(page_of(request, records, state.faults))
 
     async def stats(request: web.Request) -> web.Response:
-        try:
-            body = await request.json()
-        except json.JSONDecodeError:
-            raise BadRequest("body must be JSON") from None
-        test_ids = body.get("test_ids") if isinstance(body, dict) else None
+        body = await json_body(request)
+        test_ids = body.get("test_ids")
         if not isinstance(test_ids, list) or not test_ids:
             raise BadRequest("body/test_ids must NOT have fewer than 1 items")
         start, end = window(body)

@@ -128,6 +128,16 @@ def parse_instant(value: str) -> DateTime:
     raise BadRequest(f"Invalid date: {value}")
 
 
+async def json_body(request: web.Request) -> dict:
+    """A POST's JSON object; a body that is not JSON is the API's 400, one that is no object is
+    read as empty (the route then names the field it misses)."""
+    try:
+        body = json.loads(await request.read() or b"{}")
+    except ValueError:
+        raise BadRequest("body must be JSON") from None
+    return body if isinstance(body, dict) else {}
+
+
 def error_body(status: int, error: str, message: str) -> web.Response:
     return web.json_response({"statusCode": status, "error": error, "message": message}, status=status)
 
