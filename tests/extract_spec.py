@@ -78,4 +78,6 @@ def main(source: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "../shared/reference/instantly-openapi-v2.json")
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: python tests/extract_spec.py path/to/instantly-openapi-v2.json")
+    main(sys.argv[1])
