@@ -8,17 +8,27 @@ T = TypeVar("T")
 
 class Shared(Generic[T]):
     """One coroutine's result, computed once per run and shared by every resource that awaits it
-    (a campaign list, a test list, a round of polls): started by the first awaiter, shielded so
-    that one resource's cancellation does not cancel it for the others."""
+    (a campaign list, a test list, a day of the activity map, a round of polls): started by the
+    first awaiter, shielded so that one awaiter's cancellation does not cancel it for the others,
+    and cancelled when the last awaiter is (a failing run leaves no request behind it)."""
 
     def __init__(self, make: Callable[[], Awaitable[T]]) -> None:
         self._make = make
         self._future: Optional[asyncio.Future] = None
+        self._waiting = 0
 
     async def get(self) -> T:
-        if self._future is None:
+        if self._future is None or self._future.cancelled():
             self._future = asyncio.ensure_future(self._make())
-        return await asyncio.shield(self._future)
+        self._waiting += 1
+        try:
+            return await asyncio.shield(self._future)
+        except asyncio.CancelledError:
+            if self._waiting == 1:
+                self._future.cancel()
+            raise
+        finally:
+            self._waiting -= 1
 
 
 async def as_completed_bounded(awaitables: Iterable[Awaitable[T]], limit: int) -> AsyncIterator[T]:
