@@ -1,5 +1,6 @@
 -- One row per campaign and UTC day from its first to its last active day (days without
--- activity included, with zeros), daily and overview metrics, and rates.
+-- activity included, with zeros; a day of bounces or CRM updates only is active), daily and
+-- overview metrics, and rates.
 with daily as (
     select * from {{ ref('stg_instantly__campaign_analytics_daily') }}
 ),
@@ -8,18 +9,31 @@ overview as (
     select * from {{ ref('stg_instantly__campaign_analytics_overview') }}
 ),
 
+active_days as (
+    {#- Days with sends or opens (daily), and days with only bounces, unsubscribes or CRM updates,
+        such as a completed campaign's late "meeting booked" (overview). -#}
+    select campaign_id, activity_date from daily
+    union
+    select campaign_id, activity_date from overview
+),
+
 active as (
     select campaign_id, min(activity_date) as first_day, max(activity_date) as last_day
-    from daily
+    from active_days
     group by campaign_id
 ),
+
+{%- set loaded_days -%}
+    (select activity_date from {{ ref('stg_instantly__campaign_analytics_daily') }}
+     union all select activity_date from {{ ref('stg_instantly__campaign_analytics_overview') }}) as loaded_days
+{%- endset %}
 
 calendar as (
     {#- One placeholder day when nothing is loaded yet: no campaign is active on it. -#}
     {{ dbt.date_spine(
         "day",
-        "coalesce((select min(activity_date) from " ~ ref('stg_instantly__campaign_analytics_daily') ~ "), cast('1970-01-01' as date))",
-        dbt.dateadd("day", 1, "coalesce((select max(activity_date) from " ~ ref('stg_instantly__campaign_analytics_daily') ~ "), cast('1970-01-01' as date))")
+        "coalesce((select min(activity_date) from " ~ loaded_days ~ "), cast('1970-01-01' as date))",
+        dbt.dateadd("day", 1, "coalesce((select max(activity_date) from " ~ loaded_days ~ "), cast('1970-01-01' as date))")
     ) }}
 ),
 
@@ -48,6 +62,7 @@ select
     coalesce(overview.unsubscribed_count, 0) as unsubscribed_count,
     coalesce(overview.interested_count, 0) as interested_count,
     coalesce(overview.meeting_booked_count, 0) as meeting_booked_count,
+    coalesce(overview.closed_count, 0) as closed_count,
     {{ safe_ratio('daily.unique_reply_count', 'daily.sent_count') }} as reply_rate,
     {{ safe_ratio('daily.unique_opened_count', 'daily.sent_count') }} as open_rate,
     {{ safe_ratio('daily.unique_click_count', 'daily.sent_count') }} as click_rate,
