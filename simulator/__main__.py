@@ -10,7 +10,10 @@ from simulator.app import simulator_app
 from simulator.campaign_cleaner import CleanerWorkspace
 from simulator.placement import PlacementWorkspace
 from simulator.server import DEFAULT_API_KEY, SimulatorState, parse_faults
-from simulator.workspace import Workspace
+from simulator.workspace import SparseWorkspace, Workspace
+
+WORKSPACES = {"dense": Workspace, "sparse": SparseWorkspace}
+"""`--workspace`: most campaigns sending every day, or most idle on most days (an agency's)."""
 
 
 def serve(
@@ -22,13 +25,14 @@ def serve(
     rate_limit: float,
     latency_ms: Tuple[float, float],
     faults: str = "",
+    workspace: str = "dense",
 ) -> None:
     state = SimulatorState(rate_limit=rate_limit, seed=seed)
     state.faults = parse_faults(faults)
     state.faults.latency_s = (latency_ms[0] / 1000, latency_ms[1] / 1000)
     accounts = AccountsWorkspace(accounts=max(campaigns, 1), days=days, seed=seed)
     app = simulator_app(
-        Workspace(campaigns=campaigns, days=days, seed=seed),
+        WORKSPACES[workspace](campaigns=campaigns, days=days, seed=seed),
         state,
         PlacementWorkspace(tests=tests, days=days, seed=seed, senders=accounts.emails),
         cleaner := CleanerWorkspace(seed=seed),
@@ -45,6 +49,8 @@ def serve(
 def main(argv: Optional[List[str]] = None) -> None:
     p = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
     p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    p.add_argument("--workspace", choices=sorted(WORKSPACES), default="dense",
+                   help="dense: most campaigns send every day (default); sparse: most are idle on most days")
     p.add_argument("--campaigns", type=int, default=8, help="simulated campaigns (default 8)")
     p.add_argument("--tests", type=int, default=4, help="inbox placement tests (default 4)")
     p.add_argument("--days", type=int, default=30, help="simulated days of history (default 30)")
@@ -59,7 +65,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     )
     args = p.parse_args(argv)
     serve(args.port, args.campaigns, args.tests, args.days, args.seed, args.rate_limit,
-          (args.latency_ms[0], args.latency_ms[1]), args.faults)
+          (args.latency_ms[0], args.latency_ms[1]), args.faults, args.workspace)
 
 
 if __name__ == "__main__":

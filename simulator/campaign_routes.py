@@ -43,11 +43,11 @@ def add_campaign_routes(app: web.Application, ws: Workspace, state: SimulatorSta
         return json_response(page_of(request, listed, state.faults))
 
     async def campaign_analytics(request: web.Request) -> web.Response:
-        window_days(ws, request, state.faults.window_semantics)
+        days = window_days(ws, request, state.faults.window_semantics)
         ids = request.query.getall("ids", []) or (
             [request.query["id"]] if "id" in request.query else [c.id for c in ws.campaigns]
         )
-        rows = [ws.lifetime(cid) for cid in ids if cid in ws.by_id]
+        rows = [ws.analytics_row(cid, days) for cid in ids if cid in ws.by_id]
         return json_response([state.with_new_field(r) for r in rows if r is not None])
 
     async def daily(request: web.Request) -> web.Response:

@@ -9,7 +9,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import pendulum
 from pendulum import Date
@@ -59,17 +59,12 @@ class Workspace:
         self.campaigns: List[Campaign] = []
         for n in range(campaigns):
             cid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-            draft = n < drafts
-            created = self.first_day.add(days=rng.randint(-20, max(days // 2, 1)))
-            ended = rng.random() < 0.2
-            last_active = None if draft else (
-                created.add(days=rng.randint(5, 40)) if ended else self.today
-            )
+            created, last_active, status = self.schedule(rng, draft=n < drafts)
             self.campaigns.append(
                 Campaign(
                     id=cid,
                     name=f"Campaign {n + 1:03d}",
-                    status=0 if draft else (3 if ended else rng.choice([1, 1, 1, 2])),
+                    status=status,
                     created=created,
                     last_active=last_active,
                     steps=rng.randint(1, 4),
@@ -78,6 +73,16 @@ class Workspace:
                 )
             )
         self.by_id: Dict[str, Campaign] = {c.id: c for c in self.campaigns}
+
+    def schedule(self, rng: random.Random, draft: bool) -> Tuple[Date, Optional[Date], int]:
+        """A campaign's creation day, last sending day (None for a draft) and status: most
+        campaigns still sending today, a fifth ended after 5-40 days."""
+        days = (self.today - self.first_day).days + 1
+        created = self.first_day.add(days=rng.randint(-20, max(days // 2, 1)))
+        ended = rng.random() < 0.2
+        last_active = None if draft else (created.add(days=rng.randint(5, 40)) if ended else self.today)
+        status = 0 if draft else (3 if ended else rng.choice([1, 1, 1, 2]))
+        return created, last_active, status
 
     # --- day records -------------------------------------------------------------------
     def days(self) -> List[Date]:
@@ -94,40 +99,11 @@ class Workspace:
         rng = random.Random(f"{self.seed}|{campaign_id}|{day.isoformat()}")
         if rng.random() < 0.15:  # a quiet day: nothing sent, nothing happened
             return []
-        rows = []
-        for step in range(1, c.steps + 1):
-            for variant in range(c.variants):
-                sent = rng.randint(0, 60)
-                opened = rng.randint(0, sent)
-                replies = rng.randint(0, opened // 4 + 1) if sent else 0
-                automatic = rng.randint(0, replies)
-                clicks = rng.randint(0, opened // 3 + 1) if sent else 0
-                opps = rng.randint(0, replies)
-                rows.append(
-                    {
-                        "step": str(step),
-                        "variant": str(variant),
-                        "sent": sent,
-                        "opened": opened,
-                        "unique_opened": rng.randint(0, opened),
-                        "replies": replies,
-                        "unique_replies": replies - automatic,
-                        "replies_automatic": automatic,
-                        "unique_replies_automatic": automatic,
-                        "clicks": clicks,
-                        "unique_clicks": rng.randint(0, clicks),
-                        "opportunities": opps,
-                        "unique_opportunities": opps,
-                        "meetings_booked": rng.randint(0, opps),
-                        "won": 0,
-                    }
-                )
-        if rng.random() < 0.2:  # a reply the API cannot attribute to a step
-            rows.append(dict({k: 0 for k in STEP_METRICS + OPPORTUNITY_METRICS},
-                             step=None, variant=None, replies=1, unique_replies=1))
-        return rows
+        return sending_rows(c, rng)
 
+    @lru_cache(maxsize=None)  # noqa: B019 - as above; callers only read the totals
     def day_totals(self, campaign_id: str, day: Date) -> Dict[str, int]:
+        """Every counter of one campaign-day, the steps' sums and what only the overview has."""
         rows = self.step_records(campaign_id, day)
         totals = {k: sum(r[k] for r in rows) for k in STEP_METRICS + OPPORTUNITY_METRICS}
         rng = random.Random(f"{self.seed}|{campaign_id}|{day.isoformat()}|leads")
@@ -137,6 +113,7 @@ class Workspace:
         totals["unsubscribed"] = rng.randint(0, totals["opened"] // 30)
         totals["completed"] = rng.randint(0, totals["contacted"] // 5)
         totals["interested"] = rng.randint(0, totals["opportunities"])
+        totals["meetings_completed"] = 0
         return totals
 
     # --- API shapes --------------------------------------------------------------------
@@ -180,7 +157,7 @@ class Workspace:
                             "replies", "unique_replies", "replies_automatic",
                             "unique_replies_automatic", "clicks", "unique_clicks", "opportunities",
                             "meetings_booked", "won", "bounced", "unsubscribed", "completed",
-                            "interested")}
+                            "interested", "meetings_completed")}
         days = list(days)
         for cid in campaign_ids:
             for day in days:
@@ -210,16 +187,21 @@ class Workspace:
             "total_opportunity_value": float(s["opportunities"] * 500),
             "total_interested": s["interested"],
             "total_meeting_booked": s["meetings_booked"],
-            "total_meeting_completed": 0,
+            "total_meeting_completed": s["meetings_completed"],
             "total_closed": s["won"],
         }
 
     def lifetime(self, campaign_id: str) -> Optional[dict]:
-        """The `/campaigns/analytics` row of a campaign, None before it ever sent."""
+        """The `/campaigns/analytics` row of a campaign over its whole history."""
+        return self.analytics_row(campaign_id, self.days())
+
+    def analytics_row(self, campaign_id: str, days: Iterable[Date]) -> Optional[dict]:
+        """The `/campaigns/analytics` row of a campaign summed over `days`, None for a campaign
+        that never sent (the API leaves those out)."""
         c = self.by_id[campaign_id]
         if c.last_active is None:
             return None
-        o = self.overview([campaign_id], self.days())
+        o = self.overview([campaign_id], days)
         return {
             "campaign_name": c.name,
             "campaign_id": c.id,
@@ -292,3 +274,91 @@ class Workspace:
             "link_tracking": True,
             "open_tracking": True,
         }
+
+
+def sending_rows(c: Campaign, rng: random.Random) -> List[dict]:
+    """The step/variant rows of a day a campaign sends on."""
+    rows = []
+    for step in range(1, c.steps + 1):
+        for variant in range(c.variants):
+            sent = rng.randint(0, 60)
+            opened = rng.randint(0, sent)
+            replies = rng.randint(0, opened // 4 + 1) if sent else 0
+            automatic = rng.randint(0, replies)
+            clicks = rng.randint(0, opened // 3 + 1) if sent else 0
+            opps = rng.randint(0, replies)
+            rows.append(
+                {
+                    "step": str(step),
+                    "variant": str(variant),
+                    "sent": sent,
+                    "opened": opened,
+                    "unique_opened": rng.randint(0, opened),
+                    "replies": replies,
+                    "unique_replies": replies - automatic,
+                    "replies_automatic": automatic,
+                    "unique_replies_automatic": automatic,
+                    "clicks": clicks,
+                    "unique_clicks": rng.randint(0, clicks),
+                    "opportunities": opps,
+                    "unique_opportunities": opps,
+                    "meetings_booked": rng.randint(0, opps),
+                    "won": 0,
+                }
+            )
+    if rng.random() < 0.2:  # a reply the API cannot attribute to a step
+        rows.append(dict({k: 0 for k in STEP_METRICS + OPPORTUNITY_METRICS},
+                         step=None, variant=None, replies=1, unique_replies=1))
+    return rows
+
+
+class SparseWorkspace(Workspace):
+    """A workspace as agencies have them: most campaigns idle on most days.
+
+    Campaigns run for 3-6 weeks at staggered dates, so about a third send on a weekday and fewer
+    at weekends; completed ones keep trickling replies and CRM updates (interested, meeting
+    booked or completed, won) on days without sends; bounces arrive the day after the sends.
+    """
+
+    def schedule(self, rng: random.Random, draft: bool) -> Tuple[Date, Optional[Date], int]:
+        days = (self.today - self.first_day).days + 1
+        created = self.first_day.add(days=rng.randint(-days // 2, days - 3))
+        last_send = created.add(days=rng.randint(18, 42))
+        if draft:
+            return created, None, 0
+        if last_send >= self.today:
+            return created, self.today, 1
+        return created, last_send, 3
+
+    def sends_on(self, c: Campaign, day: Date) -> bool:
+        """Sending days: within the campaign's run, most weekdays, a few weekend days."""
+        if c.last_active is None or not (c.created <= day <= c.last_active):
+            return False
+        rng = random.Random(f"{self.seed}|{c.id}|{day.isoformat()}|sends")
+        return rng.random() < (0.9 if day.day_of_week not in (pendulum.SATURDAY, pendulum.SUNDAY) else 0.2)
+
+    @lru_cache(maxsize=None)  # noqa: B019 - one workspace per simulator process, kept for its life
+    def step_records(self, campaign_id: str, day: Date) -> List[dict]:
+        c = self.by_id.get(campaign_id)
+        if c is None or c.last_active is None or not (self.first_day <= day <= self.today):
+            return []
+        rng = random.Random(f"{self.seed}|{campaign_id}|{day.isoformat()}")
+        if self.sends_on(c, day):
+            return sending_rows(c, rng)
+        if c.last_active < day <= c.last_active.add(days=45) and rng.random() < 0.06:
+            late = {k: 0 for k in STEP_METRICS + OPPORTUNITY_METRICS}
+            opportunity = int(rng.random() < 0.3)
+            late.update(replies=1, unique_replies=1, opportunities=opportunity, unique_opportunities=opportunity)
+            return [dict(late, step=str(rng.randint(1, c.steps)), variant=str(rng.randrange(c.variants)))]
+        return []
+
+    @lru_cache(maxsize=None)  # noqa: B019 - as above
+    def day_totals(self, campaign_id: str, day: Date) -> Dict[str, int]:
+        totals = dict(super().day_totals(campaign_id, day))
+        rng = random.Random(f"{self.seed}|{campaign_id}|{day.isoformat()}|later")
+        yesterday = sum(r["sent"] for r in self.step_records(campaign_id, day.subtract(days=1)))
+        totals["bounced"] = rng.randint(0, yesterday // 15)
+        c = self.by_id[campaign_id]
+        if c.last_active is not None and c.created < day <= c.last_active.add(days=60) and rng.random() < 0.02:
+            totals[rng.choice(("interested", "meetings_booked", "meetings_completed", "won"))] += 1
+        return totals

@@ -18,6 +18,7 @@ from pipelines.common.client import ApiClient
 from pipelines.common.rate_limit import RateLimiter
 from pipelines.common.retry import RetryPolicy
 from pipelines.instantly import instantly
+from pipelines.instantly.helpers import has_counts
 from pipelines.warehouse import resolve
 from simulator.accounts import AccountsWorkspace
 from simulator.app import simulator_app
@@ -141,11 +142,12 @@ def truth_daily(ws: Workspace, first=None, last=None) -> Dict[Tuple[str, str], i
 
 
 def truth_steps(ws: Workspace) -> Dict[Tuple[str, str, str, str], int]:
-    """(campaign_id, date, step, variant) -> sent, nulls as the pipeline's 'unknown'."""
+    """(campaign_id, date, step, variant) -> sent, nulls as the pipeline's 'unknown'; rows of
+    nothing but zeros are not loaded."""
     out = {}
     for c in ws.campaigns:
         for day in ws.days():
-            for row in ws.steps(c.id, [day], True):
+            for row in filter(has_counts, ws.steps(c.id, [day], True)):
                 key = (c.id, day.isoformat(), row["step"] or "unknown", row["variant"] or "unknown")
                 out[key] = row["sent"]
     return out

@@ -5,10 +5,12 @@ Resources are async generators, so dlt runs them concurrently on one event loop;
 resource many requests run at once, bounded by the client's budget and concurrency.
 """
 
-from typing import Any, AsyncIterator, Callable, List, Optional, Sequence
+from functools import partial
+from typing import Any, AsyncIterator, Awaitable, Callable, List, Optional, Sequence
 
 import dlt
 from dlt.sources import DltResource
+from pendulum import Date
 
 from pipelines.common.client import ApiClient, make_client
 from pipelines.common.concurrency import as_completed_bounded
@@ -25,15 +27,16 @@ from pipelines.instantly.accounts import (
     vitals_rows,
     warmup_day_rows,
 )
+from pipelines.instantly.activity import ActivityMap, campaign_days
 from pipelines.instantly.helpers import (
-    RANGE_PLAN,
+    DAILY_ENDPOINT,
+    OVERVIEW_ENDPOINT,
+    STEPS_ENDPOINT,
     CampaignCatalog,
-    RequestPlan,
+    CampaignDays,
+    DayEndpoint,
     analytics_for,
     chunks,
-    overview_rows,
-    per_day_plan,
-    step_rows,
 )
 from pipelines.instantly.placement import (
     PlacementActivity,
@@ -85,6 +88,7 @@ def instantly(
     lookback_days: int = settings.DEFAULT_LOOKBACK_DAYS,
     max_requests_per_second: float = settings.DEFAULT_MAX_REQUESTS_PER_SECOND,
     max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
+    request_plan: str = settings.DEFAULT_REQUEST_PLAN,
     backfill: Optional[str] = None,
     run: Optional[RunStats] = None,
 ) -> Sequence[DltResource]:
@@ -99,12 +103,18 @@ def instantly(
             recent numbers keep changing (late opens, replies, CRM statuses).
         max_requests_per_second: This pipeline's share of the workspace budget (max 100).
         max_concurrency: Requests in flight at once.
+        request_plan: `activity` (ask the per-day endpoints only where a campaign did something
+            that day) or `exhaustive` (every campaign, every day); both load the same rows.
         backfill: `FROM[:TO]`, UTC days to re-pull and merge in this run (the CLI's `--backfill`),
             whatever the cursors say; the cursors themselves are left as they are.
         run: Where this run's requests, retries and seconds are counted (the runner's).
     """
     if not str(api_key).strip():
         raise ConfigError(f"SOURCES__INSTANTLY__API_KEY is empty. {settings.KEY_HINT}")
+    if request_plan not in settings.REQUEST_PLANS:
+        raise ConfigError(
+            f"SOURCES__INSTANTLY__REQUEST_PLAN must be one of {', '.join(settings.REQUEST_PLANS)}, got {request_plan!r}"
+        )
     window = DayWindow.from_settings(
         "instantly", start_date, end_date, lookback_days, backfill, settings.DEFAULT_BACKFILL_DAYS
     )
@@ -122,6 +132,7 @@ def instantly(
         scopes=settings.SCOPES,
     )
     catalog = CampaignCatalog(client)
+    activity = ActivityMap(client, catalog)
     tests = PlacementTests(client)
     accounts = AccountList(client)
     warmup = WarmupAnswers(client, accounts)
@@ -132,10 +143,11 @@ def instantly(
         merge = {"write_disposition": "merge"} if "primary_key" in hints else {}
         return tracked_resource(fn, name, run, **merge, **hints)
 
-    def by_day(name: str, primary_key: Sequence[str], plan: RequestPlan) -> DltResource:
+    def by_day(name: str, primary_key: Sequence[str], endpoint: DayEndpoint) -> DltResource:
         """A campaign-analytics resource by UTC day, on the window's day cursor."""
         return resource(campaign_analytics_by_day, name, primary_key=primary_key, columns=DAY_COLUMNS)(
-            client=client, catalog=catalog, cursor=window.cursor(), window=window, in_flight=in_flight, plan=plan,
+            client=client, ask=partial(campaign_days, request_plan, catalog, activity, endpoint.signals), cursor=window.cursor(),
+            window=window, in_flight=in_flight, endpoint=endpoint,
         )
 
     return (
@@ -145,9 +157,9 @@ def instantly(
         resource(campaign_analytics, "instantly_campaign_analytics", primary_key="campaign_id")(
             client=client, catalog=catalog,
         ),
-        by_day("instantly_campaign_analytics_daily", ("campaign_id", "date"), RANGE_PLAN),
-        by_day("instantly_campaign_analytics_steps", ("campaign_id", "date", "step", "variant"), per_day_plan(step_rows)),
-        by_day("instantly_campaign_analytics_overview", ("campaign_id", "date"), per_day_plan(overview_rows)),
+        by_day("instantly_campaign_analytics_daily", ("campaign_id", "date"), DAILY_ENDPOINT),
+        by_day("instantly_campaign_analytics_steps", ("campaign_id", "date", "step", "variant"), STEPS_ENDPOINT),
+        by_day("instantly_campaign_analytics_overview", ("campaign_id", "date"), OVERVIEW_ENDPOINT),
         resource(inbox_placement_tests, "instantly_inbox_placement_tests", primary_key="id", columns=TEST_COLUMNS)(
             tests=tests,
         ),
@@ -197,24 +209,23 @@ async def campaign_analytics(
 
 async def campaign_analytics_by_day(
     client: ApiClient,
-    catalog: CampaignCatalog,
+    ask: Callable[[List[Date]], Awaitable[CampaignDays]],
     cursor: dlt.sources.incremental,
     window: DayWindow,
     in_flight: int,
-    plan: RequestPlan,
+    endpoint: DayEndpoint,
 ) -> AsyncIterator[List[dict]]:
-    """Rows dated by UTC day over the pulled window, for every campaign the workspace knows.
-
-    `plan` turns (campaign, first day) pairs into requests: one per campaign over the whole
-    window for `/daily`, one per campaign per day for endpoints that aggregate over their window.
+    """Rows dated by UTC day over the pulled window, for the (campaign, day) pairs the request
+    plan asks about (`ask`); `endpoint` turns them into requests: one per campaign over its days
+    for `/daily`, one per campaign per day for endpoints that sum over their window.
     """
     days = pull_range(cursor.start_value, window.last_day)
     if not days:
         return
     async with client:
-        first_days = await catalog.first_days(days[0])
-        client.stats.plan(plan.count(first_days, days[-1]))
-        async for rows in as_completed_bounded(plan.requests(client, first_days, days[-1]), in_flight):
+        asked = await ask(days)
+        client.stats.plan(endpoint.count(asked))
+        async for rows in as_completed_bounded(endpoint.requests(client, asked), in_flight):
             if rows:
                 yield rows
 

@@ -3,13 +3,13 @@
 import asyncio
 from dataclasses import dataclass
 from functools import partial
-from typing import Awaitable, Callable, Dict, Iterator, List
+from typing import Awaitable, Callable, Dict, Iterator, List, Optional, Tuple
 
 from pendulum import Date
 
 from pipelines.common.client import ApiClient
 from pipelines.common.concurrency import Shared
-from pipelines.common.dates import days_between, window_params
+from pipelines.common.dates import window_params
 from pipelines.common.pagination import paginate
 from pipelines.instantly import settings
 
@@ -17,6 +17,18 @@ from pipelines.instantly import settings
 def chunks(items: List[str], size: int) -> Iterator[List[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def has_counts(row: dict) -> bool:
+    """Whether a row counts anything: some number in it is not 0 (flags and labels aside).
+
+    An all-zero row says nothing a missing row does not, so neither plan loads one, and the
+    warehouse does not depend on which (campaign, day) pairs were asked.
+    """
+    return any(
+        isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0
+        for value in row.values()
+    )
 
 
 class CampaignCatalog:
@@ -71,7 +83,7 @@ async def daily_rows(client: ApiClient, campaign_id: str, first: Date, last: Dat
         settings.CAMPAIGN_ANALYTICS_DAILY,
         {"campaign_id": campaign_id, **window_params(first, last)},
     )
-    return [dict(row, campaign_id=campaign_id) for row in rows]
+    return [dict(row, campaign_id=campaign_id) for row in rows if has_counts(row)]
 
 
 async def step_rows(client: ApiClient, campaign_id: str, day: Date) -> List[dict]:
@@ -89,6 +101,7 @@ async def step_rows(client: ApiClient, campaign_id: str, day: Date) -> List[dict
             variant=settings.UNKNOWN_STEP if row.get("variant") is None else str(row["variant"]),
         )
         for row in rows
+        if has_counts(row)
     ]
 
 
@@ -97,47 +110,51 @@ async def overview_rows(client: ApiClient, campaign_id: str, day: Date) -> List[
     overview = await client.get(
         settings.CAMPAIGN_ANALYTICS_OVERVIEW, {"id": campaign_id, **window_params(day, day)}
     )
-    return [dict(overview, campaign_id=campaign_id, date=day.isoformat())]
+    return [dict(overview, campaign_id=campaign_id, date=day.isoformat())] if has_counts(overview) else []
 
 
+CampaignDays = Dict[str, List[Date]]
+"""Per campaign, the UTC days (ascending) a by-day resource asks about in this run."""
 PerDayFetch = Callable[[ApiClient, str, Date], Awaitable[List[dict]]]
 Requests = Iterator[Awaitable[List[dict]]]
 
 
 @dataclass(frozen=True)
-class RequestPlan:
-    """How a by-day resource asks for its window: the requests, and how many they are."""
+class DayEndpoint:
+    """How a by-day resource turns the days it asks about into requests, and how many."""
 
-    requests: Callable[[ApiClient, Dict[str, Date], Date], Requests]
-    count: Callable[[Dict[str, Date], Date], int]
+    requests: Callable[[ApiClient, CampaignDays], Requests]
+    count: Callable[[CampaignDays], int]
+    signals: Optional[Tuple[str, ...]]
+    """The activity-map fields that say this endpoint has something for a pair (None: any)."""
 
 
-def per_day_requests(
-    fetch: PerDayFetch, client: ApiClient, first_days: Dict[str, Date], last: Date
-) -> Requests:
-    """One request per (campaign, day) from each campaign's first day to `last`."""
-    for campaign_id, first in first_days.items():
-        for day in days_between(first, last):
+def per_day_requests(fetch: PerDayFetch, client: ApiClient, asked: CampaignDays) -> Requests:
+    """One request per (campaign, day): for endpoints that sum over whatever window they get."""
+    for campaign_id, days in asked.items():
+        for day in days:
             yield fetch(client, campaign_id, day)
 
 
-def per_day_count(first_days: Dict[str, Date], last: Date) -> int:
-    return sum(max((last - first).days + 1, 0) for first in first_days.values())
+def per_day_count(asked: CampaignDays) -> int:
+    return sum(len(days) for days in asked.values())
 
 
-def range_requests(client: ApiClient, first_days: Dict[str, Date], last: Date) -> Requests:
-    """One daily-analytics request per campaign over its whole range."""
-    for campaign_id, first in first_days.items():
-        if first <= last:
-            yield daily_rows(client, campaign_id, first, last)
+def range_requests(client: ApiClient, asked: CampaignDays) -> Requests:
+    """One daily-analytics request per campaign, from its first asked day to its last."""
+    for campaign_id, days in asked.items():
+        if days:
+            yield daily_rows(client, campaign_id, days[0], days[-1])
 
 
-def range_count(first_days: Dict[str, Date], last: Date) -> int:
-    return sum(1 for first in first_days.values() if first <= last)
+def range_count(asked: CampaignDays) -> int:
+    return sum(1 for days in asked.values() if days)
 
 
-def per_day_plan(fetch: PerDayFetch) -> RequestPlan:
-    return RequestPlan(partial(per_day_requests, fetch), per_day_count)
+def per_day_endpoint(fetch: PerDayFetch, signals: Optional[Tuple[str, ...]]) -> DayEndpoint:
+    return DayEndpoint(partial(per_day_requests, fetch), per_day_count, signals)
 
 
-RANGE_PLAN = RequestPlan(range_requests, range_count)
+DAILY_ENDPOINT = DayEndpoint(range_requests, range_count, settings.DAILY_SIGNALS)
+STEPS_ENDPOINT = per_day_endpoint(step_rows, settings.STEP_SIGNALS)
+OVERVIEW_ENDPOINT = per_day_endpoint(overview_rows, None)

@@ -56,6 +56,47 @@ UNKNOWN_STEP = "unknown"
 """Stands in for a null `step` or `variant` (the API's "could not determine") in the merge key:
 real values are digit strings, so the two stay distinguishable and the key never holds a null."""
 
+REQUEST_PLANS = ("activity", "exhaustive")
+"""How the per-day campaign endpoints are asked (`SOURCES__INSTANTLY__REQUEST_PLAN`):
+`activity` asks `/steps` and `/overview` only for the (campaign, UTC day) pairs where something
+happened, and `/daily` only for campaigns with such a day in the window; `exhaustive` asks every
+campaign for every day since it was created. Both load the same rows (see `activity.py`)."""
+DEFAULT_REQUEST_PLAN = "activity"
+
+STEP_SIGNALS = (
+    "emails_sent_count",
+    "open_count",
+    "open_count_unique",
+    "reply_count",
+    "reply_count_unique",
+    "reply_count_automatic",
+    "link_click_count",
+    "link_click_count_unique",
+    "total_opportunities",
+)
+"""`/steps` is asked for a (campaign, day) only when one of these is above 0 that day: the
+day's sends, opens, replies, clicks and opportunities are everything it counts. Its
+`meetings_booked` and `won` count opportunities of the day "whose current CRM status" is that
+(API reference), so they are 0 when the day's opportunities are."""
+DAILY_SIGNALS = STEP_SIGNALS + ("contacted_count", "new_leads_contacted_count")
+"""`/daily` is asked for a campaign only when one of these is above 0 on some day of the window,
+and then from the first such day to the last: its rows count nothing else."""
+ACTIVITY_FIELDS = DAILY_SIGNALS + (
+    "bounced_count",
+    "unsubscribed_count",
+    "completed_count",
+    "total_opportunity_value",
+)
+"""The fields of one day's `/campaigns/analytics` (all campaigns, deleted ones too) that mark a
+campaign active that day. Any of them above 0 and its `/overview` is asked for that day.
+
+They are not enough on their own: CRM updates (interested, meeting booked or completed, closed)
+appear only in `/overview`. So every campaign the map shows idle on a day is checked with
+`/overview?ids=...` for that day, 100 ids at a time, and a group that counts anything is halved
+until the campaigns behind it are found, whose fields above 0 then decide as the map's do. A
+pair is skipped only when `/overview` itself counts nothing for it, and every counter of `/steps`
+and `/daily` has its counterpart there, so what a skipped request would have served is zeros."""
+
 DEFAULT_LOOKBACK_DAYS = 7
 DEFAULT_BACKFILL_DAYS = 90
 """Without a configured start date, the first run backfills this many days."""
