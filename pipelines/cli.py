@@ -28,8 +28,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         warehouse = resolve(args.destination)
         with run_lock(warehouse.lock_file()):
-            pipeline = runner.make_pipeline(warehouse)
-            outcome = runner.load_all(pipeline, runner.configured_sources(args.backfill), say, watch=progress)
+            outcome = runner.load_all(
+                lambda name: runner.make_pipeline(warehouse, pipeline_name=name),
+                runner.configured_sources(args.backfill), say, watch=progress,
+            )
             for line in outcome.errors:
                 fail(line)
             if outcome.errors:  # models over a half-refreshed warehouse would only add noise

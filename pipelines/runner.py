@@ -1,6 +1,10 @@
 """Builds the pipeline, runs the configured sources into schema `raw`, and reports."""
 
+import asyncio
+import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable, ContextManager, Dict, List, Optional, Sequence
@@ -11,6 +15,9 @@ from dlt.sources import DltSource
 from pipelines.common.tracking import RunStats
 from pipelines.explain import explain
 from pipelines.warehouse import DATASET, PIPELINE_NAME, Warehouse
+
+DEFAULT_PARALLEL = 10
+"""Pipelines (agency workspaces) extracted at once, unless `SOURCES__INSTANTLY__PARALLEL_WORKSPACES` says."""
 
 
 @dataclass
@@ -109,27 +116,42 @@ Watch = Callable[[RunStats, Sequence[str]], ContextManager[None]]
 """Shows a run while it goes (the console's progress bars): given its stats and resource names."""
 
 
-def run(pipeline: dlt.Pipeline, make_source: Callable[[RunStats], DltSource], watch: Optional[Watch] = None) -> RunReport:
+def run(
+    pipeline: dlt.Pipeline,
+    make_source: Callable[[RunStats], DltSource],
+    watch: Optional[Watch] = None,
+    load_lock: Optional[ContextManager[Any]] = None,
+    adopt_workspace: Optional[str] = None,
+) -> RunReport:
     """Runs one source: finishes what an earlier run left pending, then extracts, normalises and
     loads; raises on any failure (nothing half-merged is kept: dlt loads a package's merge in one
     transaction and advances cursors only with it). The source counts its requests, retries and
-    seconds in a RunStats made here, which the report is built from."""
+    seconds in a RunStats made here, which the report is built from.
+
+    Extraction (the slow, rate-limited part) may run beside other pipelines' extractions; every
+    step that touches the warehouse holds `load_lock`, so one pipeline writes at a time.
+    `adopt_workspace`: the id rows loaded before rows carried a workspace get (single-key form).
+    """
+    lock = load_lock if load_lock is not None else nullcontext()
     stats = RunStats()
     source = make_source(stats)
     started = time.monotonic()
-    pending_rows = finish_pending(pipeline)
+    with lock:
+        pipeline.sync_destination()
+        pending_rows = finish_pending(pipeline)
     with watch(stats, list(source.selected_resources)) if watch else nullcontext():
-        pipeline.run(source, loader_file_format=file_format(pipeline))
+        pipeline.extract(source, loader_file_format=file_format(pipeline))
+    with lock:
+        if adopt_workspace:
+            adopt_unstamped_rows(pipeline, source.name, adopt_workspace)
+        normalize = pipeline.normalize()
+        pipeline.load()
     report = RunReport(
         seconds=time.monotonic() - started, pending_rows=pending_rows, stats=stats
     )
-    normalize = pipeline.last_trace.last_normalize_info
-    if normalize is not None:
-        report.rows = {
-            table: count
-            for table, count in normalize.row_counts.items()
-            if not table.startswith("_dlt")
-        }
+    report.rows = {
+        table: count for table, count in normalize.row_counts.items() if not table.startswith("_dlt")
+    }
     report.requests = {service: requests.total for service, requests in stats.services.items()}
     requests, retries, throttled = (stats.by_resource(kind) for kind in ("requests", "retries", "throttled"))
     tables = tables_by_resource(pipeline, source.name)
@@ -141,6 +163,30 @@ def run(pipeline: dlt.Pipeline, make_source: Callable[[RunStats], DltSource], wa
         for name in source.selected_resources
     ]
     return report
+
+
+WORKSPACE_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
+
+
+def adopt_unstamped_rows(pipeline: dlt.Pipeline, schema_name: str, workspace_id: str) -> None:
+    """Gives `workspace_id` to the rows of `schema_name`'s tables that have none: those loaded
+    before rows carried their workspace, by the single key, so all of that workspace. Run before
+    a load merges on keys that now include the workspace (no row is then duplicated)."""
+    if schema_name not in pipeline.schemas or not WORKSPACE_ID.match(workspace_id):
+        return
+    roots = [t["name"] for t in pipeline.schemas[schema_name].data_tables() if not t.get("parent")]
+    with pipeline.sql_client() as client:
+        existing = {
+            row[0] for row in client.execute_sql(
+                f"select table_name from information_schema.tables where table_schema = '{DATASET}'"
+            )
+        }
+        for name in roots:
+            if name not in existing:
+                continue
+            table = client.make_qualified_table_name(name)
+            client.execute_sql(f"alter table {table} add column if not exists workspace_id varchar")
+            client.execute_sql(f"update {table} set workspace_id = '{workspace_id}' where workspace_id is null")
 
 
 def tables_by_resource(pipeline: dlt.Pipeline, schema_name: str) -> Dict[str, List[str]]:
@@ -162,23 +208,74 @@ def file_format(pipeline: dlt.Pipeline) -> Optional[str]:
 @dataclass(frozen=True)
 class SourceSpec:
     """A source to load: its settings section (`sources.<section>`) and a factory, so that a
-    source's bad settings fail that source alone, reported under its own variable names."""
+    source's bad settings fail that source alone, reported under its own variable names.
+
+    `pipeline_name`: the pipeline (and so the state) it loads with: sources of different
+    pipelines load side by side. `label`: the workspace it reads, named on its output lines.
+    `adopt_workspace`: see `run`."""
 
     section: str
     make: Callable[[RunStats], DltSource]
+    pipeline_name: str = PIPELINE_NAME
+    label: Optional[str] = None
+    adopt_workspace: Optional[str] = None
 
 
 def configured_sources(backfill: Optional[str] = None) -> List[SourceSpec]:
-    """Every source to load: Instantly always, Campaign Cleaner when its key is set.
+    """Every source to load: each Instantly workspace, and Campaign Cleaner when its key is set.
     `backfill` (FROM[:TO]) re-pulls those UTC days of Instantly's day-based tables."""
     from pipelines.campaign_cleaner import campaign_cleaner
-    from pipelines.instantly import instantly
 
-    specs = [SourceSpec("instantly", lambda run: instantly(run=run, backfill=backfill))]
+    specs = instantly_sources(backfill)
     if dlt.secrets.get("sources.campaign_cleaner.api_key"):
         specs.append(SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(run=run)))
     else:
         print("notice: Campaign Cleaner skipped (SOURCES__CAMPAIGN_CLEANER__API_KEY is not set)")
+    return specs
+
+
+def instantly_sources(backfill: Optional[str]) -> List[SourceSpec]:
+    """The single-key form (`API_KEY`): one source on the `deliverability` pipeline, as always.
+    Agency mode (`WORKSPACES`): one source per workspace, each on a pipeline of its own, after
+    one `GET /workspaces/current` per key: a revoked or unpaid key fails alone, and a key of a
+    workspace another label already holds is skipped with a notice."""
+    from pipelines.instantly import instantly
+    from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
+    from pipelines.instantly.workspaces import (
+        WorkspaceKey,
+        current_workspaces,
+        duplicate_of,
+        parse_workspaces,
+        preflight_client,
+    )
+
+    configured = dlt.secrets.get("sources.instantly.workspaces")
+    base_url = dlt.config.get("sources.instantly.base_url") or None
+    if not configured:
+        single = str(dlt.secrets.get("sources.instantly.api_key") or "").strip()
+        key = WorkspaceKey(DEFAULT_WORKSPACE_LABEL, single)
+        found = asyncio.run(current_workspaces([key], lambda key: preflight_client(key, base_url))) if single else {}
+        workspace = found.get(key.label)
+        adopt = str(workspace["id"]) if isinstance(workspace, dict) else None
+        return [SourceSpec("instantly", lambda run: instantly(run=run, backfill=backfill), adopt_workspace=adopt)]
+    keys = parse_workspaces(configured)
+    found = asyncio.run(current_workspaces(keys, lambda key: preflight_client(key, base_url)))
+    duplicates = duplicate_of(found)
+    specs = []
+    for key in keys:
+        if key.label in duplicates:
+            print(f"notice: workspace {key.label} skipped: its key is for the workspace {duplicates[key.label]} loads")
+            continue
+        problem = found[key.label]
+
+        def make(run: RunStats, key: Any = key, problem: Any = problem) -> DltSource:
+            if isinstance(problem, BaseException):
+                raise problem
+            return instantly(
+                api_key=key.api_key, workspace_label=key.label, key_hint=key.key_hint, run=run, backfill=backfill,
+            )
+
+        specs.append(SourceSpec("instantly", make, f"{PIPELINE_NAME}-{key.label}", key.label))
     return specs
 
 
@@ -203,22 +300,49 @@ class LoadOutcome:
 
 
 def load_all(
-    pipeline: dlt.Pipeline, specs: Sequence[SourceSpec], say: Callable[[str], None], watch: Optional[Watch] = None
+    pipeline_named: Callable[[str], dlt.Pipeline],
+    specs: Sequence[SourceSpec],
+    say: Callable[[str], None],
+    watch: Optional[Watch] = None,
+    parallel: Optional[int] = None,
 ) -> LoadOutcome:
     """Loads each source on its own (one failing does not stop the others), saying one line per
-    resource, and one for a pending package finished first. Items a source skipped while the
-    rest loaded (e.g. one unreadable seed-test job) end up in `errors` too."""
+    resource (prefixed with the workspace's label in agency mode), and one for a pending package
+    finished first. Sources of one pipeline load one after another; different pipelines (the
+    workspaces of an agency) extract side by side, `parallel` at a time (the
+    `PARALLEL_WORKSPACES` setting), and write to the warehouse one at a time. Items a source
+    skipped while the rest loaded (e.g. one unreadable seed-test job) end up in `errors` too."""
     outcome = LoadOutcome()
+    groups: Dict[str, List[SourceSpec]] = {}
     for spec in specs:
-        try:
-            report = run(pipeline, spec.make, watch)
-        except Exception as exc:  # noqa: BLE001 - every failure ends as one line
-            outcome.errors.append(explain(exc, spec.section))
-            continue
-        outcome.reports.append(report)
-        if report.pending_rows is not None:
-            say(f"finished the load an earlier run left pending: {report.pending_rows:,} rows")
-        for resource in report.resources:
-            say(resource.line())
-        outcome.errors.extend(report.skipped)
+        groups.setdefault(spec.pipeline_name, []).append(spec)
+    load_lock = threading.Lock()
+    output_lock = threading.Lock()
+
+    def load_group(name: str, group: List[SourceSpec], shown: Optional[Watch]) -> None:
+        pipeline = pipeline_named(name)
+        for spec in group:
+            prefix = f"{spec.label}: " if spec.label else ""
+            try:
+                report = run(pipeline, spec.make, shown, load_lock, spec.adopt_workspace)
+            except Exception as exc:  # noqa: BLE001 - every failure ends as one line
+                with output_lock:
+                    outcome.errors.append(prefix + explain(exc, spec.section))
+                continue
+            with output_lock:
+                outcome.reports.append(report)
+                if report.pending_rows is not None:
+                    say(f"{prefix}finished the load an earlier run left pending: {report.pending_rows:,} rows")
+                for resource in report.resources:
+                    say(prefix + resource.line())
+                outcome.errors.extend(prefix + line for line in report.skipped)
+
+    if len(groups) == 1:
+        for name, group in groups.items():
+            load_group(name, group, watch)
+        return outcome
+    workers = parallel or int(dlt.config.get("sources.instantly.parallel_workspaces") or DEFAULT_PARALLEL)
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(groups)))) as pool:
+        for done in [pool.submit(load_group, name, group, None) for name, group in groups.items()]:
+            done.result()
     return outcome

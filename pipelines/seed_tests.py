@@ -27,7 +27,7 @@ def track(warehouse: Warehouse, say: Say, **changes: object) -> runner.LoadOutco
     """One run of the Campaign Cleaner source with registry `changes` (see its arguments)."""
     pipeline = runner.make_pipeline(warehouse)
     spec = runner.SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(run=run, **changes))
-    return runner.load_all(pipeline, [spec], say)
+    return runner.load_all(lambda name: pipeline, [spec], say)
 
 
 def add(args: argparse.Namespace, warehouse: Warehouse, say: Say) -> runner.LoadOutcome:

@@ -1,4 +1,4 @@
-"""Routes of the fake Instantly campaign endpoints, serving a `Workspace`."""
+"""Routes of the fake Instantly workspace and campaign endpoints, serving a `Workspace`."""
 
 from typing import List
 
@@ -69,6 +69,10 @@ def add_campaign_routes(app: web.Application, ws: Workspace, state: SimulatorSta
         )
         return json_response(state.with_new_field(ws.overview([i for i in ids if i in ws.by_id], days)))
 
+    async def current_workspace(request: web.Request) -> web.Response:
+        return json_response(ws.workspace())
+
+    app.router.add_get("/api/v2/workspaces/current", current_workspace)
     app.router.add_get("/api/v2/campaigns", list_campaigns)
     app.router.add_get("/api/v2/campaigns/analytics", campaign_analytics)
     app.router.add_get("/api/v2/campaigns/analytics/daily", daily)

@@ -59,7 +59,7 @@ def demo(campaigns: int, days: int) -> int:
                     max_requests_per_second=50, run=run,
                 )),
             ]
-            outcome = runner.load_all(pipeline, specs, say, watch=progress)
+            outcome = runner.load_all(lambda name: pipeline, specs, say, watch=progress)
         for line in outcome.errors:
             fail(line)
         if outcome.errors:

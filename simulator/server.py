@@ -34,12 +34,14 @@ class Faults:
     window_semantics: str = "calendar"  # how start_date/end_date select days: calendar|instant
     refuse_default_agents: bool = False  # the edge firewall: 403 "error code: 1010" to library agents
     missing_scope: str = ""  # the key lacks this scope (e.g. accounts:read): 403 on the endpoints needing it
+    unpaid: bool = False  # the workspace has no paid plan: 402 on every endpoint
 
 
 SCOPED_PATHS = {
     "accounts:read": "/api/v2/accounts",
     "campaigns:read": "/api/v2/campaigns",
     "inbox_placement_tests:read": "/api/v2/inbox-placement-tests",
+    "workspaces:read": "/api/v2/workspaces",
 }
 """Where each scope the simulator can withhold applies (a path prefix)."""
 
@@ -189,6 +191,8 @@ def make_middleware(state: SimulatorState, authorize: Callable[[web.Request], Op
         if high > 0:
             await asyncio.sleep(state.rng.uniform(low, high))
         denied = authorize(request)
+        if denied is None and f.unpaid and request.path.startswith("/api/v2/"):
+            denied = error_body(402, "Payment Required", "Workspace does not have an active paid plan")
         if denied is None and f.missing_scope and request.path.startswith(SCOPED_PATHS.get(f.missing_scope, "//")):
             denied = error_body(403, "Forbidden", f"API key does not have the required scope: {f.missing_scope}")
         if denied is not None:

@@ -53,6 +53,8 @@ class Workspace:
         drafts: int = 1,
     ) -> None:
         self.seed = seed
+        self.id = str(uuid.UUID(int=random.Random(f"workspace-id|{seed}").getrandbits(128), version=4))
+        self.name = f"Client workspace {seed}"
         self.today = today or pendulum.now("UTC").date()
         self.first_day = self.today.subtract(days=days - 1)
         rng = random.Random(f"workspace|{seed}")
@@ -228,6 +230,19 @@ class Workspace:
             "completed_count": o["completed_count"],
             "total_opportunities": o["total_opportunities"],
             "total_opportunity_value": o["total_opportunity_value"],
+        }
+
+    def workspace(self) -> dict:
+        """`GET /workspaces/current`: the workspace the key belongs to."""
+        stamp = f"{self.first_day.subtract(days=60).isoformat()}T08:00:00.000Z"
+        return {
+            "id": self.id,
+            "name": self.name,
+            "owner": str(uuid.UUID(int=random.Random(f"owner|{self.seed}").getrandbits(128), version=4)),
+            "timestamp_created": stamp,
+            "timestamp_updated": stamp,
+            "plan_id": "pid_hg_v1",
+            "default_opportunity_value": 500,
         }
 
     def campaign(self, c: Campaign) -> dict:

@@ -73,7 +73,8 @@ def test_an_incremental_run_costs_a_handful_of_requests_and_keeps_the_warehouse_
     daily = account_requests(warehouse.sim, settings.ACCOUNT_ANALYTICS_DAILY)
     assert len(daily) == 1
     assert daily[0].param("start_date")[:10] == warehouse.sim.workspace.today.subtract(days=3).isoformat()
-    assert len(warehouse.sim.state.log) == 5  # the account list (a page, then the empty one), daily, warmup, vitals
+    # the workspace (whose id every row carries), the account list (a page, then the empty one), daily, warmup, vitals
+    assert len(warehouse.sim.state.log) == 6
     assert loaded_daily(warehouse) == truth_daily(warehouse.sim.accounts)
     assert loaded_warmup(warehouse) == truth_warmup(warehouse.sim.accounts)
 

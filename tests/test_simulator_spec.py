@@ -76,7 +76,13 @@ CASES = {
         settings.CAMPAIGNS,
         [("limit", "2"), ("starting_after", [c.id for c in sim.workspace.campaigns if c.listed][-1])],
     ),
+    "current workspace": lambda sim: (settings.WORKSPACE_CURRENT, []),
     "lifetime analytics, all": lambda sim: (settings.CAMPAIGN_ANALYTICS, []),
+    "one day's analytics, all": lambda sim: (
+        settings.CAMPAIGN_ANALYTICS,
+        [("start_date", f"{sim.workspace.today}T00:00:00.000Z"), ("end_date", f"{sim.workspace.today}T23:59:59.999Z"),
+         ("exclude_total_leads_count", "true")],
+    ),
     "lifetime analytics, ids": lambda sim: (
         settings.CAMPAIGN_ANALYTICS, [("ids", c.id) for c in sim.workspace.campaigns]
     ),
@@ -89,6 +95,9 @@ CASES = {
         settings.CAMPAIGN_ANALYTICS_STEPS, [("campaign_id", a_campaign(sim))] + window(sim)
     ),
     "overview": lambda sim: (settings.CAMPAIGN_ANALYTICS_OVERVIEW, [("id", a_campaign(sim))] + window(sim)),
+    "overview, ids": lambda sim: (
+        settings.CAMPAIGN_ANALYTICS_OVERVIEW, [("ids", c.id) for c in sim.workspace.campaigns] + window(sim)
+    ),
     "inbox placement tests": lambda sim: (settings.INBOX_PLACEMENT_TESTS, [("limit", "100")]),
     "ESP options": lambda sim: (settings.ESP_OPTIONS, []),
     "per-email records": lambda sim: (

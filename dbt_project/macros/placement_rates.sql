@@ -4,6 +4,8 @@
 with counts as (
     select
         source,
+        workspace_id,
+        max(workspace_label) as workspace_label,
         test_id,
         placement_date,
         {{ dimension }},
@@ -12,11 +14,13 @@ with counts as (
         sum(spam_count) as spam_count,
         sum(category_count) as category_count
     from {{ ref('inbox_placement') }}
-    group by source, test_id, placement_date, {{ dimension }}
+    group by source, workspace_id, test_id, placement_date, {{ dimension }}
 )
 
 select
     source,
+    workspace_id,
+    workspace_label,
     test_id,
     placement_date as {{ adapter.quote('date') }},
     {{ dimension }},

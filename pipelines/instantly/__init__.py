@@ -46,6 +46,7 @@ from pipelines.instantly.placement import (
     placement_test_cursors,
     stats_requests,
 )
+from pipelines.instantly.workspaces import CurrentWorkspace, stamped
 
 DAY_COLUMNS = {"date": {"data_type": "date"}}
 # Columns often null in a whole load are typed up front, so they exist for dbt from the start.
@@ -89,6 +90,8 @@ def instantly(
     max_requests_per_second: float = settings.DEFAULT_MAX_REQUESTS_PER_SECOND,
     max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
     request_plan: str = settings.DEFAULT_REQUEST_PLAN,
+    workspace_label: str = settings.DEFAULT_WORKSPACE_LABEL,
+    key_hint: str = settings.KEY_HINT,
     backfill: Optional[str] = None,
     run: Optional[RunStats] = None,
 ) -> Sequence[DltResource]:
@@ -105,12 +108,15 @@ def instantly(
         max_concurrency: Requests in flight at once.
         request_plan: `activity` (ask the per-day endpoints only where a campaign did something
             that day) or `exhaustive` (every campaign, every day); both load the same rows.
+        workspace_label: Our name for the workspace the key belongs to (agency mode: its label in
+            `WORKSPACES`); every row carries the workspace's id, `instantly_workspaces` the label.
+        key_hint: What to check when the key is refused (names the setting that holds it).
         backfill: `FROM[:TO]`, UTC days to re-pull and merge in this run (the CLI's `--backfill`),
             whatever the cursors say; the cursors themselves are left as they are.
         run: Where this run's requests, retries and seconds are counted (the runner's).
     """
     if not str(api_key).strip():
-        raise ConfigError(f"SOURCES__INSTANTLY__API_KEY is empty. {settings.KEY_HINT}")
+        raise ConfigError(f"SOURCES__INSTANTLY__API_KEY is empty. {key_hint}")
     if request_plan not in settings.REQUEST_PLANS:
         raise ConfigError(
             f"SOURCES__INSTANTLY__REQUEST_PLAN must be one of {', '.join(settings.REQUEST_PLANS)}, got {request_plan!r}"
@@ -125,12 +131,13 @@ def instantly(
         base_url=base_url,
         auth={"Authorization": f"Bearer {api_key}"},
         secret=api_key,
-        key_hint=settings.KEY_HINT,
+        key_hint=key_hint,
         max_requests_per_second=max_requests_per_second,
         max_concurrency=max_concurrency,
         stats=run.service("Instantly"),
         scopes=settings.SCOPES,
     )
+    workspace = CurrentWorkspace(client, workspace_label)
     catalog = CampaignCatalog(client)
     activity = ActivityMap(client, catalog)
     tests = PlacementTests(client)
@@ -139,9 +146,10 @@ def instantly(
     in_flight = 4 * int(max_concurrency)
 
     def resource(fn: Callable[..., AsyncIterator[Any]], name: str, **hints: Any) -> Any:
-        """A tracked resource; merged on its primary key when it has one."""
+        """A tracked resource whose rows carry the workspace id; merged on its primary key when
+        it has one."""
         merge = {"write_disposition": "merge"} if "primary_key" in hints else {}
-        return tracked_resource(fn, name, run, **merge, **hints)
+        return tracked_resource(stamped(fn, workspace), name, run, **merge, **hints)
 
     def by_day(name: str, primary_key: Sequence[str], endpoint: DayEndpoint) -> DltResource:
         """A campaign-analytics resource by UTC day, on the window's day cursor."""
@@ -151,6 +159,7 @@ def instantly(
         )
 
     return (
+        resource(current_workspace, "instantly_workspaces", primary_key="id")(workspace=workspace),
         resource(campaigns, "instantly_campaigns", primary_key="id", columns=CAMPAIGN_COLUMNS)(
             client=client, catalog=catalog,
         ),
@@ -163,28 +172,38 @@ def instantly(
         resource(inbox_placement_tests, "instantly_inbox_placement_tests", primary_key="id", columns=TEST_COLUMNS)(
             tests=tests,
         ),
-        resource(esp_options, "instantly_esp_options", write_disposition="replace")(client=client),
+        resource(
+            esp_options, "instantly_esp_options", primary_key=("workspace_id", "region", "sub_region", "type", "esp"),
+        )(client=client),
         resource(inbox_placement_records, settings.RECORDS_TABLE, primary_key="id", columns=RECORD_COLUMNS)(
             client=client, tests=tests, window=window, in_flight=in_flight,
         ),
         resource(inbox_placement_reports, "instantly_inbox_placement_reports", primary_key="id")(
             client=client, tests=tests, window=window, in_flight=in_flight,
         ),
-        resource(sending_accounts, "instantly_accounts", primary_key="email")(accounts=accounts),
+        resource(sending_accounts, "instantly_accounts", primary_key=("workspace_id", "email"))(accounts=accounts),
         resource(
-            account_analytics_daily, "instantly_account_analytics_daily", primary_key=("email_account", "date"),
-            columns=DAY_COLUMNS,
+            account_analytics_daily, "instantly_account_analytics_daily",
+            primary_key=("workspace_id", "email_account", "date"), columns=DAY_COLUMNS,
         )(client=client, accounts=accounts, cursor=window.cursor(), window=window, in_flight=in_flight),
         resource(
-            warmup_analytics_daily, "instantly_warmup_analytics_daily", primary_key=("email", "date"), columns=DAY_COLUMNS,
+            warmup_analytics_daily, "instantly_warmup_analytics_daily", primary_key=("workspace_id", "email", "date"),
+            columns=DAY_COLUMNS,
         )(warmup=warmup),
-        resource(warmup_health, "instantly_warmup_health", primary_key=("email", "date"), columns=DAY_COLUMNS)(
-            warmup=warmup,
-        ),
-        resource(domain_vitals, "instantly_domain_vitals", primary_key=("domain", "date"), columns=VITALS_COLUMNS)(
-            client=client, accounts=accounts,
-        ),
+        resource(
+            warmup_health, "instantly_warmup_health", primary_key=("workspace_id", "email", "date"), columns=DAY_COLUMNS,
+        )(warmup=warmup),
+        resource(
+            domain_vitals, "instantly_domain_vitals", primary_key=("workspace_id", "domain", "date"),
+            columns=VITALS_COLUMNS,
+        )(client=client, accounts=accounts),
     )
+
+
+async def current_workspace(workspace: CurrentWorkspace) -> AsyncIterator[dict]:
+    """The workspace the key belongs to (id, name, plan) with our label: one row per workspace."""
+    async with workspace.client:
+        yield await workspace.row()
 
 
 async def campaigns(client: ApiClient, catalog: CampaignCatalog) -> AsyncIterator[List[dict]]:

@@ -13,6 +13,8 @@ INBOX_PLACEMENT_RECORDS = "/api/v2/inbox-placement-analytics"
 INBOX_PLACEMENT_STATS = "/api/v2/inbox-placement-analytics/stats-by-test-id"
 INBOX_PLACEMENT_REPORTS = "/api/v2/inbox-placement-reports"
 
+WORKSPACE_CURRENT = "/api/v2/workspaces/current"
+
 ACCOUNTS = "/api/v2/accounts"
 ACCOUNT_ANALYTICS_DAILY = "/api/v2/accounts/analytics/daily"
 WARMUP_ANALYTICS = "/api/v2/accounts/warmup-analytics"
@@ -25,6 +27,7 @@ SCOPES = {
     INBOX_PLACEMENT_REPORTS: "inbox_placement_reports:read",
     ACCOUNTS: "accounts:read",
     WARMUP_ANALYTICS: "accounts:read",
+    WORKSPACE_CURRENT: "workspaces:read",
 }
 """The read scope a key needs for an endpoint (API reference), named when the API answers 403."""
 
@@ -107,3 +110,8 @@ DEFAULT_MAX_REQUESTS_PER_SECOND = 10.0
 DEFAULT_MAX_CONCURRENCY = 20
 
 KEY_HINT = "Check SOURCES__INSTANTLY__API_KEY (a v2 key with read scopes for this workspace)"
+
+DEFAULT_WORKSPACE_LABEL = "default"
+"""The label of the one workspace of the single-key form (`API_KEY`)."""
+WORKSPACE_LABEL = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+"""A label of `WORKSPACES`: it names the workspace's pipeline state and its lines in the output."""

@@ -1,29 +1,30 @@
 -- Every campaign id the workspace knows: from the campaign list and from analytics (which keeps
 -- serving campaigns deleted from the list). A campaign is deleted when the latest campaign-list
--- load did not see it.
+-- load of its workspace did not see it (each workspace loads on its own).
 with listed as (
-    select campaign_id, campaign_name, status, created_at, load_id
+    select workspace_id, campaign_id, campaign_name, status, created_at, load_id
     from {{ ref('stg_instantly__campaigns') }}
 ),
 
 latest_list as (
-    select max(load_id) as load_id from listed
+    select workspace_id, max(load_id) as load_id from listed group by workspace_id
 ),
 
 reported as (
-    select campaign_id, campaign_name, status
+    select workspace_id, campaign_id, campaign_name, status
     from {{ ref('stg_instantly__campaign_analytics') }}
 ),
 
 ids as (
-    select campaign_id from listed
+    select workspace_id, campaign_id from listed
     union
-    select campaign_id from reported
+    select workspace_id, campaign_id from reported
     union
-    select distinct campaign_id from {{ ref('stg_instantly__campaign_analytics_daily') }}
+    select distinct workspace_id, campaign_id from {{ ref('stg_instantly__campaign_analytics_daily') }}
 )
 
 select
+    ids.workspace_id,
     ids.campaign_id,
     coalesce(listed.campaign_name, reported.campaign_name) as campaign_name,
     coalesce(listed.status, reported.status, 'Unknown') as status,
@@ -32,4 +33,4 @@ select
 from ids
 left join listed on listed.campaign_id = ids.campaign_id
 left join reported on reported.campaign_id = ids.campaign_id
-cross join latest_list
+left join latest_list on latest_list.workspace_id = ids.workspace_id

@@ -1,6 +1,7 @@
 -- Instantly inbox placement per sending account and UTC day: the received records each mailbox's
 -- test emails produced, dated by the received record's UTC day.
 select
+    workspace_id,
     sender_email as email,
     placement_date,
     count(*) as received_count,
@@ -8,4 +9,4 @@ select
     sum(case when is_spam then 1 else 0 end) as spam_count
 from {{ ref('int_inbox_placement__instantly_received') }}
 where sender_email <> 'Unknown'
-group by sender_email, placement_date
+group by workspace_id, sender_email, placement_date

@@ -1,7 +1,8 @@
 -- Campaign Cleaner seeds that arrived (Inbox or Spam), on the ESP labels Instantly uses.
 -- Campaign Cleaner has no geo or recipient type, and no receive time: the day is the test's
--- submission day (UTC). Its results name no sending account.
+-- submission day (UTC). Its results name no sending account, and no Instantly workspace.
 select
+    cast(null as {{ dbt.type_string() }}) as workspace_id,
     results.job_id as test_id,
     cast(tests.submitted_at as date) as placement_date,
     'Unknown' as geo,

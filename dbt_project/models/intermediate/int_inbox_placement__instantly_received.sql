@@ -1,6 +1,7 @@
 -- Received per-email records: where each seed's email landed. Records from before August 2025
 -- have no record_type; there only received records carry the spam flag.
 select
+    workspace_id,
     test_id,
     created_date as placement_date,
     recipient_geo as geo,

@@ -1,14 +1,15 @@
 -- Every inbox placement test ever listed. A test is deleted when the latest test-list load did
--- not see it (the same rule as int_campaigns__all: "deleted upstream" is decided here only).
+-- of its workspace did not see it (the same rule as int_campaigns__all: "deleted upstream" is decided here only).
 with listed as (
     select * from {{ ref('stg_instantly__inbox_placement_tests') }}
 ),
 
 latest_list as (
-    select max(load_id) as load_id from listed
+    select workspace_id, max(load_id) as load_id from listed group by workspace_id
 )
 
 select
+    listed.workspace_id,
     listed.test_id,
     listed.test_name,
     listed.test_type,
@@ -17,4 +18,4 @@ select
     listed.next_run_at,
     listed.load_id < latest_list.load_id as is_deleted
 from listed
-cross join latest_list
+inner join latest_list on latest_list.workspace_id = listed.workspace_id

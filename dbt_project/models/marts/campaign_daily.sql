@@ -12,15 +12,15 @@ overview as (
 active_days as (
     {#- Days with sends or opens (daily), and days with only bounces, unsubscribes or CRM updates,
         such as a completed campaign's late "meeting booked" (overview). -#}
-    select campaign_id, activity_date from daily
+    select workspace_id, campaign_id, activity_date from daily
     union
-    select campaign_id, activity_date from overview
+    select workspace_id, campaign_id, activity_date from overview
 ),
 
 active as (
-    select campaign_id, min(activity_date) as first_day, max(activity_date) as last_day
+    select workspace_id, campaign_id, min(activity_date) as first_day, max(activity_date) as last_day
     from active_days
-    group by campaign_id
+    group by workspace_id, campaign_id
 ),
 
 {%- set loaded_days -%}
@@ -38,13 +38,15 @@ calendar as (
 ),
 
 campaign_days as (
-    select active.campaign_id, cast(calendar.date_day as date) as activity_date
+    select active.workspace_id, active.campaign_id, cast(calendar.date_day as date) as activity_date
     from active
     inner join calendar
         on cast(calendar.date_day as date) between active.first_day and active.last_day
 )
 
 select
+    campaign_days.workspace_id,
+    {{ workspace_label('campaign_days.workspace_id') }} as workspace_label,
     campaign_days.campaign_id,
     campaign_days.activity_date,
     coalesce(daily.sent_count, 0) as sent_count,

@@ -1,5 +1,7 @@
 -- One row per campaign, UTC day, step and variant (null step/variant: not attributable).
 select
+    workspace_id,
+    {{ workspace_label('workspace_id') }} as workspace_label,
     campaign_id,
     activity_date,
     step,

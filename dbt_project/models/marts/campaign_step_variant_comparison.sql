@@ -2,6 +2,8 @@
 -- whether it leads its step on reply rate.
 with totals as (
     select
+        workspace_id,
+        max(workspace_label) as workspace_label,
         campaign_id,
         step,
         variant,
@@ -13,7 +15,7 @@ with totals as (
         count(*) as active_days
     from {{ ref('campaign_step_daily') }}
     where step is not null and variant is not null
-    group by campaign_id, step, variant
+    group by workspace_id, campaign_id, step, variant
 ),
 
 rated as (

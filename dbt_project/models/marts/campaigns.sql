@@ -1,4 +1,6 @@
 select
+    workspace_id,
+    {{ workspace_label('workspace_id') }} as workspace_label,
     campaign_id,
     campaign_name,
     status,

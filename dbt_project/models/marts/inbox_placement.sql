@@ -8,6 +8,8 @@ with placements as (
 
 select
     source,
+    workspace_id,
+    {{ workspace_label('workspace_id') }} as workspace_label,
     test_id,
     placement_date as {{ adapter.quote('date') }},
     placement_date,
@@ -20,4 +22,4 @@ select
     sum(case when is_category then 1 else 0 end) as category_count,
     count(*) as total_count
 from placements
-group by source, test_id, placement_date, geo, esp, recipient_type, sender_email
+group by source, workspace_id, test_id, placement_date, geo, esp, recipient_type, sender_email

@@ -21,6 +21,8 @@ failing_rules as (
 )
 
 select
+    reports.workspace_id,
+    {{ workspace_label('reports.workspace_id') }} as workspace_label,
     reports.report_id,
     reports.test_id,
     reports.created_at,

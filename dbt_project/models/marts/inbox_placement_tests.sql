@@ -1,4 +1,6 @@
 select
+    workspace_id,
+    {{ workspace_label('workspace_id') }} as workspace_label,
     test_id,
     test_name,
     test_type,

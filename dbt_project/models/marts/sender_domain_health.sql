@@ -1,7 +1,8 @@
--- One row per sending domain and UTC day: its accounts' sending and warmup summed, and the
+-- One row per workspace, sending domain and UTC day: its accounts' sending and warmup summed, and the
 -- latest DNS vitals checked on or before that day.
 with mailbox_days as (
     select
+        workspace_id,
         domain,
         health_date,
         sum(sent) as sent,
@@ -9,13 +10,13 @@ with mailbox_days as (
         sum(warmup_landed_inbox) as warmup_landed_inbox,
         sum(warmup_landed_spam) as warmup_landed_spam
     from {{ ref('sender_health_daily') }}
-    group by domain, health_date
+    group by workspace_id, domain, health_date
 ),
 
 accounts as (
-    select domain, count(*) as accounts
+    select workspace_id, domain, count(*) as accounts
     from {{ ref('stg_instantly__accounts') }}
-    group by domain
+    group by workspace_id, domain
 ),
 
 vitals as (
@@ -23,13 +24,14 @@ vitals as (
 ),
 
 domain_days as (
-    select domain, health_date from mailbox_days
+    select workspace_id, domain, health_date from mailbox_days
     union
-    select domain, checked_date as health_date from vitals
+    select workspace_id, domain, checked_date as health_date from vitals
 ),
 
 latest_vitals as (
     select
+        domain_days.workspace_id,
         domain_days.domain,
         domain_days.health_date,
         vitals.checked_date,
@@ -39,14 +41,18 @@ latest_vitals as (
         vitals.dmarc_pass,
         vitals.all_pass,
         row_number() over (
-            partition by domain_days.domain, domain_days.health_date order by vitals.checked_date desc
+            partition by domain_days.workspace_id, domain_days.domain, domain_days.health_date
+            order by vitals.checked_date desc
         ) as recency
     from domain_days
     inner join vitals
-        on vitals.domain = domain_days.domain and vitals.checked_date <= domain_days.health_date
+        on vitals.workspace_id = domain_days.workspace_id and vitals.domain = domain_days.domain
+        and vitals.checked_date <= domain_days.health_date
 )
 
 select
+    domain_days.workspace_id,
+    {{ workspace_label('domain_days.workspace_id') }} as workspace_label,
     domain_days.domain,
     domain_days.health_date as {{ adapter.quote('date') }},
     domain_days.health_date,
@@ -64,9 +70,10 @@ select
     latest_vitals.all_pass
 from domain_days
 left join mailbox_days
-    on mailbox_days.domain = domain_days.domain and mailbox_days.health_date = domain_days.health_date
-left join accounts on accounts.domain = domain_days.domain
+    on mailbox_days.workspace_id = domain_days.workspace_id and mailbox_days.domain = domain_days.domain
+    and mailbox_days.health_date = domain_days.health_date
+left join accounts on accounts.workspace_id = domain_days.workspace_id and accounts.domain = domain_days.domain
 left join latest_vitals
-    on latest_vitals.domain = domain_days.domain
+    on latest_vitals.workspace_id = domain_days.workspace_id and latest_vitals.domain = domain_days.domain
     and latest_vitals.health_date = domain_days.health_date
     and latest_vitals.recency = 1

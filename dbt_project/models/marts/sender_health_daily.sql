@@ -1,31 +1,32 @@
--- One row per sending account and UTC day with any campaign sending, warmup or inbox placement:
+-- One row per workspace, sending account and UTC day with any campaign sending, warmup or inbox placement:
 -- the morning question "which of my mailboxes are healthy", day by day. Rates are fractions
 -- 0..1, null when their denominator is 0.
 with sending as (
-    select email, activity_date as health_date, sent_count, bounced_count, unique_reply_count
+    select workspace_id, email, activity_date as health_date, sent_count, bounced_count, unique_reply_count
     from {{ ref('stg_instantly__account_analytics_daily') }}
 ),
 
 warmup as (
-    select email, warmup_date as health_date, sent_count, landed_inbox_count, landed_spam_count
+    select workspace_id, email, warmup_date as health_date, sent_count, landed_inbox_count, landed_spam_count
     from {{ ref('stg_instantly__warmup_analytics_daily') }}
 ),
 
 placement as (
-    select email, placement_date as health_date, received_count, inbox_count, spam_count
+    select workspace_id, email, placement_date as health_date, received_count, inbox_count, spam_count
     from {{ ref('int_inbox_placement__by_sender_day') }}
 ),
 
 mailbox_days as (
-    select email, health_date from sending
+    select workspace_id, email, health_date from sending
     union
-    select email, health_date from warmup
+    select workspace_id, email, health_date from warmup
     union
-    select email, health_date from placement
+    select workspace_id, email, health_date from placement
 ),
 
 counts as (
     select
+        mailbox_days.workspace_id,
         mailbox_days.email,
         mailbox_days.health_date,
         coalesce(sending.sent_count, 0) as sent,
@@ -38,12 +39,20 @@ counts as (
         coalesce(placement.inbox_count, 0) as placement_inbox,
         coalesce(placement.spam_count, 0) as placement_spam
     from mailbox_days
-    left join sending on sending.email = mailbox_days.email and sending.health_date = mailbox_days.health_date
-    left join warmup on warmup.email = mailbox_days.email and warmup.health_date = mailbox_days.health_date
-    left join placement on placement.email = mailbox_days.email and placement.health_date = mailbox_days.health_date
+    left join sending
+        on sending.workspace_id = mailbox_days.workspace_id and sending.email = mailbox_days.email
+        and sending.health_date = mailbox_days.health_date
+    left join warmup
+        on warmup.workspace_id = mailbox_days.workspace_id and warmup.email = mailbox_days.email
+        and warmup.health_date = mailbox_days.health_date
+    left join placement
+        on placement.workspace_id = mailbox_days.workspace_id and placement.email = mailbox_days.email
+        and placement.health_date = mailbox_days.health_date
 )
 
 select
+    workspace_id,
+    {{ workspace_label('workspace_id') }} as workspace_label,
     email,
     split_part(email, '@', 2) as domain,
     health_date as {{ adapter.quote('date') }},

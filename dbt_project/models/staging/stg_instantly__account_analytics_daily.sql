@@ -1,4 +1,5 @@
 select
+    workspace_id,
     lower(email_account) as email,
     cast("date" as date) as activity_date,
     cast(sent as integer) as sent_count,

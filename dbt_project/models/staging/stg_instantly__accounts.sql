@@ -1,4 +1,5 @@
 select
+    workspace_id,
     lower(email) as email,
     lower(split_part(email, '@', 2)) as domain,
     first_name,

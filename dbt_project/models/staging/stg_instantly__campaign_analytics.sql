@@ -1,4 +1,5 @@
 select
+    workspace_id,
     campaign_id,
     campaign_name,
     cast(campaign_status as integer) as status_code,

@@ -1,4 +1,5 @@
 select
+    workspace_id,
     campaign_id,
     cast("date" as date) as activity_date,
     cast(emails_sent_count as integer) as sent_count,

@@ -1,4 +1,5 @@
 select
+    workspace_id,
     id as campaign_id,
     name as campaign_name,
     cast(status as integer) as status_code,

@@ -1,4 +1,5 @@
 select
+    workspace_id,
     lower(domain) as domain,
     cast("date" as date) as checked_date,
     all_pass,

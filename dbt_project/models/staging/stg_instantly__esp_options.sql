@@ -1,4 +1,5 @@
 select
+    workspace_id,
     region,
     sub_region,
     type as recipient_type,

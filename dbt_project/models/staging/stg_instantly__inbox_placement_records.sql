@@ -1,4 +1,5 @@
 select
+    workspace_id,
     id as record_id,
     test_id,
     {{ utc_timestamp("timestamp_created") }} as created_at,

@@ -1,4 +1,5 @@
 select
+    workspace_id,
     id as report_id,
     _dlt_id as report_key,
     test_id,

@@ -1,4 +1,5 @@
 select
+    workspace_id,
     test_id,
     cast("date" as date) as stats_date,
     cast(recipient_geo as integer) as recipient_geo_code,

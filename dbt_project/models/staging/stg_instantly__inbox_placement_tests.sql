@@ -1,4 +1,5 @@
 select
+    workspace_id,
     id as test_id,
     name as test_name,
     cast(type as integer) as test_type_code,

@@ -1,4 +1,5 @@
 select
+    workspace_id,
     lower(email) as email,
     cast("date" as date) as warmup_date,
     cast(sent as integer) as sent_count,

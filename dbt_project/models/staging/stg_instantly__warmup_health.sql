@@ -1,4 +1,5 @@
 select
+    workspace_id,
     lower(email) as email,
     cast("date" as date) as health_date,
     cast(health_score as {{ dbt.type_float() }}) as health_score,

@@ -1,0 +1,139 @@
+"""Which Instantly workspaces a run loads, and the workspace every row belongs to.
+
+The single-key form (`SOURCES__INSTANTLY__API_KEY`) is one workspace labelled `default`. An agency
+sets `SOURCES__INSTANTLY__WORKSPACES` instead: `{"<label>": "<api key>", ...}` (a JSON object in
+the variable, or a table in `.dlt/secrets.toml`). Instantly's rate limit is per workspace, so each
+gets its own client and limiter, its own pipeline state, and loads alongside the others.
+"""
+
+import asyncio
+import functools
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Callable, Dict, List, Mapping, Optional
+
+from pipelines.common.client import ApiClient, make_client
+from pipelines.common.concurrency import Shared
+from pipelines.common.errors import ConfigError
+from pipelines.common.tracking import RequestStats
+from pipelines.instantly import settings
+
+SETTING = "SOURCES__INSTANTLY__WORKSPACES"
+
+
+@dataclass(frozen=True)
+class WorkspaceKey:
+    """One workspace to load: its label (ours) and its key (a secret, never printed)."""
+
+    label: str
+    api_key: str
+
+    @property
+    def key_hint(self) -> str:
+        if self.label == settings.DEFAULT_WORKSPACE_LABEL:
+            return settings.KEY_HINT
+        return f"Check the key of workspace {self.label!r} in {SETTING} (a v2 key with read scopes)"
+
+    def __repr__(self) -> str:  # the key stays out of tracebacks and logs
+        return f"WorkspaceKey(label={self.label!r})"
+
+
+def parse_workspaces(value: Any) -> List[WorkspaceKey]:
+    """`WORKSPACES` as workspace keys: a mapping (TOML table) or its JSON text (the variable).
+    Anything else is one line naming the setting, with no key in it."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConfigError(f'{SETTING} must be a JSON object like {{"acme": "<api key>"}}') from None
+    if not isinstance(value, Mapping) or not value:
+        raise ConfigError(f'{SETTING} must be a non-empty object like {{"acme": "<api key>"}}')
+    keys = []
+    for label, key in value.items():
+        if not re.match(settings.WORKSPACE_LABEL, str(label)):
+            raise ConfigError(
+                f"{SETTING}: label {str(label)!r} must be 1-40 lowercase letters, digits, '-' or '_'"
+            )
+        if not isinstance(key, str) or not key.strip():
+            raise ConfigError(f"{SETTING}: the key of workspace {label!r} is empty")
+        keys.append(WorkspaceKey(str(label), key.strip()))
+    return keys
+
+
+class CurrentWorkspace:
+    """`GET /workspaces/current`, asked once per run: the id every row of the run carries."""
+
+    def __init__(self, client: ApiClient, label: str) -> None:
+        self.client = client
+        self.label = label
+        self._current = Shared(lambda: client.get(settings.WORKSPACE_CURRENT))
+
+    async def row(self) -> dict:
+        """The workspace as the API describes it, with our label."""
+        return dict(await self._current.get(), label=self.label)
+
+    async def id(self) -> str:
+        return str((await self._current.get())["id"])
+
+
+def with_workspace(item: Any, workspace_id: str) -> Any:
+    """A resource's item with `workspace_id` on every row (items dlt.mark wrapped included)."""
+    rows = getattr(item, "data", item)
+    stamped = [dict(row, workspace_id=workspace_id) for row in rows] if isinstance(rows, list) else (
+        dict(rows, workspace_id=workspace_id)
+    )
+    if hasattr(item, "data"):
+        item.data = stamped
+        return item
+    return stamped
+
+
+def stamped(
+    fn: Callable[..., AsyncIterator[Any]], workspace: CurrentWorkspace
+) -> Callable[..., AsyncIterator[Any]]:
+    """Wraps an async generator resource so that its rows carry the workspace's id."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        async with workspace.client:
+            async for item in fn(*args, **kwargs):
+                yield with_workspace(item, await workspace.id())
+
+    return wrapper
+
+
+def preflight_client(key: WorkspaceKey, base_url: Optional[str]) -> ApiClient:
+    """A client for the one `GET /workspaces/current` a run asks before loading a workspace."""
+    return make_client(
+        section="instantly", service="Instantly", base_url=base_url or settings.DEFAULT_BASE_URL,
+        auth={"Authorization": f"Bearer {key.api_key}"}, secret=key.api_key, key_hint=key.key_hint,
+        max_requests_per_second=settings.DEFAULT_MAX_REQUESTS_PER_SECOND, max_concurrency=1,
+        stats=RequestStats(), scopes=settings.SCOPES,
+    )
+
+
+async def current_workspaces(keys: List[WorkspaceKey], client_for: Callable[[WorkspaceKey], ApiClient]) -> Dict[str, Any]:
+    """Each label with its workspace (`GET /workspaces/current`), or the exception it raised:
+    asked before any load, so a revoked or unpaid key fails alone and two labels holding keys of
+    one workspace are found."""
+
+    async def one(key: WorkspaceKey) -> Any:
+        client = client_for(key)
+        async with client:
+            return await client.get(settings.WORKSPACE_CURRENT)
+
+    found = await asyncio.gather(*(one(key) for key in keys), return_exceptions=True)
+    return dict(zip((key.label for key in keys), found, strict=True))
+
+
+def duplicate_of(workspaces: Dict[str, Any]) -> Dict[str, str]:
+    """Labels whose key points at a workspace an earlier label already holds: label -> earlier."""
+    first: Dict[str, str] = {}
+    duplicates: Dict[str, str] = {}
+    for label, workspace in workspaces.items():
+        if isinstance(workspace, dict):
+            earlier: Optional[str] = first.setdefault(str(workspace["id"]), label)
+            if earlier != label:
+                duplicates[label] = earlier
+    return duplicates

@@ -1,0 +1,193 @@
+"""Agency mode: several Instantly workspaces (one key each) side by side in one warehouse.
+
+Two simulated client workspaces sit behind one address, each with its own data and limit; they
+share a mailbox, as agencies' clients sometimes do. Loaded together they must equal each loaded
+alone, and a workspace whose key fails must fail alone.
+"""
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Dict, List
+
+import duckdb
+import pytest
+
+from helpers import env_for, run_cli
+from simulator.accounts import AccountsWorkspace
+from simulator.agency import agency_app
+from simulator.app import simulator_app
+from simulator.placement import PlacementWorkspace
+from simulator.server import Simulator, SimulatorState
+from simulator.workspace import Workspace
+
+KEYS = {"acme": "key-of-acme", "globex": "key-of-globex"}
+RUN_TIMES = {"loaded_at", "last_run_at", "first_polled_at", "last_polled_at"}
+
+
+class Agency:
+    """The simulated workspaces of an agency: per label, its workspace data and server state."""
+
+    def __init__(self) -> None:
+        self.workspaces: Dict[str, Workspace] = {}
+        self.states: Dict[str, SimulatorState] = {}
+        apps = {}
+        for n, (label, key) in enumerate(KEYS.items()):
+            accounts = AccountsWorkspace(accounts=3, days=15)  # the same mailboxes in both
+            self.workspaces[label] = Workspace(campaigns=4, days=15, seed=20 + n)
+            self.states[label] = SimulatorState(api_key=key)
+            apps[key] = simulator_app(
+                self.workspaces[label], self.states[label],
+                PlacementWorkspace(tests=2, days=15, seed=20 + n, senders=accounts.emails[:2]), None, accounts,
+            )
+        self.server = Simulator(agency_app(apps))
+
+    def env(self, root: Path, workspaces: Dict[str, str], **extra: str) -> dict:
+        env = env_for(self, root, SOURCES__INSTANTLY__WORKSPACES=json.dumps(workspaces), **extra)
+        del env["SOURCES__INSTANTLY__API_KEY"]
+        return env
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def workspace(self) -> Workspace:
+        """The dates every workspace shares (for `env_for`)."""
+        return self.workspaces["acme"]
+
+    api_key = "unused: agency mode"
+
+
+@pytest.fixture(scope="module")
+def agency():
+    simulated = Agency()
+    with simulated.server:
+        yield simulated
+
+
+@pytest.fixture(scope="module")
+def loads(agency, tmp_path_factory):
+    """Warehouses: both workspaces together, and each alone."""
+    out = {}
+    for name, keys in (("both", KEYS), ("acme", {"acme": KEYS["acme"]}), ("globex", {"globex": KEYS["globex"]})):
+        root = tmp_path_factory.mktemp(name)
+        done = run_cli(agency.env(root, keys))
+        assert done.returncode == 0, done.stdout + done.stderr
+        out[name] = root / "warehouse.duckdb"
+    return out
+
+
+def every_table(db: Path, schemas=("raw", "analytics")) -> Dict[str, List[tuple]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema || '.' || table_name, column_name from information_schema.columns"
+            f" where table_schema in {tuple(schemas)} and table_name not like '\\_dlt%' escape '\\'"
+            " and column_name not like '\\_dlt%' escape '\\' order by all"
+        ).fetchall()
+        by_table: Dict[str, List[str]] = {}
+        for table, column in columns:
+            if column not in RUN_TIMES:
+                by_table.setdefault(table, []).append(f'"{column}"')
+        return {
+            table: sorted(con.execute(f"select {', '.join(cols)} from {table}").fetchall(), key=repr)
+            for table, cols in by_table.items()
+        }
+
+
+def query(db: Path, sql: str) -> List[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_two_workspaces_in_one_warehouse_equal_each_loaded_alone(loads):
+    both, acme, globex = (every_table(loads[name]) for name in ("both", "acme", "globex"))
+    assert both.keys() == acme.keys() == globex.keys()
+    for table in both:
+        if table == "analytics.source_freshness":
+            continue
+        assert Counter(both[table]) == Counter(acme[table]) + Counter(globex[table]), table
+
+
+def test_every_row_carries_its_workspace_and_the_workspaces_table_names_them(agency, loads):
+    rows = query(loads["both"], "select id, name, label from raw.instantly_workspaces order by label")
+    assert rows == [(agency.workspaces[label].id, agency.workspaces[label].name, label) for label in KEYS]
+    tables = ("instantly_campaigns", "instantly_campaign_analytics_steps", "instantly_accounts",
+              "instantly_inbox_placement_analytics")
+    for table in tables:
+        assert query(loads["both"], f"select count(*) from raw.{table} where workspace_id is null") == [(0,)], table
+
+
+def test_a_mailbox_in_two_workspaces_keeps_a_row_in_each(agency, loads):
+    per_email = query(loads["both"], "select email, count(distinct workspace_id) from raw.instantly_accounts group by 1")
+    assert per_email and all(n == 2 for _, n in per_email)
+
+
+def test_a_revoked_key_fails_alone_with_one_line_naming_its_label(agency, tmp_path):
+    done = run_cli(agency.env(tmp_path, {"acme": KEYS["acme"], "former-client": "revoked-key-9"}, ))
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "former-client" in errors[0] and "HTTP 401" in errors[0], done.stderr
+    assert "revoked-key-9" not in done.stdout + done.stderr
+    assert "SOURCES__INSTANTLY__WORKSPACES" in errors[0]
+    db = tmp_path / "warehouse.duckdb"
+    assert query(db, "select label from raw.instantly_workspaces") == [("acme",)]
+    assert query(db, "select count(*) from raw.instantly_campaigns")[0][0] > 0
+
+
+def test_an_unpaid_workspace_fails_alone_and_loads_nothing(agency, tmp_path):
+    agency.states["globex"].reset(unpaid=True)
+    try:
+        done = run_cli(agency.env(tmp_path, KEYS))
+    finally:
+        agency.states["globex"].reset()
+    assert done.returncode == 1
+    assert "globex" in done.stderr and "HTTP 402" in done.stderr
+    db = tmp_path / "warehouse.duckdb"
+    assert query(db, "select distinct workspace_id from raw.instantly_campaigns") == [(agency.workspaces["acme"].id,)]
+
+
+def test_a_second_key_of_the_same_workspace_is_loaded_once(agency, tmp_path):
+    done = run_cli(agency.env(tmp_path, {**KEYS, "acme-again": KEYS["acme"]}, ))
+    assert done.returncode == 0, done.stderr
+    assert "workspace acme-again skipped" in done.stdout
+    assert query(tmp_path / "warehouse.duckdb", "select count(*) from raw.instantly_workspaces") == [(2,)]
+
+
+@pytest.mark.parametrize("value, complaint", [
+    ("not json", "must be a JSON object"),
+    ('{"Acme Corp": "k"}', "label 'Acme Corp'"),
+    ('{"acme": ""}', "the key of workspace 'acme' is empty"),
+])
+def test_a_malformed_workspaces_setting_is_one_line(agency, tmp_path, value, complaint):
+    env = agency.env(tmp_path, {})
+    env["SOURCES__INSTANTLY__WORKSPACES"] = value
+    done = run_cli(env)
+    assert done.returncode == 1
+    assert complaint in done.stderr and "SOURCES__INSTANTLY__WORKSPACES" in done.stderr
+    assert done.stderr.strip().count("\n") == 0
+
+
+def test_rows_loaded_before_rows_carried_a_workspace_join_the_single_keys_workspace(sim, tmp_path):
+    """A warehouse from before workspaces: its rows have no workspace_id. The next run gives them
+    the single key's workspace before it merges, so keys that now include the workspace match."""
+    env = env_for(sim, tmp_path)
+    assert run_cli(env, "--skip-dbt").returncode == 0
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        tables = [name for (name,) in con.execute(
+            "select table_name from information_schema.columns where table_schema = 'raw'"
+            " and column_name = 'workspace_id'").fetchall()]
+        for table in tables:
+            con.execute(f"alter table raw.{table} drop column workspace_id")
+        before = {table: con.execute(f"select count(*) from raw.{table}").fetchone()[0] for table in tables}
+    assert "instantly_accounts" in tables
+
+    done = run_cli(env)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    with duckdb.connect(str(db), read_only=True) as con:
+        for table in tables:
+            assert con.execute(f"select count(*) from raw.{table} where workspace_id is null").fetchone() == (0,), table
+        accounts = con.execute("select count(*) from raw.instantly_accounts").fetchone()[0]
+    assert accounts == before["instantly_accounts"]
