@@ -1,16 +1,17 @@
-# The venv is made on first use; it is rebuilt when pyproject.toml changes.
+# The venv is made on first use; it is rebuilt when pyproject.toml changes. It has the dev tools
+# and the optional Dagster extra, which the tests cover.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint bench docs report clean
+.PHONY: run demo test lint bench docs report dagster clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,dagster]'
 	@touch $(STAMP)
 
 # `make run` exits 2 when the run fails (make's own code); cron can call
@@ -37,6 +38,10 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m simulator.bench --rate-limit $(or $(RATE_LIMIT),100)
+
+# The Dagster UI on the code location (http://127.0.0.1:3000).
+dagster: $(STAMP)
+	$(VENV)/bin/dagster dev -m pipelines.orchestration
 
 clean:
 	rm -rf $(VENV) data bench-results.json

@@ -234,6 +234,11 @@ def configured_sources(backfill: Optional[str] = None) -> List[SourceSpec]:
     return specs
 
 
+def workspace_pipeline(label: Optional[str]) -> str:
+    """The pipeline (so the state) of an agency workspace; the single key keeps `deliverability`."""
+    return f"{PIPELINE_NAME}-{label}" if label else PIPELINE_NAME
+
+
 def instantly_sources(backfill: Optional[str]) -> List[SourceSpec]:
     """The single-key form (`API_KEY`): one source on the `deliverability` pipeline, as always.
     Agency mode (`WORKSPACES`): one source per workspace, each on a pipeline of its own, after
@@ -275,7 +280,7 @@ def instantly_sources(backfill: Optional[str]) -> List[SourceSpec]:
                 api_key=key.api_key, workspace_label=key.label, key_hint=key.key_hint, run=run, backfill=backfill,
             )
 
-        specs.append(SourceSpec("instantly", make, f"{PIPELINE_NAME}-{key.label}", key.label))
+        specs.append(SourceSpec("instantly", make, workspace_pipeline(key.label), key.label))
     return specs
 
 

@@ -9,13 +9,15 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from pipelines.common.errors import ConfigError
 from pipelines.warehouse import Warehouse
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 DEFAULT_TARGET = DBT_PROJECT / "target"
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+"""The dbt of this environment (its bin directory need not be on PATH, as under cron)."""
 PR_SET_PDEATHSIG = 1
 
 
@@ -34,6 +36,15 @@ def end_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
+def dbt_settings(warehouse: Warehouse) -> Dict[str, str]:
+    """The variables dbt's profile reads for `warehouse` (`dbt_project/profiles.yml`): its target,
+    the DuckDB file as an absolute path, and UTC sessions on PostgreSQL (PGTZ)."""
+    settings = {"DESTINATION_TYPE": warehouse.destination, "PGTZ": "UTC"}
+    if warehouse.duckdb_file is not None:
+        settings["DESTINATION__DUCKDB__CREDENTIALS"] = str(warehouse.duckdb_file)
+    return settings
+
+
 def run_dbt(warehouse: Warehouse, command: List[str], target: Path, log_file: Optional[Path]) -> int:
     """Runs `dbt COMMAND` on `warehouse`, its output (no colour codes) appended to `log_file`.
 
@@ -42,13 +53,11 @@ def run_dbt(warehouse: Warehouse, command: List[str], target: Path, log_file: Op
     read from the same credential variables as dlt (`dbt_project/profiles.yml`), and every
     session is pinned to UTC.
     """
-    env = dict(os.environ, DESTINATION_TYPE=warehouse.destination, PGTZ="UTC")
-    if warehouse.duckdb_file is not None:
-        if not warehouse.duckdb_file.exists():
-            raise ConfigError(f"no warehouse at {warehouse.duckdb_file} yet: load it first (make run, or make demo)")
-        env["DESTINATION__DUCKDB__CREDENTIALS"] = str(warehouse.duckdb_file)
+    if warehouse.duckdb_file is not None and not warehouse.duckdb_file.exists():
+        raise ConfigError(f"no warehouse at {warehouse.duckdb_file} yet: load it first (make run, or make demo)")
+    env = dict(os.environ, **dbt_settings(warehouse))
     args: List[str] = [
-        str(Path(sys.executable).with_name("dbt")), "--no-use-colors", *command,
+        DBT_EXECUTABLE, "--no-use-colors", *command,
         "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
         "--target", warehouse.destination, "--target-path", str(target),
     ]

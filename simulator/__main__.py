@@ -6,6 +6,7 @@ from typing import List, Optional, Tuple
 from aiohttp import web
 
 from simulator.accounts import AccountsWorkspace
+from simulator.agency import agency_app
 from simulator.app import simulator_app
 from simulator.campaign_cleaner import CleanerWorkspace
 from simulator.placement import PlacementWorkspace
@@ -26,24 +27,35 @@ def serve(
     latency_ms: Tuple[float, float],
     faults: str = "",
     workspace: str = "dense",
+    agency: int = 0,
 ) -> None:
-    state = SimulatorState(rate_limit=rate_limit, seed=seed)
-    state.faults = parse_faults(faults)
-    state.faults.latency_s = (latency_ms[0] / 1000, latency_ms[1] / 1000)
-    accounts = AccountsWorkspace(accounts=max(campaigns, 1), days=days, seed=seed)
-    app = simulator_app(
-        WORKSPACES[workspace](campaigns=campaigns, days=days, seed=seed),
-        state,
-        PlacementWorkspace(tests=tests, days=days, seed=seed, senders=accounts.emails),
-        cleaner := CleanerWorkspace(seed=seed),
-        accounts,
-    )
-    print(
-        f"simulator on http://127.0.0.1:{port} (Instantly key: {DEFAULT_API_KEY},"
-        f" Campaign Cleaner key: {cleaner.api_key}, jobs: {', '.join(cleaner.jobs)})",
-        flush=True,
-    )
+    def one(api_key: str, seed: int, cleaner: Optional[CleanerWorkspace]) -> web.Application:
+        state = SimulatorState(api_key=api_key, rate_limit=rate_limit, seed=seed)
+        state.faults = parse_faults(faults)
+        state.faults.latency_s = (latency_ms[0] / 1000, latency_ms[1] / 1000)
+        accounts = AccountsWorkspace(accounts=max(campaigns, 1), days=days, seed=seed)
+        return simulator_app(
+            WORKSPACES[workspace](campaigns=campaigns, days=days, seed=seed),
+            state,
+            PlacementWorkspace(tests=tests, days=days, seed=seed, senders=accounts.emails),
+            cleaner,
+            accounts,
+        )
+
+    if agency:
+        app = agency_app({agency_key(n): one(agency_key(n), seed + n, None) for n in range(1, agency + 1)})
+        keys = f"Instantly keys: {agency_key(1)} ... {agency_key(agency)}, one workspace each"
+    else:
+        app = one(DEFAULT_API_KEY, seed, cleaner := CleanerWorkspace(seed=seed))
+        keys = (f"Instantly key: {DEFAULT_API_KEY}, Campaign Cleaner key: {cleaner.api_key},"
+                f" jobs: {', '.join(cleaner.jobs)}")
+    print(f"simulator on http://127.0.0.1:{port} ({keys})", flush=True)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def agency_key(n: int) -> str:
+    """The key of the n-th workspace (from 1) of `--agency N`."""
+    return f"{DEFAULT_API_KEY}-{n}"
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -51,6 +63,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     p.add_argument("--workspace", choices=sorted(WORKSPACES), default="dense",
                    help="dense: most campaigns send every day (default); sparse: most are idle on most days")
+    p.add_argument("--agency", type=int, default=0, metavar="N",
+                   help="serve N workspaces, keys simulator-key-1 ... -N, each with its own data and rate limit")
     p.add_argument("--campaigns", type=int, default=8, help="simulated campaigns (default 8)")
     p.add_argument("--tests", type=int, default=4, help="inbox placement tests (default 4)")
     p.add_argument("--days", type=int, default=30, help="simulated days of history (default 30)")
@@ -65,7 +79,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     )
     args = p.parse_args(argv)
     serve(args.port, args.campaigns, args.tests, args.days, args.seed, args.rate_limit,
-          (args.latency_ms[0], args.latency_ms[1]), args.faults, args.workspace)
+          (args.latency_ms[0], args.latency_ms[1]), args.faults, args.workspace, args.agency)
 
 
 if __name__ == "__main__":

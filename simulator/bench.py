@@ -6,8 +6,11 @@ and runs the pipeline in a process of its own, so each run's peak memory is its 
 
 - a backfill with each plan on the dense and the sparse workspace (at R);
 - a daily run (lookback 7) after each sparse backfill;
-- an over-configured backfill: the pipeline told 1.5 R against a workspace limited at R;
-- a smaller sparse backfill at R = 10, for the floor ratio at a low limit.
+- an over-configured backfill: the pipeline told 1.5 L against a workspace that leaves it L = 0.4 R
+  (other tools use the rest; the pipeline's budget cannot exceed 100);
+- a smaller sparse backfill at R = 10, for the floor ratio at a low limit;
+- an agency: 10 workspaces of 50 campaigns x 30 days, each limited at 10 req/s, loaded at once;
+  its ratio is wall / the slowest workspace's floor.
 
 Results go to `bench-results.json` as `runs: [...]`, one object per run, with the targets checked.
 """
@@ -20,15 +23,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from pipelines import runner
 from pipelines.instantly import instantly
 from pipelines.run_log import open_run_log
 from pipelines.warehouse import resolve
-from simulator.__main__ import WORKSPACES
+from simulator.__main__ import WORKSPACES, agency_key
 from simulator.server import DEFAULT_API_KEY
 
 
@@ -36,7 +41,7 @@ from simulator.server import DEFAULT_API_KEY
 class Run:
     """One pipeline run of the bench."""
 
-    workspace: str  # "dense" | "sparse"
+    workspace: str  # "dense" | "sparse" | "agency" (dense workspaces, `workspaces` of them)
     plan: str  # "activity" | "exhaustive"
     kind: str  # "backfill" | "daily"
     rate_limit: float  # the workspace's limit
@@ -45,6 +50,7 @@ class Run:
     days: int
     tests: int
     state: str  # the directory of the warehouse and pipeline state (a daily run reuses its backfill's)
+    workspaces: int = 1
 
 
 def free_port() -> int:
@@ -68,24 +74,41 @@ def measure(run: Run, base_url: str) -> Dict[str, object]:
     """The pipeline run itself (in the child process): its requests, wall time and memory."""
     open_run_log("bench")  # dlt's log to data/logs/, like a run's: the console shows the results
     state = Path(run.state)
-    pipeline = runner.make_pipeline(
-        resolve("duckdb", duckdb_file=str(state / "bench.duckdb")), pipelines_dir=str(state / "pipelines"),
-        pipeline_name="bench",
-    )
-    first_day = WORKSPACES[run.workspace](campaigns=run.campaigns, days=run.days).first_day
+    warehouse = resolve("duckdb", duckdb_file=str(state / "bench.duckdb"))
+    first_day = WORKSPACES["sparse" if run.workspace == "sparse" else "dense"](
+        campaigns=run.campaigns, days=run.days).first_day
+
+    def source(stats: Any, api_key: str = DEFAULT_API_KEY, label: str = "default") -> Any:
+        return instantly(
+            api_key=api_key, base_url=base_url, start_date=first_day.isoformat(), workspace_label=label,
+            max_requests_per_second=run.configured_rate, request_plan=run.plan, run=stats,
+        )
+
     started = time.monotonic()
-    report = runner.run(pipeline, lambda stats: instantly(
-        api_key=DEFAULT_API_KEY,
-        base_url=base_url,
-        start_date=first_day.isoformat(),
-        max_requests_per_second=run.configured_rate,
-        request_plan=run.plan,
-        run=stats,
-    ))
+    if run.workspaces > 1:
+        specs = [
+            runner.SourceSpec("instantly", partial(source, api_key=agency_key(n), label=f"client-{n}"),
+                              runner.workspace_pipeline(f"client-{n}"), f"client-{n}")
+            for n in range(1, run.workspaces + 1)
+        ]
+        outcome = runner.load_all(
+            lambda name: runner.make_pipeline(warehouse, pipelines_dir=str(state / "pipelines"), pipeline_name=name),
+            specs, lambda line: None, parallel=run.workspaces,
+        )
+        if outcome.errors:
+            raise RuntimeError("; ".join(outcome.errors))
+        reports = outcome.reports
+    else:
+        pipeline = runner.make_pipeline(warehouse, pipelines_dir=str(state / "pipelines"), pipeline_name="bench")
+        reports = [runner.run(pipeline, source)]
     wall = time.monotonic() - started
-    stats = report.stats.service("Instantly")
-    requests = sum(report.requests.values())
-    floor = requests / run.rate_limit
+    services = [report.stats.service("Instantly") for report in reports]
+    requests = sum(stats.total for stats in services)
+    floor = max(stats.total for stats in services) / run.rate_limit  # the slowest workspace's
+    throttled = sum(sum(stats.throttled_by_resource.values()) for stats in services)
+    by_endpoint: Counter = Counter()
+    for stats in services:
+        by_endpoint.update(stats.requests)
     return {
         **{k: v for k, v in asdict(run).items() if k != "state"},
         "requests": requests,
@@ -93,11 +116,11 @@ def measure(run: Run, base_url: str) -> Dict[str, object]:
         "floor_s": round(floor, 2),
         "ratio": round(wall / floor, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "retries": stats.retries,
-        "status_429": sum(stats.throttled_by_resource.values()),
-        "status_429_share": round(sum(stats.throttled_by_resource.values()) / max(requests, 1), 4),
-        "rows": report.total_rows,
-        "by_endpoint": dict(sorted(stats.requests.items())),
+        "retries": sum(stats.retries for stats in services),
+        "status_429": throttled,
+        "status_429_share": round(throttled / max(requests, 1), 4),
+        "rows": sum(report.total_rows for report in reports),
+        "by_endpoint": dict(sorted(by_endpoint.items())),
     }
 
 
@@ -105,7 +128,9 @@ def run_in_child(run: Run) -> Dict[str, object]:
     """A fresh simulator of the run's workspace, and the run in a process of its own."""
     port = free_port()
     simulator = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "--port", str(port), "--workspace", run.workspace,
+        [sys.executable, "-m", "simulator", "--port", str(port),
+         "--workspace", "sparse" if run.workspace == "sparse" else "dense",
+         "--agency", str(run.workspaces if run.workspaces > 1 else 0),
          "--campaigns", str(run.campaigns), "--tests", str(run.tests), "--days", str(run.days),
          "--rate-limit", str(run.rate_limit), "--latency-ms", "50", "150"],
         stdout=subprocess.DEVNULL,
@@ -115,8 +140,10 @@ def run_in_child(run: Run) -> Dict[str, object]:
         child = subprocess.run(
             [sys.executable, "-m", "simulator.bench", "--child", json.dumps(asdict(run)),
              "--base-url", f"http://127.0.0.1:{port}"],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True,
         )
+        if child.returncode != 0:
+            raise RuntimeError(f"bench run {run.workspace}/{run.plan}/{run.kind} failed: {child.stderr[-2000:]}")
     finally:
         simulator.terminate()
         simulator.wait()
@@ -125,9 +152,10 @@ def run_in_child(run: Run) -> Dict[str, object]:
 
 def plan_runs(rate_limit: float, campaigns: int, days: int, tests: int, root: Path) -> List[Run]:
     def run(workspace: str, plan: str, kind: str = "backfill", limit: float = rate_limit,
-            configured: Optional[float] = None, size: tuple = (campaigns, days), state: str = "") -> Run:
+            configured: Optional[float] = None, size: tuple = (campaigns, days), state: str = "",
+            workspaces: int = 1, placement_tests: int = tests) -> Run:
         state = state or str(root / f"{workspace}-{plan}-{limit:g}-{configured or limit:g}")
-        return Run(workspace, plan, kind, limit, configured or limit, size[0], size[1], tests, state)
+        return Run(workspace, plan, kind, limit, configured or limit, size[0], size[1], placement_tests, state, workspaces)
 
     sparse_activity, sparse_exhaustive = run("sparse", "activity"), run("sparse", "exhaustive")
     return [
@@ -137,8 +165,9 @@ def plan_runs(rate_limit: float, campaigns: int, days: int, tests: int, root: Pa
         run("sparse", "exhaustive", "daily", state=sparse_exhaustive.state),
         sparse_activity,
         run("sparse", "activity", "daily", state=sparse_activity.state),
-        run("sparse", "activity", configured=1.5 * rate_limit),
+        run("sparse", "activity", limit=0.4 * rate_limit, configured=0.6 * rate_limit),
         run("sparse", "activity", limit=10, size=(max(campaigns // 5, 10), max(days // 3, 10))),
+        run("agency", "activity", limit=10, size=(50, 30), workspaces=10, placement_tests=4),
     ]
 
 
@@ -149,11 +178,14 @@ def targets(runs: List[Dict[str, object]]) -> Dict[str, bool]:
 
     def share(workspace: str, kind: str) -> float:
         """The activity plan's requests as a share of the exhaustive plan's, at the limit."""
-        at_limit = {"workspace": workspace, "kind": kind, "configured_rate": runs[0]["rate_limit"]}
+        at_limit = {"workspace": workspace, "kind": kind, "rate_limit": runs[0]["rate_limit"],
+                    "configured_rate": runs[0]["rate_limit"]}
         return find(plan="activity", **at_limit)["requests"] / find(plan="exhaustive", **at_limit)["requests"]
 
-    fair = [r for r in runs if r["configured_rate"] == r["rate_limit"] and r["kind"] == "backfill"]
+    fair = [r for r in runs if r["configured_rate"] == r["rate_limit"] and r["kind"] == "backfill"
+            and r["workspaces"] == 1]
     over = [r for r in runs if r["configured_rate"] > r["rate_limit"]]
+    agency = [r for r in runs if r["workspaces"] > 1]
     return {
         "sparse backfill: activity requests <= 40% of exhaustive": share("sparse", "backfill") <= 0.40,
         "sparse daily: activity requests <= 40% of exhaustive": share("sparse", "daily") <= 0.40,
@@ -161,7 +193,9 @@ def targets(runs: List[Dict[str, object]]) -> Dict[str, bool]:
         "backfills at the limit: wall <= 1.2 x floor": all(r["ratio"] <= 1.2 for r in fair),
         "over-configured: 429s <= 2% of requests": all(r["status_429_share"] <= 0.02 for r in over),
         "over-configured: wall <= 1.3 x floor": all(r["ratio"] <= 1.3 for r in over),
-        "peak RSS < 500 MB": all(r["peak_rss_mb"] < 500 for r in runs),
+        "peak RSS < 500 MB (one workspace)": all(r["peak_rss_mb"] < 500 for r in runs if r["workspaces"] == 1),
+        "agency: wall <= 1.3 x the slowest workspace's floor": all(r["ratio"] <= 1.3 for r in agency),
+        "agency: peak RSS < 800 MB": all(r["peak_rss_mb"] < 800 for r in agency),
     }
 
 
@@ -174,7 +208,7 @@ def bench(rate_limit: float, campaigns: int, days: int, tests: int, output: str)
             result = run_in_child(run)
             results.append(result)
             print(
-                f"{result['workspace']:>6} {result['plan']:>10} {result['kind']:>8}"
+                f"{result['workspace']:>6} {result['plan']:>10} {result['kind']:>8} x{result['workspaces']}"
                 f"  R={result['rate_limit']:g} configured={result['configured_rate']:g}"
                 f"  {result['requests']:>6,} requests  wall {result['wall_s']:>7.1f} s"
                 f"  floor {result['floor_s']:>7.1f} s  ratio {result['ratio']:.3f}"
