@@ -121,7 +121,7 @@ def run(
     make_source: Callable[[RunStats], DltSource],
     watch: Optional[Watch] = None,
     load_lock: Optional[ContextManager[Any]] = None,
-    adopt_workspace: Optional[str] = None,
+    adopt_workspace: Optional[Callable[[], Optional[str]]] = None,
 ) -> RunReport:
     """Runs one source: finishes what an earlier run left pending, then extracts, normalises and
     loads; raises on any failure (nothing half-merged is kept: dlt loads a package's merge in one
@@ -130,20 +130,22 @@ def run(
 
     Extraction (the slow, rate-limited part) may run beside other pipelines' extractions; every
     step that touches the warehouse holds `load_lock`, so one pipeline writes at a time.
-    `adopt_workspace`: the id rows loaded before rows carried a workspace get (single-key form).
+    `adopt_workspace`: gives the id that rows loaded before rows carried a workspace get
+    (single-key form); asked once the source is made, so bad settings cost no request.
     """
     lock = load_lock if load_lock is not None else nullcontext()
     stats = RunStats()
     source = make_source(stats)
+    adopted = adopt_workspace() if adopt_workspace else None
     started = time.monotonic()
     with lock:
-        pipeline.sync_destination()
         pending_rows = finish_pending(pipeline)
+        pipeline.sync_destination()  # a fresh machine restores the state stored in the warehouse
     with watch(stats, list(source.selected_resources)) if watch else nullcontext():
         pipeline.extract(source, loader_file_format=file_format(pipeline))
     with lock:
-        if adopt_workspace:
-            adopt_unstamped_rows(pipeline, source.name, adopt_workspace)
+        if adopted:
+            adopt_unstamped_rows(pipeline, source.name, adopted)
         normalize = pipeline.normalize()
         pipeline.load()
     report = RunReport(
@@ -218,7 +220,7 @@ class SourceSpec:
     make: Callable[[RunStats], DltSource]
     pipeline_name: str = PIPELINE_NAME
     label: Optional[str] = None
-    adopt_workspace: Optional[str] = None
+    adopt_workspace: Optional[Callable[[], Optional[str]]] = None
 
 
 def configured_sources(backfill: Optional[str] = None) -> List[SourceSpec]:
@@ -257,12 +259,13 @@ def instantly_sources(backfill: Optional[str]) -> List[SourceSpec]:
     configured = dlt.secrets.get("sources.instantly.workspaces")
     base_url = dlt.config.get("sources.instantly.base_url") or None
     if not configured:
-        single = str(dlt.secrets.get("sources.instantly.api_key") or "").strip()
-        key = WorkspaceKey(DEFAULT_WORKSPACE_LABEL, single)
-        found = asyncio.run(current_workspaces([key], lambda key: preflight_client(key, base_url))) if single else {}
-        workspace = found.get(key.label)
-        adopt = str(workspace["id"]) if isinstance(workspace, dict) else None
-        return [SourceSpec("instantly", lambda run: instantly(run=run, backfill=backfill), adopt_workspace=adopt)]
+
+        def single_workspace() -> Optional[str]:
+            key = WorkspaceKey(DEFAULT_WORKSPACE_LABEL, str(dlt.secrets.get("sources.instantly.api_key")).strip())
+            found = asyncio.run(current_workspaces([key], lambda key: preflight_client(key, base_url)))[key.label]
+            return str(found["id"]) if isinstance(found, dict) else None
+
+        return [SourceSpec("instantly", lambda run: instantly(run=run, backfill=backfill), adopt_workspace=single_workspace)]
     keys = parse_workspaces(configured)
     found = asyncio.run(current_workspaces(keys, lambda key: preflight_client(key, base_url)))
     duplicates = duplicate_of(found)
