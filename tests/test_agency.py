@@ -13,7 +13,7 @@ from typing import Dict, List
 import duckdb
 import pytest
 
-from helpers import env_for, run_cli
+from helpers import env_for, run_cli, warehouse_tables
 from simulator.accounts import AccountsWorkspace
 from simulator.agency import agency_app
 from simulator.app import simulator_app
@@ -22,7 +22,6 @@ from simulator.server import Simulator, SimulatorState
 from simulator.workspace import Workspace
 
 KEYS = {"acme": "key-of-acme", "globex": "key-of-globex"}
-RUN_TIMES = {"loaded_at", "last_run_at", "first_polled_at", "last_polled_at"}
 
 
 class Agency:
@@ -78,30 +77,13 @@ def loads(agency, tmp_path_factory):
     return out
 
 
-def every_table(db: Path, schemas=("raw", "analytics")) -> Dict[str, List[tuple]]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        columns = con.execute(
-            "select table_schema || '.' || table_name, column_name from information_schema.columns"
-            f" where table_schema in {tuple(schemas)} and table_name not like '\\_dlt%' escape '\\'"
-            " and column_name not like '\\_dlt%' escape '\\' order by all"
-        ).fetchall()
-        by_table: Dict[str, List[str]] = {}
-        for table, column in columns:
-            if column not in RUN_TIMES:
-                by_table.setdefault(table, []).append(f'"{column}"')
-        return {
-            table: sorted(con.execute(f"select {', '.join(cols)} from {table}").fetchall(), key=repr)
-            for table, cols in by_table.items()
-        }
-
-
 def query(db: Path, sql: str) -> List[tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute(sql).fetchall()
 
 
 def test_two_workspaces_in_one_warehouse_equal_each_loaded_alone(loads):
-    both, acme, globex = (every_table(loads[name]) for name in ("both", "acme", "globex"))
+    both, acme, globex = (warehouse_tables(loads[name]) for name in ("both", "acme", "globex"))
     assert both.keys() == acme.keys() == globex.keys()
     for table in both:
         if table == "analytics.source_freshness":

@@ -6,13 +6,12 @@ sends, bounces the day after) is loaded with each plan, as cron runs it: a backf
 daily run with the lookback, then dbt. Every raw and analytics table must be the same.
 """
 
-from pathlib import Path
-from typing import Dict, List, Set, Tuple
+from typing import List, Set, Tuple
 
 import duckdb
 import pytest
 
-from helpers import env_for, run_cli, serving
+from helpers import env_for, run_cli, serving, warehouse_tables
 from pipelines.instantly import settings
 from pipelines.instantly.helpers import has_counts
 from simulator.accounts import AccountsWorkspace
@@ -20,8 +19,6 @@ from simulator.placement import PlacementWorkspace
 from simulator.workspace import SparseWorkspace
 
 PLANS = ("exhaustive", "activity")
-RUN_TIMES = {"loaded_at", "last_run_at", "first_polled_at", "last_polled_at"}
-"""Columns that say when a run happened: they differ between any two runs."""
 
 
 @pytest.fixture(scope="module")
@@ -48,24 +45,6 @@ def loads(sparse, tmp_path_factory):
             logs.append(list(sparse.state.log))
         out[plan] = (root / "warehouse.duckdb", logs)
     return out
-
-
-def every_table(db: Path) -> Dict[str, List[tuple]]:
-    """Every raw and analytics table's rows, without dlt's load columns and run times, sorted."""
-    with duckdb.connect(str(db), read_only=True) as con:
-        columns = con.execute(
-            "select table_schema || '.' || table_name, column_name from information_schema.columns"
-            " where table_schema in ('raw', 'analytics') and table_name not like '\\_dlt%' escape '\\'"
-            " and column_name not like '\\_dlt%' escape '\\' order by all"
-        ).fetchall()
-        by_table: Dict[str, List[str]] = {}
-        for table, column in columns:
-            if column not in RUN_TIMES:
-                by_table.setdefault(table, []).append(f'"{column}"')
-        return {
-            table: sorted(con.execute(f"select {', '.join(cols)} from {table}").fetchall(), key=repr)
-            for table, cols in by_table.items()
-        }
 
 
 def asked_pairs(log, path: str, **where: bool) -> List[Tuple[str, str]]:
@@ -100,7 +79,7 @@ def test_the_sparse_workspace_has_days_only_the_overview_sees(sparse):
 
 
 def test_both_plans_load_the_same_raw_and_analytics_tables(loads):
-    exhaustive, activity = (every_table(loads[plan][0]) for plan in PLANS)
+    exhaustive, activity = (warehouse_tables(loads[plan][0]) for plan in PLANS)
     assert exhaustive.keys() == activity.keys()
     assert {t for t in exhaustive if t.startswith("analytics.")}, "dbt should have built the marts"
     for table in exhaustive:

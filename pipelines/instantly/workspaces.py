@@ -78,15 +78,13 @@ class CurrentWorkspace:
 
 
 def with_workspace(item: Any, workspace_id: str) -> Any:
-    """A resource's item with `workspace_id` on every row (items dlt.mark wrapped included)."""
+    """A resource's item with `workspace_id` on every row (items dlt.mark wrapped included). The
+    rows are this run's own, freshly decoded, so they are stamped in place: a backfill's rows are
+    never copied."""
     rows = getattr(item, "data", item)
-    stamped = [dict(row, workspace_id=workspace_id) for row in rows] if isinstance(rows, list) else (
-        dict(rows, workspace_id=workspace_id)
-    )
-    if hasattr(item, "data"):
-        item.data = stamped
-        return item
-    return stamped
+    for row in rows if isinstance(rows, list) else [rows]:
+        row["workspace_id"] = workspace_id
+    return item
 
 
 def stamped(
