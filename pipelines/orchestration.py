@@ -2,7 +2,8 @@
 then `dagster dev -m pipelines.orchestration`).
 
 The Instantly source's resources become assets partitioned by workspace: one partition per label
-of `SOURCES__INSTANTLY__WORKSPACES` (or `default` for the single `API_KEY`), each loading with
+of `SOURCES__INSTANTLY__WORKSPACES` and per member of `WORKSPACE_GROUP_KEY`'s group (or `default`
+for the single `API_KEY`), each loading with
 that workspace's key into the pipeline (and state) `make run` uses for it, so the two can take
 turns on one warehouse. The dbt models are assets downstream of the raw tables they read.
 
@@ -21,8 +22,8 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from pipelines import runner
 from pipelines.instantly import instantly
-from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL, KEY_HINT
-from pipelines.instantly.workspaces import WorkspaceKey, parse_workspaces
+from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
+from pipelines.instantly.workspaces import WorkspaceKey, configured_keys
 from pipelines.transform import DBT_EXECUTABLE, DBT_PROJECT, dbt_settings
 from pipelines.warehouse import Warehouse, resolve
 
@@ -30,11 +31,12 @@ POOL = "deliverability_warehouse"
 """The Dagster concurrency pool of every asset that writes the warehouse."""
 
 
-def configured_keys() -> Dict[str, WorkspaceKey]:
-    """Each partition's label with its workspace key, as `make run` reads them."""
-    configured = dlt.secrets.get("sources.instantly.workspaces")
-    if configured:
-        return {key.label: key for key in parse_workspaces(configured)}
+def partition_keys() -> Dict[str, WorkspaceKey]:
+    """Each partition's label with its workspace key, as `make run` reads them (a workspace
+    group's members are asked of the API when the code location loads)."""
+    keys = configured_keys(dlt.config.get("sources.instantly.base_url") or None)
+    if keys is not None:
+        return {key.label: key for key in keys}
     single = str(dlt.secrets.get("sources.instantly.api_key") or "")
     return {DEFAULT_WORKSPACE_LABEL: WorkspaceKey(DEFAULT_WORKSPACE_LABEL, single)}
 
@@ -51,7 +53,7 @@ class RawTableKeys(DagsterDltTranslator):
 def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
     """The assets of the configured workspaces and warehouse (the destination `make run` uses)."""
     warehouse = warehouse or resolve()
-    keys = configured_keys()
+    keys = partition_keys()
     workspaces = dg.StaticPartitionsDefinition(sorted(keys))
 
     def pipeline_of(label: str) -> dlt.Pipeline:
@@ -73,7 +75,7 @@ def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
         pipeline = pipeline_of(key.label)
         source = instantly(
             api_key=key.api_key, workspace_label=key.label,
-            key_hint=KEY_HINT if key.label == DEFAULT_WORKSPACE_LABEL else key.key_hint,
+            key_hint=key.key_hint, as_workspace=key.as_workspace,
         )
         yield from dlt_resource.run(
             context=context, dlt_source=source, dlt_pipeline=pipeline, loader_file_format=runner.file_format(pipeline)

@@ -243,22 +243,22 @@ def workspace_pipeline(label: Optional[str]) -> str:
 
 def instantly_sources(backfill: Optional[str]) -> List[SourceSpec]:
     """The single-key form (`API_KEY`): one source on the `deliverability` pipeline, as always.
-    Agency mode (`WORKSPACES`): one source per workspace, each on a pipeline of its own, after
+    Agency mode (`WORKSPACES`, `WORKSPACE_GROUP_KEY`): one source per workspace, each on a pipeline of its own, after
     one `GET /workspaces/current` per key: a revoked or unpaid key fails alone, and a key of a
     workspace another label already holds is skipped with a notice."""
     from pipelines.instantly import instantly
     from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
     from pipelines.instantly.workspaces import (
         WorkspaceKey,
+        configured_keys,
         current_workspaces,
         duplicate_of,
-        parse_workspaces,
         preflight_client,
     )
 
-    configured = dlt.secrets.get("sources.instantly.workspaces")
     base_url = dlt.config.get("sources.instantly.base_url") or None
-    if not configured:
+    keys = configured_keys(base_url)
+    if keys is None:
 
         def single_workspace() -> Optional[str]:
             key = WorkspaceKey(DEFAULT_WORKSPACE_LABEL, str(dlt.secrets.get("sources.instantly.api_key")).strip())
@@ -266,7 +266,6 @@ def instantly_sources(backfill: Optional[str]) -> List[SourceSpec]:
             return str(found["id"]) if isinstance(found, dict) else None
 
         return [SourceSpec("instantly", lambda run: instantly(run=run, backfill=backfill), adopt_workspace=single_workspace)]
-    keys = parse_workspaces(configured)
     found = asyncio.run(current_workspaces(keys, lambda key: preflight_client(key, base_url)))
     duplicates = duplicate_of(found)
     specs = []
@@ -280,7 +279,8 @@ def instantly_sources(backfill: Optional[str]) -> List[SourceSpec]:
             if isinstance(problem, BaseException):
                 raise problem
             return instantly(
-                api_key=key.api_key, workspace_label=key.label, key_hint=key.key_hint, run=run, backfill=backfill,
+                api_key=key.api_key, workspace_label=key.label, key_hint=key.key_hint, as_workspace=key.as_workspace,
+                run=run, backfill=backfill,
             )
 
         specs.append(SourceSpec("instantly", make, workspace_pipeline(key.label), key.label))

@@ -12,16 +12,20 @@ from typing import Dict, List
 
 import duckdb
 import pytest
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from helpers import env_for, run_cli, warehouse_tables
 from simulator.accounts import AccountsWorkspace
-from simulator.agency import agency_app
+from simulator.agency import WorkspaceGroup, agency_app
 from simulator.app import simulator_app
 from simulator.placement import PlacementWorkspace
 from simulator.server import Simulator, SimulatorState
 from simulator.workspace import Workspace
+from test_simulator_spec import SPEC, get, validator
 
 KEYS = {"acme": "key-of-acme", "globex": "key-of-globex"}
+ADMIN_KEY = "admin-key-of-the-agency"
 
 
 class Agency:
@@ -39,11 +43,16 @@ class Agency:
                 self.workspaces[label], self.states[label],
                 PlacementWorkspace(tests=2, days=15, seed=20 + n, senders=accounts.emails[:2]), None, accounts,
             )
-        self.server = Simulator(agency_app(apps))
+        self.group = WorkspaceGroup(ADMIN_KEY, {
+            self.workspaces[label].id: {"name": self.workspaces[label].name, "key": key} for label, key in KEYS.items()
+        })
+        self.server = Simulator(agency_app(apps, self.group))
 
     def env(self, root: Path, workspaces: Dict[str, str], **extra: str) -> dict:
         env = env_for(self, root, SOURCES__INSTANTLY__WORKSPACES=json.dumps(workspaces), **extra)
         del env["SOURCES__INSTANTLY__API_KEY"]
+        if not workspaces:
+            del env["SOURCES__INSTANTLY__WORKSPACES"]
         return env
 
     @property
@@ -173,3 +182,22 @@ def test_rows_loaded_before_rows_carried_a_workspace_join_the_single_keys_worksp
             assert con.execute(f"select count(*) from raw.{table} where workspace_id is null").fetchone() == (0,), table
         accounts = con.execute("select count(*) from raw.instantly_accounts").fetchone()[0]
     assert accounts == before["instantly_accounts"]
+
+
+def test_a_workspace_group_admin_key_loads_every_member_workspace(agency, loads, tmp_path):
+    """UNVERIFIED upstream: members from /workspace-group-members, reached with `x-as-workspace`."""
+    done = run_cli(agency.env(tmp_path, {}, SOURCES__INSTANTLY__WORKSPACE_GROUP_KEY=ADMIN_KEY))
+    assert done.returncode == 0, done.stdout + done.stderr
+    db = tmp_path / "warehouse.duckdb"
+    ids = sorted(ws.id for ws in agency.workspaces.values())
+    assert query(db, "select id, label from raw.instantly_workspaces order by 1") == [(i, i) for i in ids]
+    by_key = "select workspace_id, count(*) from raw.instantly_campaign_analytics_steps group by 1 order by 1"
+    assert query(db, by_key) == query(loads["both"], by_key)
+    assert ADMIN_KEY not in done.stdout + done.stderr
+
+
+def test_the_workspace_group_members_list_matches_the_spec(agency):
+    registry = Registry().with_resource("urn:spec", Resource.from_contents(json.loads(SPEC.read_text()), DRAFT202012))
+    status, body = get(agency, "/api/v2/workspace-group-members", [("limit", "100")], key=ADMIN_KEY)
+    assert status == 200 and len(body["items"]) == len(KEYS)
+    validator(registry, "/api/v2/workspace-group-members").validate(body)

@@ -46,7 +46,7 @@ from pipelines.instantly.placement import (
     placement_test_cursors,
     stats_requests,
 )
-from pipelines.instantly.workspaces import CurrentWorkspace, stamped
+from pipelines.instantly.workspaces import CurrentWorkspace, WorkspaceKey, stamped
 
 DAY_COLUMNS = {"date": {"data_type": "date"}}
 # Columns often null in a whole load are typed up front, so they exist for dbt from the start.
@@ -92,6 +92,7 @@ def instantly(
     request_plan: str = settings.DEFAULT_REQUEST_PLAN,
     workspace_label: str = settings.DEFAULT_WORKSPACE_LABEL,
     key_hint: str = settings.KEY_HINT,
+    as_workspace: Optional[str] = None,
     backfill: Optional[str] = None,
     run: Optional[RunStats] = None,
 ) -> Sequence[DltResource]:
@@ -111,6 +112,8 @@ def instantly(
         workspace_label: Our name for the workspace the key belongs to (agency mode: its label in
             `WORKSPACES`); every row carries the workspace's id, `instantly_workspaces` the label.
         key_hint: What to check when the key is refused (names the setting that holds it).
+        as_workspace: A member workspace of the key's workspace group to act on (UNVERIFIED
+            `x-as-workspace` header; agency mode's `WORKSPACE_GROUP_KEY`).
         backfill: `FROM[:TO]`, UTC days to re-pull and merge in this run (the CLI's `--backfill`),
             whatever the cursors say; the cursors themselves are left as they are.
         run: Where this run's requests, retries and seconds are counted (the runner's).
@@ -129,7 +132,7 @@ def instantly(
         section="instantly",
         service="Instantly",
         base_url=base_url,
-        auth={"Authorization": f"Bearer {api_key}"},
+        auth=WorkspaceKey(workspace_label, api_key, as_workspace).headers,
         secret=api_key,
         key_hint=key_hint,
         max_requests_per_second=max_requests_per_second,

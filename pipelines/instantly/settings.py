@@ -14,6 +14,10 @@ INBOX_PLACEMENT_STATS = "/api/v2/inbox-placement-analytics/stats-by-test-id"
 INBOX_PLACEMENT_REPORTS = "/api/v2/inbox-placement-reports"
 
 WORKSPACE_CURRENT = "/api/v2/workspaces/current"
+WORKSPACE_GROUP_MEMBERS = "/api/v2/workspace-group-members"
+AS_WORKSPACE_HEADER = "x-as-workspace"
+"""UNVERIFIED (Instantly's starter kit, not the spec): an admin key of a workspace group acts on a
+member workspace when a request carries this header with the member's id."""
 
 ACCOUNTS = "/api/v2/accounts"
 ACCOUNT_ANALYTICS_DAILY = "/api/v2/accounts/analytics/daily"
@@ -28,6 +32,7 @@ SCOPES = {
     ACCOUNTS: "accounts:read",
     WARMUP_ANALYTICS: "accounts:read",
     WORKSPACE_CURRENT: "workspaces:read",
+    WORKSPACE_GROUP_MEMBERS: "workspace_group_members:read",
 }
 """The read scope a key needs for an endpoint (API reference), named when the API answers 403."""
 

@@ -13,13 +13,17 @@ import re
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Dict, List, Mapping, Optional
 
+import dlt
+
 from pipelines.common.client import ApiClient, make_client
 from pipelines.common.concurrency import Shared
 from pipelines.common.errors import ConfigError
+from pipelines.common.pagination import paginate
 from pipelines.common.tracking import RequestStats
 from pipelines.instantly import settings
 
 SETTING = "SOURCES__INSTANTLY__WORKSPACES"
+GROUP_SETTING = "SOURCES__INSTANTLY__WORKSPACE_GROUP_KEY"
 
 
 @dataclass(frozen=True)
@@ -28,12 +32,24 @@ class WorkspaceKey:
 
     label: str
     api_key: str
+    as_workspace: Optional[str] = None
+    """A member of a workspace group, reached with the group's admin key (`x-as-workspace`)."""
 
     @property
     def key_hint(self) -> str:
+        if self.as_workspace:
+            return f"Check {GROUP_SETTING} (an admin key of the workspace group; member {self.label})"
         if self.label == settings.DEFAULT_WORKSPACE_LABEL:
             return settings.KEY_HINT
         return f"Check the key of workspace {self.label!r} in {SETTING} (a v2 key with read scopes)"
+
+    @property
+    def headers(self) -> Dict[str, str]:
+        """The request headers that authenticate as this workspace."""
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        if self.as_workspace:
+            headers[settings.AS_WORKSPACE_HEADER] = self.as_workspace
+        return headers
 
     def __repr__(self) -> str:  # the key stays out of tracebacks and logs
         return f"WorkspaceKey(label={self.label!r})"
@@ -105,7 +121,7 @@ def preflight_client(key: WorkspaceKey, base_url: Optional[str]) -> ApiClient:
     """A client for the one `GET /workspaces/current` a run asks before loading a workspace."""
     return make_client(
         section="instantly", service="Instantly", base_url=base_url or settings.DEFAULT_BASE_URL,
-        auth={"Authorization": f"Bearer {key.api_key}"}, secret=key.api_key, key_hint=key.key_hint,
+        auth=key.headers, secret=key.api_key, key_hint=key.key_hint,
         max_requests_per_second=settings.DEFAULT_MAX_REQUESTS_PER_SECOND, max_concurrency=1,
         stats=RequestStats(), scopes=settings.SCOPES,
     )
@@ -135,3 +151,28 @@ def duplicate_of(workspaces: Dict[str, Any]) -> Dict[str, str]:
             if earlier != label:
                 duplicates[label] = earlier
     return duplicates
+
+
+async def group_members(admin_key: str, client_for: Callable[[WorkspaceKey], ApiClient]) -> List[WorkspaceKey]:
+    """The member workspaces of the group an admin key belongs to (`GET /workspace-group-members`),
+    each labelled by its id (stable, unlike its name) and reached with the admin key."""
+    client = client_for(WorkspaceKey("workspace-group", admin_key))
+    async with client:
+        members = [item async for page in paginate(client, settings.WORKSPACE_GROUP_MEMBERS) for item in page]
+    return [
+        WorkspaceKey(str(member["sub_workspace_id"]).lower(), admin_key, str(member["sub_workspace_id"]))
+        for member in members
+    ]
+
+
+def configured_keys(base_url: Optional[str]) -> Optional[List[WorkspaceKey]]:
+    """Agency mode's workspaces: `WORKSPACES`, then the members of `WORKSPACE_GROUP_KEY`'s group
+    (asked of the API); None in the single-key form."""
+    configured = dlt.secrets.get("sources.instantly.workspaces")
+    group_key = str(dlt.secrets.get("sources.instantly.workspace_group_key") or "").strip()
+    if not configured and not group_key:
+        return None
+    keys = parse_workspaces(configured) if configured else []
+    if group_key:
+        keys += asyncio.run(group_members(group_key, lambda key: preflight_client(key, base_url)))
+    return keys
