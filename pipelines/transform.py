@@ -74,7 +74,8 @@ def run_dbt(warehouse: Warehouse, command: List[str], target: Path, log_file: Op
 def dbt_build(warehouse: Warehouse, target_path: Optional[str] = None, log_file: Optional[Path] = None) -> str:
     """`dbt build` (models and tests) on `warehouse`; returns its one-line summary, or raises
     TransformError naming the failing nodes."""
-    target = Path(target_path) if target_path else DEFAULT_TARGET
+    # each warehouse's own target: runs on two warehouses at once never read each other's results
+    target = Path(target_path) if target_path else warehouse.pipelines_dir() / "dbt-target"
     results = target / "run_results.json"
     results.unlink(missing_ok=True)
     started = time.monotonic()

@@ -18,8 +18,7 @@ import json
 import dagster as dg
 from pipelines.orchestration import defs
 
-raw = [key for key in defs.resolve_asset_graph().get_all_asset_keys() if key.path[0] == "instantly"]
-loads = defs.get_assets_def(raw[0])
+loads = defs.get_assets_def(dg.AssetKey(["instantly", "instantly_workspaces"]))
 results = {label: dg.materialize([loads], partition_key=label, resources=defs.resources).success
            for label in %(labels)r}
 models = next(a for a in defs.assets if a is not loads)
