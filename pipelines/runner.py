@@ -121,7 +121,7 @@ def run(
     make_source: Callable[[RunStats], DltSource],
     watch: Optional[Watch] = None,
     load_lock: Optional[ContextManager[Any]] = None,
-    adopt_workspace: Optional[Callable[[], Optional[str]]] = None,
+    adopt_unstamped: bool = False,
 ) -> RunReport:
     """Runs one source: finishes what an earlier run left pending, then extracts, normalises and
     loads; raises on any failure (nothing half-merged is kept: dlt loads a package's merge in one
@@ -130,13 +130,12 @@ def run(
 
     Extraction (the slow, rate-limited part) may run beside other pipelines' extractions; every
     step that touches the warehouse holds `load_lock`, so one pipeline writes at a time.
-    `adopt_workspace`: gives the id that rows loaded before rows carried a workspace get
-    (single-key form); asked once the source is made, so bad settings cost no request.
+    `adopt_unstamped`: rows loaded before rows carried a workspace get the workspace this run
+    read (single-key form), before anything merges.
     """
     lock = load_lock if load_lock is not None else nullcontext()
     stats = RunStats()
     source = make_source(stats)
-    adopted = adopt_workspace() if adopt_workspace else None
     started = time.monotonic()
     with lock:
         pending_rows = finish_pending(pipeline)
@@ -144,8 +143,8 @@ def run(
     with watch(stats, list(source.selected_resources)) if watch else nullcontext():
         pipeline.extract(source, loader_file_format=file_format(pipeline))
     with lock:
-        if adopted:
-            adopt_unstamped_rows(pipeline, source.name, adopted)
+        if adopt_unstamped and stats.workspace_id:
+            adopt_unstamped_rows(pipeline, source.name, stats.workspace_id)
         normalize = pipeline.normalize()
         pipeline.load()
     report = RunReport(
@@ -214,13 +213,13 @@ class SourceSpec:
 
     `pipeline_name`: the pipeline (and so the state) it loads with: sources of different
     pipelines load side by side. `label`: the workspace it reads, named on its output lines.
-    `adopt_workspace`: see `run`."""
+    `adopt_unstamped`: see `run`."""
 
     section: str
     make: Callable[[RunStats], DltSource]
     pipeline_name: str = PIPELINE_NAME
     label: Optional[str] = None
-    adopt_workspace: Optional[Callable[[], Optional[str]]] = None
+    adopt_unstamped: bool = False
 
 
 def configured_sources(backfill: Optional[str] = None) -> List[SourceSpec]:
@@ -247,9 +246,7 @@ def instantly_sources(backfill: Optional[str]) -> List[SourceSpec]:
     one `GET /workspaces/current` per key: a revoked or unpaid key fails alone, and a key of a
     workspace another label already holds is skipped with a notice."""
     from pipelines.instantly import instantly
-    from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
     from pipelines.instantly.workspaces import (
-        WorkspaceKey,
         configured_keys,
         current_workspaces,
         duplicate_of,
@@ -259,13 +256,7 @@ def instantly_sources(backfill: Optional[str]) -> List[SourceSpec]:
     base_url = dlt.config.get("sources.instantly.base_url") or None
     keys = configured_keys(base_url)
     if keys is None:
-
-        def single_workspace() -> Optional[str]:
-            key = WorkspaceKey(DEFAULT_WORKSPACE_LABEL, str(dlt.secrets.get("sources.instantly.api_key")).strip())
-            found = asyncio.run(current_workspaces([key], lambda key: preflight_client(key, base_url)))[key.label]
-            return str(found["id"]) if isinstance(found, dict) else None
-
-        return [SourceSpec("instantly", lambda run: instantly(run=run, backfill=backfill), adopt_workspace=single_workspace)]
+        return [SourceSpec("instantly", lambda run: instantly(run=run, backfill=backfill), adopt_unstamped=True)]
     found = asyncio.run(current_workspaces(keys, lambda key: preflight_client(key, base_url)))
     duplicates = duplicate_of(found)
     specs = []
@@ -332,7 +323,7 @@ def load_all(
         for spec in group:
             prefix = f"{spec.label}: " if spec.label else ""
             try:
-                report = run(pipeline, spec.make, shown, load_lock, spec.adopt_workspace)
+                report = run(pipeline, spec.make, shown, load_lock, spec.adopt_unstamped)
             except Exception as exc:  # noqa: BLE001 - every failure ends as one line
                 with output_lock:
                     outcome.errors.append(prefix + explain(exc, spec.section))

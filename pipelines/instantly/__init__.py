@@ -140,7 +140,7 @@ def instantly(
         stats=run.service("Instantly"),
         scopes=settings.SCOPES,
     )
-    workspace = CurrentWorkspace(client, workspace_label)
+    workspace = CurrentWorkspace(client, workspace_label, run)
     catalog = CampaignCatalog(client)
     activity = ActivityMap(client, catalog)
     tests = PlacementTests(client)

@@ -17,7 +17,7 @@ from pipelines.common.client import ApiClient
 from pipelines.common.concurrency import Shared
 from pipelines.common.dates import window_params
 from pipelines.instantly import settings
-from pipelines.instantly.helpers import CampaignCatalog, CampaignDays, chunks, has_counts
+from pipelines.instantly.helpers import CampaignCatalog, CampaignDays, chunks, has_counts, is_count
 
 Evidence = FrozenSet[str]
 """The fields a campaign counted something in on a day (above 0)."""
@@ -31,10 +31,7 @@ DayActivity = Dict[str, Evidence]
 def fields_above_zero(row: dict, fields: Optional[Sequence[str]] = None) -> Evidence:
     """The numeric fields of an answer that are above 0 (of `fields` only, when given)."""
     names = fields if fields is not None else row.keys()
-    return frozenset(
-        name for name in names
-        if isinstance(row.get(name), (int, float)) and not isinstance(row.get(name), bool) and row[name] > 0
-    )
+    return frozenset(name for name in names if is_count(row.get(name)) and row[name] > 0)
 
 
 def wanted(evidence: Evidence, signals: Optional[Sequence[str]]) -> bool:

@@ -19,16 +19,18 @@ def chunks(items: List[str], size: int) -> Iterator[List[str]]:
         yield items[start : start + size]
 
 
+def is_count(value: object) -> bool:
+    """A number an answer counts with (flags and labels are not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def has_counts(row: dict) -> bool:
-    """Whether a row counts anything: some number in it is not 0 (flags and labels aside).
+    """Whether a row counts anything: some number in it is not 0.
 
     An all-zero row says nothing a missing row does not, so neither plan loads one, and the
     warehouse does not depend on which (campaign, day) pairs were asked.
     """
-    return any(
-        isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0
-        for value in row.values()
-    )
+    return any(is_count(value) and value != 0 for value in row.values())
 
 
 class CampaignCatalog:

@@ -19,7 +19,7 @@ from pipelines.common.client import ApiClient, make_client
 from pipelines.common.concurrency import Shared
 from pipelines.common.errors import ConfigError
 from pipelines.common.pagination import paginate
-from pipelines.common.tracking import RequestStats
+from pipelines.common.tracking import RequestStats, RunStats
 from pipelines.instantly import settings
 
 SETTING = "SOURCES__INSTANTLY__WORKSPACES"
@@ -80,10 +80,16 @@ def parse_workspaces(value: Any) -> List[WorkspaceKey]:
 class CurrentWorkspace:
     """`GET /workspaces/current`, asked once per run: the id every row of the run carries."""
 
-    def __init__(self, client: ApiClient, label: str) -> None:
+    def __init__(self, client: ApiClient, label: str, run: RunStats) -> None:
         self.client = client
         self.label = label
-        self._current = Shared(lambda: client.get(settings.WORKSPACE_CURRENT))
+        self._run = run
+        self._current = Shared(self._fetch)
+
+    async def _fetch(self) -> dict:
+        current = await self.client.get(settings.WORKSPACE_CURRENT)
+        self._run.workspace_id = str(current["id"])
+        return current
 
     async def row(self) -> dict:
         """The workspace as the API describes it, with our label."""
