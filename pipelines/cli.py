@@ -9,41 +9,33 @@ from typing import List, Optional
 from pipelines import runner
 from pipelines.common.dates import utc_today
 from pipelines.common.errors import ConfigError
-from pipelines.console import fail, progress, say, summary
+from pipelines.console import fail, progress_board, say, summary
 from pipelines.explain import explain
+from pipelines.flow import RunOutcome, load_and_build
 from pipelines.lock import run_lock
+from pipelines.plan import configured_sources
 from pipelines.report import write_report
 from pipelines.run_log import open_run_log
-from pipelines.snapshot import publish, snapshot_enabled
-from pipelines.transform import dbt_build, dbt_docs
+from pipelines.transform import dbt_docs
 from pipelines.warehouse import DEMO_DUCKDB, Warehouse, resolve
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Loads every configured source under the warehouse's run lock, then builds dbt if they all
-    loaded. Exit 0 only when everything loaded and dbt passed."""
+    """Loads every configured family under the warehouse's run lock, then builds dbt on what
+    loaded. Exit 0 when every family loaded or is unsupported and dbt passed (warnings allowed)."""
     started = time.monotonic()
     log_file = open_run_log("run")
-    outcome = runner.LoadOutcome()
+    outcome = RunOutcome()
     try:
         warehouse = resolve(args.destination)
         with run_lock(warehouse.lock_file()):
-            outcome = runner.load_all(
-                lambda name: runner.make_pipeline(warehouse, pipeline_name=name),
-                runner.configured_sources(args.backfill), say, watch=progress,
-            )
-            for line in outcome.errors:
-                fail(line)
-            if outcome.errors:  # models over a half-refreshed warehouse would only add noise
-                return summary(outcome, started, log_file, "dbt skipped: a source failed")
-            if not args.skip_dbt:
-                say(dbt_build(warehouse, log_file=log_file))
-                if warehouse.duckdb_file is not None and snapshot_enabled():
-                    say(publish(warehouse.duckdb_file).line())
+            specs = configured_sources(say, args.backfill)
+            with progress_board() as watch:
+                outcome = load_and_build(warehouse, specs, say, fail, log_file, args.skip_dbt, watch=watch)
     except Exception as exc:  # noqa: BLE001 - every failure ends as one line and exit 1
         fail(explain(exc))
-        return summary(outcome, started, log_file, "failed")
-    return summary(outcome, started, log_file)
+        return summary(outcome.load, started, log_file, "failed")
+    return summary(outcome.load, started, log_file, "; ".join(outcome.problems))
 
 
 def cmd_seed_tests(args: argparse.Namespace) -> int:

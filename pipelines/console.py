@@ -8,22 +8,24 @@ log file, which the summary names. On a terminal, progress bars show each resour
 import sys
 import threading
 import time
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
 
 from pipelines.common.tracking import RunStats
-from pipelines.runner import LoadOutcome
+from pipelines.runner import LoadOutcome, Watch
 
 REFRESH_S = 0.25
 
 
 @contextmanager
-def progress(stats: RunStats, resources: Sequence[str]) -> Iterator[None]:
-    """Per resource: requests done out of planned (when its plan knows the count), rows so far
-    and an ETA, refreshed from `stats` while the run goes. Nothing when stdout is no terminal."""
+def progress_board() -> Iterator[Optional[Watch]]:
+    """A `Watch` for every run of a load, the families of each workspace running at once: per
+    resource, requests done out of planned (when its plan knows the count), rows so far and an
+    ETA, refreshed from each run's stats. None when stdout is no terminal (cron gets no bars)."""
     if not sys.stdout.isatty():
-        yield
+        yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -31,21 +33,39 @@ def progress(stats: RunStats, resources: Sequence[str]) -> Iterator[None]:
         TextColumn("{task.description:<42}"), BarColumn(), MofNCompleteColumn(), TextColumn("requests"),
         TextColumn("{task.fields[rows]:>9,} rows"), TimeRemainingColumn(),
     )
-    with Progress(*columns, transient=True) as bars:
-        tasks = {name: bars.add_task(name, total=None, rows=0) for name in resources}
-        stop = threading.Event()
+    watched: Dict[int, Tuple[RunStats, Dict[str, Any]]] = {}
+    lock = threading.Lock()
 
-        def refresh() -> None:
-            while not stop.wait(REFRESH_S):
+    def refresh(bars: Progress) -> None:
+        with lock:
+            for stats, tasks in watched.values():
                 done, planned = stats.by_resource("requests"), stats.by_resource("planned")
                 for name, task in tasks.items():
-                    total = planned[name] or None
-                    bars.update(task, completed=done[name], total=total, rows=stats.yielded[name])
+                    bars.update(task, completed=done[name], total=planned[name] or None, rows=stats.yielded[name])
 
-        thread = threading.Thread(target=refresh, daemon=True)
+    with Progress(*columns, transient=True) as bars:
+
+        @contextmanager
+        def watch(stats: RunStats, resources: Sequence[str]) -> Iterator[None]:
+            with lock:
+                watched[id(stats)] = (stats, {name: bars.add_task(name, total=None, rows=0) for name in resources})
+            try:
+                yield
+            finally:
+                with lock:
+                    for task in watched.pop(id(stats))[1].values():
+                        bars.remove_task(task)
+
+        stop = threading.Event()
+
+        def keep_refreshing() -> None:
+            while not stop.wait(REFRESH_S):
+                refresh(bars)
+
+        thread = threading.Thread(target=keep_refreshing, daemon=True)
         thread.start()
         try:
-            yield
+            yield watch
         finally:
             stop.set()
             thread.join()
@@ -64,8 +84,10 @@ def summary(outcome: LoadOutcome, started: float, log_file: Path, problem: str =
     """The run's last line: what loaded, how long it took, whether it failed, and the log file.
     Returns the exit code."""
     status = f"; {problem}" if problem else ""
+    counts = Counter(r.status for r in outcome.results)
+    families = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     say(
         f"loaded {outcome.rows:,} rows into {outcome.tables} tables with {outcome.requests:,} requests"
-        f" in {time.monotonic() - started:.1f}s{status}; log: {log_file}"
+        f" in {time.monotonic() - started:.1f}s{f' (families: {families})' if families else ''}{status}; log: {log_file}"
     )
     return 1 if problem or outcome.errors else 0

@@ -1,85 +1,85 @@
 """A Dagster code location, for when one cron host is not enough (`pip install -e '.[dagster]'`,
 then `dagster dev -m pipelines.orchestration`).
 
-The Instantly source's resources become assets partitioned by workspace: one partition per label
-of `SOURCES__INSTANTLY__WORKSPACES` and per member of `WORKSPACE_GROUP_KEY`'s group (or `default`
-for the single `API_KEY`), each loading with
-that workspace's key into the pipeline (and state) `make run` uses for it, so the two can take
-turns on one warehouse. The dbt models are assets downstream of the raw tables they read.
+The raw tables are assets (`instantly/<table>`, partitioned by workspace: one partition per label
+of `SOURCES__INSTANTLY__WORKSPACES` and per member of `WORKSPACE_GROUP_KEY`'s group, or `default`
+for the single `API_KEY`; `campaign_cleaner/<table>`, unpartitioned). Each materialisation is
+the run `make run` makes for that workspace (`pipelines.flow.load`): the same families on the same
+pipelines and state, the same run lock, pending-package finish and run ledger, so the two can
+take turns on one warehouse. A family the workspace does not allow is skipped with a notice; one
+that fails fails the materialisation after the others loaded. The dbt models are assets
+downstream of the raw tables they read, and their build writes the ledger's dbt row.
 
 Dagster may run partitions on several machines at once: give it a warehouse that takes several
 writers (PostgreSQL, or a cloud warehouse), not one DuckDB file; with DuckDB, keep the
 `deliverability_warehouse` pool at one run at a time.
 """
 
-from typing import Any, Dict, Iterator, Optional
+import os
+import time
+from pathlib import Path
+from typing import Any, Iterator, List, Optional, Sequence
 
 import dagster as dg
-import dlt
+import pendulum
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
-from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
-from dagster_dlt.translator import DltResourceTranslatorData
 
-from pipelines import runner
-from pipelines.instantly import instantly
-from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
-from pipelines.instantly.workspaces import WorkspaceKey, configured_keys
-from pipelines.transform import DBT_EXECUTABLE, DBT_PROJECT, dbt_settings
+from pipelines import flow, ledger
+from pipelines.families import CAMPAIGN_CLEANER, INSTANTLY_FAMILIES, Family
+from pipelines.lock import run_lock
+from pipelines.plan import campaign_cleaner_sources, instantly_sources, workspace_labels
+from pipelines.runner import SourceSpec
+from pipelines.transform import DBT_EXECUTABLE, DBT_PROJECT, dbt_settings, summarise
 from pipelines.warehouse import Warehouse, resolve
 
 POOL = "deliverability_warehouse"
 """The Dagster concurrency pool of every asset that writes the warehouse."""
 
 
-def partition_keys() -> Dict[str, WorkspaceKey]:
-    """Each partition's label with its workspace key, as `make run` reads them (a workspace
-    group's members are asked of the API when the code location loads)."""
-    keys = configured_keys(dlt.config.get("sources.instantly.base_url") or None)
-    if keys is not None:
-        return {key.label: key for key in keys}
-    single = str(dlt.secrets.get("sources.instantly.api_key") or "")
-    return {DEFAULT_WORKSPACE_LABEL: WorkspaceKey(DEFAULT_WORKSPACE_LABEL, single)}
+def table_specs(families: Sequence[Family], **attributes: Any) -> List[dg.AssetSpec]:
+    """An asset per table of `families`, keyed `<source>/<table>` as dagster-dbt keys the dbt
+    sources, so each model depends on the loads of the raw tables it reads. A table whose family
+    the workspace does not allow is skipped, not failed."""
+    return [
+        dg.AssetSpec([family.source, table], group_name=family.source, skippable=True, **attributes)
+        for family in families for table in family.resources
+    ]
 
 
-class RawTableKeys(DagsterDltTranslator):
-    """Asset keys `instantly/<table>`: the keys dagster-dbt gives the dbt sources, so each model
-    depends on the load of the raw tables it reads."""
-
-    def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
-        spec = super().get_asset_spec(data)
-        return spec.replace_attributes(key=dg.AssetKey(["instantly", data.resource.name]), deps=[])
+def materialise(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, specs: Sequence[SourceSpec]
+) -> Iterator[dg.MaterializeResult]:
+    """Loads `specs` as `make run` does and reports a materialisation per table of every family
+    that loaded; raises after them when a family failed."""
+    log = context.log
+    with run_lock(warehouse.lock_file()):
+        outcome = flow.load(warehouse, specs, log.info, log.error, ledger.new_run_id())
+    for result in outcome.load.results:
+        if result.status != "ok" or result.report is None:
+            continue
+        for resource in result.report.resources:
+            yield dg.MaterializeResult(
+                asset_key=[result.spec.family.source, resource.name],
+                metadata={"rows": resource.rows, "requests": resource.requests, "seconds": round(resource.seconds, 1)},
+            )
+    if outcome.load.failed:
+        raise dg.Failure("; ".join(outcome.load.errors))
 
 
 def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
     """The assets of the configured workspaces and warehouse (the destination `make run` uses)."""
     warehouse = warehouse or resolve()
-    keys = partition_keys()
+    keys = workspace_labels()
     workspaces = dg.StaticPartitionsDefinition(sorted(keys))
 
-    def pipeline_of(label: str) -> dlt.Pipeline:
-        return runner.make_pipeline(
-            warehouse, pipeline_name=runner.workspace_pipeline(None if label == DEFAULT_WORKSPACE_LABEL else label)
-        )
+    @dg.multi_asset(specs=table_specs(INSTANTLY_FAMILIES), name="instantly", partitions_def=workspaces, pool=POOL)
+    def instantly_tables(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+        specs = instantly_sources(context.log.info, None, keys=[keys[context.partition_key]])
+        yield from materialise(context, warehouse, specs)
 
-    @dlt_assets(
-        dlt_source=instantly(api_key="asset definitions only"),
-        dlt_pipeline=pipeline_of(DEFAULT_WORKSPACE_LABEL),
-        name="instantly",
-        group_name="instantly",
-        partitions_def=workspaces,
-        dagster_dlt_translator=RawTableKeys(),
-        pool=POOL,
-    )
-    def instantly_tables(context: dg.AssetExecutionContext, dlt_resource: DagsterDltResource) -> Iterator[Any]:
-        key = keys[context.partition_key]
-        pipeline = pipeline_of(key.label)
-        source = instantly(
-            api_key=key.api_key, workspace_label=key.label,
-            key_hint=key.key_hint, as_workspace=key.as_workspace,
-        )
-        yield from dlt_resource.run(
-            context=context, dlt_source=source, dlt_pipeline=pipeline, loader_file_format=runner.file_format(pipeline)
-        )
+    @dg.multi_asset(specs=table_specs([CAMPAIGN_CLEANER]), name="campaign_cleaner", pool=POOL)
+    def campaign_cleaner_tables(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+        yield from materialise(context, warehouse, campaign_cleaner_sources(context.log.info))
 
     project = DbtProject(project_dir=DBT_PROJECT, profiles_dir=DBT_PROJECT, target_path="target/dagster")
     dbt = DbtCliResource(
@@ -90,22 +90,22 @@ def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
 
     @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=DagsterDbtTranslator(), pool=POOL)
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        yield from dbt.cli(["build"], context=context).stream()
+        started, clock = pendulum.now("UTC"), time.monotonic()
+        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+        yield from invocation.stream()
+        outcome = summarise(Path(invocation.target_path) / "run_results.json", time.monotonic() - clock)
+        status = "ok" if invocation.is_successful() else "failed"
+        row = ledger.dbt_row(ledger.new_run_id(), status, started, outcome.warnings, "" if status == "ok" else outcome.line)
+        ledger.record(flow.pipelines_of(warehouse, None), [row])
+        if status != "ok":
+            raise dg.Failure(outcome.line)
 
-    return dg.Definitions(
-        assets=[instantly_tables, dbt_models],
-        resources={
-            "dlt_resource": DagsterDltResource(),
-            "dbt": dbt,
-        },
-    )
+    return dg.Definitions(assets=[instantly_tables, campaign_cleaner_tables, dbt_models], resources={"dbt": dbt})
 
 
 def dbt_environment(warehouse: Warehouse) -> None:
     """dagster-dbt starts dbt with this process's environment: give it the warehouse's settings
     (the DuckDB file, UTC sessions), as `make run` does for its own dbt."""
-    import os
-
     for name, value in dbt_settings(warehouse).items():
         os.environ.setdefault(name, value)
 

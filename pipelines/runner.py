@@ -1,20 +1,26 @@
 """Builds the pipeline, runs the configured sources into schema `raw`, and reports."""
 
-import asyncio
+import logging
 import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, ContextManager, Dict, List, Optional, Sequence
 
 import dlt
+import pendulum
 from dlt.sources import DltSource
 
+from pipelines.common.errors import WorkspaceUnavailable
 from pipelines.common.tracking import RunStats
 from pipelines.explain import explain
+from pipelines.families import Family, refusal
 from pipelines.warehouse import DATASET, PIPELINE_NAME, Warehouse
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PARALLEL = 10
 """Pipelines (agency workspaces) extracted at once, unless `SOURCES__INSTANTLY__PARALLEL_WORKSPACES` says."""
@@ -121,32 +127,43 @@ def run(
     make_source: Callable[[RunStats], DltSource],
     watch: Optional[Watch] = None,
     load_lock: Optional[ContextManager[Any]] = None,
-    adopt_unstamped: bool = False,
+    adopt_workspace: Optional[str] = None,
+    stats: Optional[RunStats] = None,
 ) -> RunReport:
     """Runs one source: finishes what an earlier run left pending, then extracts, normalises and
-    loads; raises on any failure (nothing half-merged is kept: dlt loads a package's merge in one
-    transaction and advances cursors only with it). The source counts its requests, retries and
-    seconds in a RunStats made here, which the report is built from.
+    loads. The source counts its requests, retries and seconds in a RunStats made here, which
+    the report is built from.
+
+    On any failure the run keeps nothing: dlt's `abort_packages` drops what this run extracted
+    or normalised and puts the local state (the cursors) back where it stood before, so the
+    next run asks the same window again. The state stored in the warehouse moves only with a
+    completed load, in the same package as its rows.
 
     Extraction (the slow, rate-limited part) may run beside other pipelines' extractions; every
     step that touches the warehouse holds `load_lock`, so one pipeline writes at a time.
-    `adopt_unstamped`: rows loaded before rows carried a workspace get the workspace this run
-    read (single-key form), before anything merges.
+    `adopt_workspace`: rows loaded before rows carried a workspace get this one (single-key
+    form), before anything merges. `stats`: where the source counts (the caller's, to read
+    what a failed run asked for).
     """
     lock = load_lock if load_lock is not None else nullcontext()
-    stats = RunStats()
+    stats = stats if stats is not None else RunStats()
     source = make_source(stats)
     started = time.monotonic()
-    with lock:
-        pending_rows = finish_pending(pipeline)
-        pipeline.sync_destination()  # a fresh machine restores the state stored in the warehouse
-    with watch(stats, list(source.selected_resources)) if watch else nullcontext():
-        pipeline.extract(source, loader_file_format=file_format(pipeline))
-    with lock:
-        if adopt_unstamped and stats.workspace_id:
-            adopt_unstamped_rows(pipeline, source.name, stats.workspace_id)
-        normalize = pipeline.normalize()
-        pipeline.load()
+    try:
+        with lock:
+            pending_rows = finish_pending(pipeline)
+            pipeline.sync_destination()  # a fresh machine restores the state stored in the warehouse
+        with watch(stats, list(source.selected_resources)) if watch else nullcontext():
+            pipeline.extract(source, loader_file_format=file_format(pipeline))
+        with lock:
+            if adopt_workspace:
+                adopt_unstamped_rows(pipeline, source.name, adopt_workspace)
+            normalize = pipeline.normalize()
+            pipeline.load()
+    except BaseException:
+        with lock:
+            discard(pipeline)
+        raise
     report = RunReport(
         seconds=time.monotonic() - started, pending_rows=pending_rows, stats=stats
     )
@@ -164,6 +181,16 @@ def run(
         for name in source.selected_resources
     ]
     return report
+
+
+def discard(pipeline: dlt.Pipeline) -> None:
+    """Drops a failed run's pending packages and restores the local state they started from
+    (dlt's abort). A package the warehouse refused completes as aborted in `_dlt_loads`."""
+    try:
+        pipeline.abort_packages()
+    except Exception:  # noqa: BLE001 - the warehouse may be what failed: then start afresh
+        log.warning("abort of %s failed; dropping its local state", pipeline.pipeline_name, exc_info=True)
+        pipeline.drop()
 
 
 WORKSPACE_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
@@ -208,82 +235,88 @@ def file_format(pipeline: dlt.Pipeline) -> Optional[str]:
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """A source to load: its settings section (`sources.<section>`) and a factory, so that a
-    source's bad settings fail that source alone, reported under its own variable names.
+    """One family of one account to load: its settings section (`sources.<section>`), a factory
+    of its source, and the pipeline (so the state) it loads with. A source's bad settings fail
+    it alone, reported under its own variable names.
 
-    `pipeline_name`: the pipeline (and so the state) it loads with: sources of different
-    pipelines load side by side. `label`: the workspace it reads, named on its output lines.
+    `label`: the workspace, named on output lines in agency mode (None: the single key).
+    `workspace_id`: the workspace's id, for the ledger and `adopt_unstamped`.
     `adopt_unstamped`: see `run`."""
 
     section: str
     make: Callable[[RunStats], DltSource]
+    family: Family
     pipeline_name: str = PIPELINE_NAME
     label: Optional[str] = None
+    workspace_id: Optional[str] = None
     adopt_unstamped: bool = False
 
-
-def configured_sources(backfill: Optional[str] = None) -> List[SourceSpec]:
-    """Every source to load: each Instantly workspace, and Campaign Cleaner when its key is set.
-    `backfill` (FROM[:TO]) re-pulls those UTC days of Instantly's day-based tables."""
-    from pipelines.campaign_cleaner import campaign_cleaner
-
-    specs = instantly_sources(backfill)
-    if dlt.secrets.get("sources.campaign_cleaner.api_key"):
-        specs.append(SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(run=run)))
-    else:
-        print("notice: Campaign Cleaner skipped (SOURCES__CAMPAIGN_CLEANER__API_KEY is not set)")
-    return specs
+    @property
+    def workspace(self) -> str:
+        """The workspace label of its ledger rows (`default` for the single key)."""
+        return self.label or DEFAULT_LABEL
 
 
-def workspace_pipeline(label: Optional[str]) -> str:
-    """The pipeline (so the state) of an agency workspace; the single key keeps `deliverability`."""
-    return f"{PIPELINE_NAME}-{label}" if label else PIPELINE_NAME
+DEFAULT_LABEL = "default"
 
 
-def instantly_sources(backfill: Optional[str]) -> List[SourceSpec]:
-    """The single-key form (`API_KEY`): one source on the `deliverability` pipeline, as always.
-    Agency mode (`WORKSPACES`, `WORKSPACE_GROUP_KEY`): one source per workspace, each on a pipeline of its own, after
-    one `GET /workspaces/current` per key: a revoked or unpaid key fails alone, and a key of a
-    workspace another label already holds is skipped with a notice."""
-    from pipelines.instantly import instantly
-    from pipelines.instantly.workspaces import (
-        configured_keys,
-        current_workspaces,
-        duplicate_of,
-        preflight_client,
-    )
+@dataclass
+class FamilyResult:
+    """How one family of one workspace ended in a run: a row of the run ledger."""
 
-    base_url = dlt.config.get("sources.instantly.base_url") or None
-    keys = configured_keys(base_url)
-    if keys is None:
-        return [SourceSpec("instantly", lambda run: instantly(run=run, backfill=backfill), adopt_unstamped=True)]
-    found = asyncio.run(current_workspaces(keys, lambda key: preflight_client(key, base_url)))
-    duplicates = duplicate_of(found)
-    specs = []
-    for key in keys:
-        if key.label in duplicates:
-            print(f"notice: workspace {key.label} skipped: its key is for the workspace {duplicates[key.label]} loads")
-            continue
-        problem = found[key.label]
+    spec: SourceSpec
+    status: str
+    """`ok`, `unsupported` (the workspace does not allow it), `failed` or `skipped`."""
+    started_at: pendulum.DateTime
+    ended_at: pendulum.DateTime
+    stats: RunStats
+    """What it asked of the APIs, whether it loaded or not."""
+    report: Optional[RunReport] = None
+    cause: str = ""
+    """The one line saying why it is not `ok` (the error, or what would enable it)."""
+    whole_workspace: bool = False
+    """It failed because its workspace could not be read at all (one line for every family)."""
 
-        def make(run: RunStats, key: Any = key, problem: Any = problem) -> DltSource:
-            if isinstance(problem, BaseException):
-                raise problem
-            return instantly(
-                api_key=key.api_key, workspace_label=key.label, key_hint=key.key_hint, as_workspace=key.as_workspace,
-                run=run, backfill=backfill,
-            )
-
-        specs.append(SourceSpec("instantly", make, workspace_pipeline(key.label), key.label))
-    return specs
+    @property
+    def line(self) -> str:
+        """What is printed for a family that did not load (empty for one that did)."""
+        prefix = f"{self.spec.label}: " if self.spec.label else ""
+        if self.whole_workspace:
+            return f"{prefix}workspace {self.spec.workspace} not loaded: {self.cause}"
+        if self.status == "unsupported":
+            return f"{prefix}{self.spec.family.title} not loaded for workspace {self.spec.workspace}: {self.cause}"
+        if self.status == "failed":
+            return f"{prefix}{self.spec.family.title} failed: {self.cause}"
+        return ""
 
 
 @dataclass
 class LoadOutcome:
-    """What `load_all` did: a report per source that loaded, one line per failure."""
+    """What `load_all` did: one result per family of each workspace."""
 
-    reports: List[RunReport] = field(default_factory=list)
-    errors: List[str] = field(default_factory=list)
+    results: List[FamilyResult] = field(default_factory=list)
+
+    @property
+    def reports(self) -> List[RunReport]:
+        return [r.report for r in self.results if r.report is not None]
+
+    @property
+    def failed(self) -> List[FamilyResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def errors(self) -> List[str]:
+        """One line per failure (a workspace whose key is refused is one line, not one per
+        family), then the items a source skipped while the rest loaded."""
+        lines = [r.line for r in self.failed]
+        lines += [
+            (f"{r.spec.label}: " if r.spec.label else "") + item for r in self.results if r.report for item in r.report.skipped
+        ]
+        return list(dict.fromkeys(lines))
+
+    @property
+    def notices(self) -> List[str]:
+        return list(dict.fromkeys(r.line for r in self.results if r.status == "unsupported"))
 
     @property
     def rows(self) -> int:
@@ -291,11 +324,34 @@ class LoadOutcome:
 
     @property
     def requests(self) -> int:
-        return sum(sum(r.requests.values()) for r in self.reports)
+        """Every request made, by families that loaded and by those that did not."""
+        return sum(service.total for r in self.results for service in r.stats.services.values())
 
     @property
     def tables(self) -> int:
         return len({table for r in self.reports for table in r.rows})
+
+
+def load_family(
+    pipeline: dlt.Pipeline, spec: SourceSpec, watch: Optional[Watch] = None, load_lock: Optional[ContextManager[Any]] = None,
+) -> FamilyResult:
+    """Loads one family and says how it ended. A refusal (402, 403) of an optional family makes
+    it `unsupported`; any other error fails it (and a refusal of a required one). Nothing of a
+    family that did not load is kept (see `run`)."""
+    started, stats = pendulum.now("UTC"), RunStats()
+    ended = partial(FamilyResult, spec, started_at=started, stats=stats)
+    try:
+        report = run(pipeline, spec.make, watch, load_lock, spec.workspace_id if spec.adopt_unstamped else None, stats)
+    except WorkspaceUnavailable as exc:
+        cause = explain(exc.__cause__ or exc, spec.section)
+        return ended("failed", ended_at=pendulum.now("UTC"), cause=cause, whole_workspace=True)
+    except Exception as exc:  # noqa: BLE001 - every failure ends as one line
+        refused = refusal(exc)
+        if refused is not None and not spec.family.required:
+            reason = f"{spec.family.unsupported_because(refused)} ({refused}); its tables are left as they were"
+            return ended("unsupported", ended_at=pendulum.now("UTC"), cause=reason)
+        return ended("failed", ended_at=pendulum.now("UTC"), cause=explain(exc, spec.section))
+    return ended("ok", ended_at=pendulum.now("UTC"), report=report)
 
 
 def load_all(
@@ -305,12 +361,11 @@ def load_all(
     watch: Optional[Watch] = None,
     parallel: Optional[int] = None,
 ) -> LoadOutcome:
-    """Loads each source on its own (one failing does not stop the others), saying one line per
+    """Loads each family on its own (one failing does not stop the others), saying one line per
     resource (prefixed with the workspace's label in agency mode), and one for a pending package
-    finished first. Sources of one pipeline load one after another; different pipelines (the
-    workspaces of an agency) extract side by side, `parallel` at a time (the
-    `PARALLEL_WORKSPACES` setting), and write to the warehouse one at a time. Items a source
-    skipped while the rest loaded (e.g. one unreadable seed-test job) end up in `errors` too."""
+    finished first. Families of one pipeline load one after another; different pipelines (each
+    family of each workspace) extract side by side, `parallel` at a time (the
+    `PARALLEL_WORKSPACES` setting), and write to the warehouse one at a time."""
     outcome = LoadOutcome()
     groups: Dict[str, List[SourceSpec]] = {}
     for spec in specs:
@@ -318,30 +373,24 @@ def load_all(
     load_lock = threading.Lock()
     output_lock = threading.Lock()
 
-    def load_group(name: str, group: List[SourceSpec], shown: Optional[Watch]) -> None:
+    def load_group(name: str, group: List[SourceSpec]) -> None:
         pipeline = pipeline_named(name)
         for spec in group:
-            prefix = f"{spec.label}: " if spec.label else ""
-            try:
-                report = run(pipeline, spec.make, shown, load_lock, spec.adopt_unstamped)
-            except Exception as exc:  # noqa: BLE001 - every failure ends as one line
-                with output_lock:
-                    outcome.errors.append(prefix + explain(exc, spec.section))
-                continue
+            result = load_family(pipeline, spec, watch, load_lock)
             with output_lock:
-                outcome.reports.append(report)
+                outcome.results.append(result)
+                report, prefix = result.report, (f"{spec.label}: " if spec.label else "")
+                if report is None:
+                    continue
                 if report.pending_rows is not None:
                     say(f"{prefix}finished the load an earlier run left pending: {report.pending_rows:,} rows")
                 for resource in report.resources:
                     say(prefix + resource.line())
-                outcome.errors.extend(prefix + line for line in report.skipped)
 
-    if len(groups) == 1:
-        for name, group in groups.items():
-            load_group(name, group, watch)
-        return outcome
     workers = parallel or int(dlt.config.get("sources.instantly.parallel_workspaces") or DEFAULT_PARALLEL)
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(groups)))) as pool:
-        for done in [pool.submit(load_group, name, group, None) for name, group in groups.items()]:
+        for done in [pool.submit(load_group, name, group) for name, group in groups.items()]:
             done.result()
+    order = {spec.pipeline_name: n for n, spec in enumerate(specs)}
+    outcome.results.sort(key=lambda r: order[r.spec.pipeline_name])
     return outcome

@@ -18,6 +18,7 @@ from pipelines.campaign_cleaner import campaign_cleaner, settings
 from pipelines.campaign_cleaner.helpers import cleaner_client, job_id_list
 from pipelines.common.errors import ConfigError
 from pipelines.common.tracking import RequestStats
+from pipelines.families import CAMPAIGN_CLEANER
 from pipelines.warehouse import Warehouse
 
 Say = Callable[[str], None]
@@ -26,7 +27,7 @@ Say = Callable[[str], None]
 def track(warehouse: Warehouse, say: Say, **changes: object) -> runner.LoadOutcome:
     """One run of the Campaign Cleaner source with registry `changes` (see its arguments)."""
     pipeline = runner.make_pipeline(warehouse)
-    spec = runner.SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(run=run, **changes))
+    spec = runner.SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(run=run, **changes), CAMPAIGN_CLEANER)
     return runner.load_all(lambda name: pipeline, [spec], say)
 
 

@@ -8,8 +8,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from pipelines.common.errors import ConfigError
 from pipelines.warehouse import Warehouse
@@ -23,6 +24,15 @@ PR_SET_PDEATHSIG = 1
 
 class TransformError(RuntimeError):
     """dbt build failed; the message names the failing nodes and their errors."""
+
+
+@dataclass(frozen=True)
+class DbtOutcome:
+    """A passing `dbt build`: its one line, and the tests that only warned (vendor numbers that
+    do not add up: a mart is never held back for them)."""
+
+    line: str
+    warnings: Tuple[str, ...] = ()
 
 
 def end_with_parent(parent_pid: int) -> None:
@@ -71,19 +81,20 @@ def run_dbt(warehouse: Warehouse, command: List[str], target: Path, log_file: Op
         ).returncode
 
 
-def dbt_build(warehouse: Warehouse, target_path: Optional[str] = None, log_file: Optional[Path] = None) -> str:
-    """`dbt build` (models and tests) on `warehouse`; returns its one-line summary, or raises
-    TransformError naming the failing nodes."""
+def dbt_build(warehouse: Warehouse, target_path: Optional[str] = None, log_file: Optional[Path] = None) -> DbtOutcome:
+    """`dbt build` (models and tests) on `warehouse`; returns its one-line summary and warnings,
+    or raises TransformError naming the failing nodes."""
     # each warehouse's own target: runs on two warehouses at once never read each other's results
     target = Path(target_path) if target_path else warehouse.pipelines_dir() / "dbt-target"
     results = target / "run_results.json"
     results.unlink(missing_ok=True)
     started = time.monotonic()
     code = run_dbt(warehouse, ["build"], target, log_file)
-    summary = summarise(results, time.monotonic() - started)
+    outcome = summarise(results, time.monotonic() - started)
     if code != 0:
-        raise TransformError(summary if "failed" in summary else f"dbt build failed (exit {code}): see {log_file}")
-    return summary
+        line = outcome.line
+        raise TransformError(line if "failed" in line else f"dbt build failed (exit {code}): see {log_file}")
+    return outcome
 
 
 def dbt_docs(warehouse: Warehouse, log_file: Optional[Path] = None) -> Path:
@@ -93,22 +104,28 @@ def dbt_docs(warehouse: Warehouse, log_file: Optional[Path] = None) -> Path:
     return DEFAULT_TARGET / "index.html"
 
 
-def summarise(run_results: Path, seconds: float) -> str:
-    """`dbt build: N models, M tests passed in S s`, or the failing nodes with their errors."""
+def summarise(run_results: Path, seconds: float) -> DbtOutcome:
+    """`dbt build: N models, M tests passed (W warnings) in S s`, or the failing nodes with their
+    errors. The warnings' names go with the outcome (the ledger, the log), not on the line."""
     try:
         results = json.loads(run_results.read_text())["results"]
     except (OSError, ValueError, KeyError):
-        return f"dbt build: no results (dbt stopped before running any node) in {seconds:.1f}s"
+        return DbtOutcome(f"dbt build: no results (dbt stopped before running any node) in {seconds:.1f}s")
     kinds: Counter = Counter()
     failures = []
+    warnings = []
     for result in results:
         kind = result["unique_id"].split(".")[0]
         kinds[kind] += 1
+        name = result["unique_id"].split(".")[-1] if kind != "test" else result["unique_id"].split(".")[2]
         if result["status"] in ("error", "fail", "runtime error"):
-            name = result["unique_id"].split(".")[-1] if kind != "test" else result["unique_id"].split(".")[2]
             message = " ".join(str(result.get("message") or result["status"]).split())[:300]
             failures.append(f"{kind} {name}: {message}")
+        elif result["status"] == "warn":
+            warnings.append(name)
     if failures:
-        return f"dbt build failed on {len(failures)} of {len(results)} nodes: " + "; ".join(failures)
+        return DbtOutcome(f"dbt build failed on {len(failures)} of {len(results)} nodes: " + "; ".join(failures))
     tests = kinds["test"] + kinds["unit_test"]
-    return f"dbt build: {kinds['model']} models, {tests} tests passed in {seconds:.1f}s"
+    warned = f" ({len(warnings)} warning{'s' if len(warnings) != 1 else ''}: names in the log)" if warnings else ""
+    line = f"dbt build: {kinds['model']} models, {tests} tests passed{warned} in {seconds:.1f}s"
+    return DbtOutcome(line, tuple(sorted(warnings)))

@@ -13,6 +13,7 @@ from typing import Dict, List, Optional
 import pendulum
 from pendulum import Date
 
+ORGANIZATION = "0199a0c1-0000-7000-8000-00000000a11e"
 WARMUP_WINDOW_DAYS = 14
 """How many recent days warmup analytics serve by default (the real length is undocumented)."""
 HEALTH_DAYS = 7
@@ -35,6 +36,8 @@ class AccountsWorkspace:
     def __init__(self, accounts: int = 9, days: int = 30, seed: int = 7, today: Optional[Date] = None,
                  failing_domains: int = 1) -> None:
         self.seed = seed
+        self.organization = ORGANIZATION
+        """The workspace that owns the accounts (`Account.organization`); the app sets its own."""
         self.warmup_window_days = WARMUP_WINDOW_DAYS
         self.today = today or pendulum.now("UTC").date()
         self.first_day = self.today.subtract(days=days - 1)
@@ -73,7 +76,7 @@ class AccountsWorkspace:
             "timestamp_updated": created,
             "first_name": a.email.split("@")[0].title(),
             "last_name": "Sender",
-            "organization": "0199a0c1-0000-7000-8000-00000000a11e",
+            "organization": self.organization,
             "warmup_status": 1,
             "status": 1,
             "provider_code": a.provider_code,

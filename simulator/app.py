@@ -35,6 +35,8 @@ def simulator_app(
             return error_body(401, "Unauthorized", "Invalid API key")
         return None
 
+    if accounts is not None:
+        accounts.organization = ws.id  # the rows' owner is the workspace /workspaces/current names
     app = web.Application(middlewares=[make_middleware(state, authorize)])
     add_campaign_routes(app, ws, state)
     if placement is not None:

@@ -11,13 +11,15 @@ import duckdb
 from pipelines import runner
 from pipelines.campaign_cleaner import campaign_cleaner
 from pipelines.common.dates import utc_today
-from pipelines.console import fail, progress, say, summary
+from pipelines.console import fail, progress_board, say, summary
 from pipelines.explain import explain
-from pipelines.instantly import instantly
+from pipelines.families import CAMPAIGN_CLEANER
+from pipelines.flow import RunOutcome, load_and_build
+from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
+from pipelines.instantly.workspaces import WorkspaceKey
+from pipelines.plan import instantly_sources
 from pipelines.report import write_report
 from pipelines.run_log import open_run_log
-from pipelines.snapshot import publish
-from pipelines.transform import dbt_build
 from pipelines.warehouse import DEMO_DUCKDB, resolve
 from simulator.accounts import AccountsWorkspace
 from simulator.app import simulator_app
@@ -42,36 +44,25 @@ def demo(campaigns: int, days: int) -> int:
     placement = PlacementWorkspace(tests=max(campaigns // 2, 2), days=days, senders=accounts.emails)
     cleaner = CleanerWorkspace()
     warehouse = resolve("duckdb", duckdb_file=str(DEMO_DB))
-    outcome = runner.LoadOutcome()
+    outcome = RunOutcome()
     try:
         with Simulator(simulator_app(workspace, SimulatorState(), placement, cleaner, accounts)) as sim:
             say(f"simulator on {sim.url}: {campaigns} campaigns over {days} days")
-            pipeline = runner.make_pipeline(
-                warehouse, pipelines_dir=str(DEMO_STATE), pipeline_name="deliverability_demo"
+            specs = instantly_sources(
+                say, None, keys=[WorkspaceKey(DEFAULT_WORKSPACE_LABEL, DEFAULT_API_KEY)],
+                base_url=sim.url, start_date=workspace.first_day.isoformat(), max_requests_per_second=100,
             )
-            specs = [
-                runner.SourceSpec("instantly", lambda run: instantly(
-                    api_key=DEFAULT_API_KEY, base_url=sim.url,
-                    start_date=workspace.first_day.isoformat(), max_requests_per_second=100, run=run,
-                )),
-                runner.SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(
-                    api_key=cleaner.api_key, base_url=sim.url, job_ids=list(cleaner.jobs),
-                    max_requests_per_second=50, run=run,
-                )),
-            ]
-            outcome = runner.load_all(lambda name: pipeline, specs, say, watch=progress)
-        for line in outcome.errors:
-            fail(line)
-        if outcome.errors:
-            return summary(outcome, started, log_file, "dbt skipped: a source failed")
-        say(dbt_build(warehouse, log_file=log_file))
-        say(publish(DEMO_DB).line())
-        say(f"report: {write_report(pipeline, REPORT.resolve(), utc_today())}")
+            specs.append(runner.SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(
+                api_key=cleaner.api_key, base_url=sim.url, job_ids=list(cleaner.jobs), max_requests_per_second=50, run=run,
+            ), CAMPAIGN_CLEANER))
+            with progress_board() as watch:
+                outcome = load_and_build(warehouse, specs, say, fail, log_file, watch=watch, pipelines_dir=str(DEMO_STATE))
+        say(f"report: {write_report(runner.make_pipeline(warehouse, str(DEMO_STATE)), REPORT.resolve(), utc_today())}")
     except Exception as exc:  # noqa: BLE001
         fail(explain(exc))
-        return summary(outcome, started, log_file, "failed")
+        return summary(outcome.load, started, log_file, "failed")
     show_tables(DEMO_DB)
-    return summary(outcome, started, log_file)
+    return summary(outcome.load, started, log_file, "; ".join(outcome.problems))
 
 
 def show_tables(db: Path) -> None:

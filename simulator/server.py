@@ -35,15 +35,22 @@ class Faults:
     refuse_default_agents: bool = False  # the edge firewall: 403 "error code: 1010" to library agents
     missing_scope: str = ""  # the key lacks this scope (e.g. accounts:read): 403 on the endpoints needing it
     unpaid: bool = False  # the workspace has no paid plan: 402 on every endpoint
+    no_placement_addon: bool = False  # no Inbox Placement add-on: 402 on /inbox-placement-*
+    failing_path: str = ""  # every request under this path prefix answers 500, retries included
 
 
 SCOPED_PATHS = {
     "accounts:read": "/api/v2/accounts",
     "campaigns:read": "/api/v2/campaigns",
     "inbox_placement_tests:read": "/api/v2/inbox-placement-tests",
+    "inbox_placement_analytics:read": "/api/v2/inbox-placement-analytics",
+    "inbox_placement_reports:read": "/api/v2/inbox-placement-reports",
     "workspaces:read": "/api/v2/workspaces",
 }
 """Where each scope the simulator can withhold applies (a path prefix)."""
+
+PLACEMENT_PATHS = "/api/v2/inbox-placement-"
+"""The Inbox Placement add-on's endpoints (tests, analytics, reports, ESP options)."""
 
 DEFAULT_LIBRARY_AGENT = re.compile(r"^(python|aiohttp|curl|go-http-client|okhttp|node-fetch|axios)", re.I)
 """User-Agents of HTTP libraries left at their defaults (`Python/3.11 aiohttp/3.9`,
@@ -193,8 +200,14 @@ def make_middleware(state: SimulatorState, authorize: Callable[[web.Request], Op
         denied = authorize(request)
         if denied is None and f.unpaid and request.path.startswith("/api/v2/"):
             denied = error_body(402, "Payment Required", "Workspace does not have an active paid plan")
+        if denied is None and f.no_placement_addon and request.path.startswith(PLACEMENT_PATHS):
+            denied = error_body(
+                402, "Payment Required", "You have reached the limit of free inbox placement tests. Please upgrade your plan"
+            )
         if denied is None and f.missing_scope and request.path.startswith(SCOPED_PATHS.get(f.missing_scope, "//")):
             denied = error_body(403, "Forbidden", f"API key does not have the required scope: {f.missing_scope}")
+        if denied is None and f.failing_path and request.path.startswith(f.failing_path):
+            denied = error_body(500, "Internal Server Error", "Something went wrong")
         if denied is not None:
             entry.status = denied.status
             return denied

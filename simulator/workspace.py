@@ -51,8 +51,12 @@ class Workspace:
         today: Optional[Date] = None,
         deleted: int = 1,
         drafts: int = 1,
+        late_opens: bool = False,
     ) -> None:
         self.seed = seed
+        self.late_opens = late_opens
+        """Opens on a day include opens of earlier sends (as live data has it): on about one
+        sending day in four, a step's opens exceed its sends."""
         self.id = str(uuid.UUID(int=random.Random(f"workspace-id|{seed}").getrandbits(128), version=4))
         self.name = f"Client workspace {seed}"
         self.today = today or pendulum.now("UTC").date()
@@ -101,7 +105,12 @@ class Workspace:
         rng = random.Random(f"{self.seed}|{campaign_id}|{day.isoformat()}")
         if rng.random() < 0.15:  # a quiet day: nothing sent, nothing happened
             return []
-        return sending_rows(c, rng)
+        rows = sending_rows(c, rng)
+        if self.late_opens and random.Random(f"{self.seed}|{campaign_id}|{day.isoformat()}|late").random() < 0.25:
+            first = next((row for row in rows if row["sent"]), None)
+            if first is not None:
+                first.update(opened=first["sent"] + 5, unique_opened=first["sent"] + 2)
+        return rows
 
     @lru_cache(maxsize=None)  # noqa: B019 - as above; callers only read the totals
     def day_totals(self, campaign_id: str, day: Date) -> Dict[str, int]:
@@ -252,6 +261,7 @@ class Workspace:
             "id": c.id,
             "name": c.name,
             "status": c.status,
+            "organization": self.id,
             "pl_value": 500,
             "is_evergreen": False,
             "campaign_schedule": {

@@ -21,7 +21,7 @@ from pipelines.orchestration import defs
 loads = defs.get_assets_def(dg.AssetKey(["instantly", "instantly_workspaces"]))
 results = {label: dg.materialize([loads], partition_key=label, resources=defs.resources).success
            for label in %(labels)r}
-models = next(a for a in defs.assets if a is not loads)
+models = defs.get_assets_def(dg.AssetKey(["campaigns"]))
 results["dbt"] = dg.materialize([models], resources=defs.resources).success
 print(json.dumps(results))
 """
@@ -50,3 +50,7 @@ def test_two_workspace_partitions_and_the_dbt_assets_materialise_into_one_wareho
                     for label in KEYS}
         assert per_workspace == expected
         assert con.execute("select count(distinct workspace_id) from analytics.sender_health_daily").fetchone() == (2,)
+        ledger = con.execute(
+            "select workspace_label, count(*), count(*) filter (where status = 'ok') from raw.run_ledger group by 1 order by 1"
+        ).fetchall()
+        assert ledger == [("*", 1, 1), ("acme", 5, 5), ("globex", 5, 5)]

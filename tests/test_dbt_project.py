@@ -126,7 +126,7 @@ def test_sender_health_adds_up_to_the_raw_tables_per_mailbox(built):
         select lower(email_account), sum(sent), sum(bounced), sum(unique_replies)
         from raw.instantly_account_analytics_daily group by 1 order by 1""")
     assert sending and built.query(
-        "select email, sum(sent), sum(bounced), sum(replies) from analytics.sender_health_daily"
+        "select email, sum(sent), sum(bounced), sum(unique_replies) from analytics.sender_health_daily"
         " group by 1 having sum(sent) > 0 order by 1") == sending
     warmup = built.query("""
         select lower(email), sum(landed_inbox), sum(landed_spam) from raw.instantly_warmup_analytics_daily

@@ -1,3 +1,4 @@
+{{ config(severity='warn') }}
 -- Per test, UTC day and (geo, type, ESP) cell, Instantly's received per-email records count the
 -- same inbox, spam and category as the stats endpoint. Rows returned are failures.
 with records as (

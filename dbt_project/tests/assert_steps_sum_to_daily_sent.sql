@@ -1,3 +1,4 @@
+{{ config(severity='warn') }}
 -- Per campaign-day, the steps' sent adds up to the daily sent. Rows returned are failures.
 with steps as (
     select campaign_id, activity_date, sum(sent_count) as sent_count

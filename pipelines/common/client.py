@@ -11,7 +11,7 @@ from typing import Any, Mapping, Optional, Sequence, Tuple, Type, Union
 import aiohttp
 
 from pipelines.common.errors import ApiError, ConfigError
-from pipelines.common.rate_limit import RateLimiter
+from pipelines.common.rate_limit import RateLimiter, SharedBudget
 from pipelines.common.retry import DEFAULT_RETRY, RetryPolicy, is_retryable_status
 from pipelines.common.tracking import CURRENT_RESOURCE, RequestStats
 
@@ -130,7 +130,7 @@ class ApiClient:
                         except ValueError:
                             problem = "a malformed (non-JSON or truncated) response body"
                     elif not is_retryable_status(status):
-                        raise ApiError(self._error_line(endpoint, path, status, raw), status) from None
+                        raise self._refusal(endpoint, path, status, raw) from None
                     else:
                         problem = f"HTTP {status} {_api_message(raw)}".strip()
                         throttled = status == 429
@@ -152,20 +152,26 @@ class ApiClient:
             self._scrub(f"{endpoint} failed after {self.retry.max_attempts} attempts: {problem}")
         )
 
-    def _error_line(self, endpoint: str, path: str, status: int, raw: bytes) -> str:
+    def _refusal(self, endpoint: str, path: str, status: int, raw: bytes) -> ApiError:
+        """The error of an answer that retrying cannot change, with what to fix."""
         if status == 403 and FIREWALL_PAGE.search(raw[:2000]):
-            return (
+            return ApiError(
                 f"{endpoint} was refused by the API's firewall (HTTP 403, error code 1010: it blocks"
                 f" this client's User-Agent {USER_AGENT!r}, not the key): a proxy in between may be"
                 " replacing the User-Agent header"
-            )
+            )  # the edge's page, not the API's answer: no status, so never read as a missing scope
         message = _api_message(raw)
         line = f"{endpoint} failed: HTTP {status}" + (f" {message}" if message else "")
-        if status == 403 and path in self._scopes:
-            line += f". The key needs the {self._scopes[path]} scope"
+        scope = self.scope_of(path)
+        if status == 403 and scope:
+            line += f". The key needs the {scope} scope"
         if status in (401, 403) and self._key_hint:
             line += f". {self._key_hint}"
-        return self._scrub(line)
+        return ApiError(self._scrub(line), status, scope)
+
+    def scope_of(self, path: str) -> Optional[str]:
+        """The read scope the reference names for `path` (analytics endpoints document none)."""
+        return self._scopes.get(path)
 
     def _scrub(self, text: str) -> str:
         """Never let the secret reach a message, whatever an API echoes back."""
@@ -196,14 +202,17 @@ def make_client(
     max_concurrency: int,
     stats: RequestStats,
     scopes: Optional[Mapping[str, str]] = None,
+    budget: Optional[SharedBudget] = None,
 ) -> ApiClient:
     """The client of one source (`sources.<section>` settings): its auth headers on its own
-    budget; a bad budget or concurrency is one line naming the variable."""
+    budget, or on `budget` when other sources load the same account at once; a bad budget or
+    concurrency is one line naming the variable."""
     prefix = f"SOURCES__{section.upper()}__"
     if int(max_concurrency) < 1:
         raise ConfigError(f"{prefix}MAX_CONCURRENCY must be 1 or more")
     try:
-        limiter = RateLimiter(float(max_requests_per_second))
+        rate = float(max_requests_per_second)
+        limiter = budget.limiter(rate) if budget is not None else RateLimiter(rate)
     except ValueError as exc:
         raise ConfigError(f"{prefix}MAX_REQUESTS_PER_SECOND: {exc}") from None
     return ApiClient(

@@ -12,8 +12,23 @@ class ConfigError(ValueError):
 
 
 class ApiError(Exception):
-    """A request failed for good. The message is one line naming the endpoint and what to fix."""
+    """A request failed for good. The message is one line naming the endpoint and what to fix.
 
-    def __init__(self, message: str, status: Optional[int] = None) -> None:
+    `status` is the API's own HTTP answer (None for timeouts, broken connections and a firewall
+    page); `scope` the read scope the endpoint needs, when the reference names one."""
+
+    def __init__(self, message: str, status: Optional[int] = None, scope: Optional[str] = None) -> None:
         super().__init__(message)
         self.status = status
+        self.scope = scope
+
+    @property
+    def refused(self) -> bool:
+        """The workspace does not allow this endpoint: no add-on or plan (402), or the key lacks
+        its scope (403). Asking again cannot help, and other endpoints may still answer."""
+        return self.status in (402, 403)
+
+
+class WorkspaceUnavailable(Exception):
+    """A workspace cannot be read at all (its key refused, its plan unpaid): every family of it
+    fails, with the one line of its cause (`__cause__`)."""

@@ -2,8 +2,9 @@
 workspace is busy with other tools."""
 
 import asyncio
+import threading
 import time
-from typing import Callable
+from typing import Callable, Optional
 
 DECREASE = 0.7
 """A 429 without Retry-After multiplies the rate by this (the multiplicative decrease)."""
@@ -28,6 +29,9 @@ class RateLimiter:
     increase), so the rate settles just under what the workspace leaves, with few 429s, and
     climbs back when the others go quiet. `pause()` (a 429's wait) pushes every future start
     back, so one 429 slows the whole run, not just the request that saw it.
+
+    One limiter may serve several event loops at once (a workspace's families extract on threads
+    of their own), so its bookkeeping is under a thread lock, never held across an await.
     """
 
     def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -39,7 +43,7 @@ class RateLimiter:
         self._next_start = 0.0
         self._last_change = clock()
         self._last_cut = float("-inf")
-        self._lock = asyncio.Lock()
+        self._lock = threading.Lock()
 
     @property
     def interval(self) -> float:
@@ -47,7 +51,7 @@ class RateLimiter:
 
     async def acquire(self) -> None:
         """Wait for this request's slot."""
-        async with self._lock:
+        with self._lock:
             now = self._clock()
             self._recover(now)
             start = max(now, self._next_start)
@@ -57,17 +61,35 @@ class RateLimiter:
 
     def pause(self, seconds: float) -> None:
         """Start no request for `seconds` from now."""
-        self._next_start = max(self._next_start, self._clock() + seconds)
+        with self._lock:
+            self._next_start = max(self._next_start, self._clock() + seconds)
 
     def throttled(self) -> None:
         """The workspace refused a request for its rate (429 without Retry-After): slow down."""
-        now = self._clock()
-        if now - self._last_cut < COOLDOWN_S:
-            return
-        self._recover(now)
-        self.rate = max(self.ceiling * FLOOR, self.rate * DECREASE)
-        self._last_cut = self._last_change = now
+        with self._lock:
+            now = self._clock()
+            if now - self._last_cut < COOLDOWN_S:
+                return
+            self._recover(now)
+            self.rate = max(self.ceiling * FLOOR, self.rate * DECREASE)
+            self._last_cut = self._last_change = now
 
     def _recover(self, now: float) -> None:
         self.rate = min(self.ceiling, self.rate + self.ceiling * RECOVERY_PER_S * (now - self._last_change))
         self._last_change = now
+
+
+class SharedBudget:
+    """One workspace's limiter, made by the first of its families' clients to ask (with that
+    source's configured rate) and shared by the rest: the workspace's budget is one, however
+    many families load it at once."""
+
+    def __init__(self) -> None:
+        self._limiter: Optional[RateLimiter] = None
+        self._lock = threading.Lock()
+
+    def limiter(self, per_second: float) -> RateLimiter:
+        with self._lock:
+            if self._limiter is None:
+                self._limiter = RateLimiter(per_second)
+            return self._limiter

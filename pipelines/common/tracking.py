@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Callable, Dict, List, Optional
+from typing import Any, AsyncIterator, Callable, Dict, List
 
 import dlt
 
@@ -56,8 +56,6 @@ class RunStats:
     """One line per item a source skipped while the rest loaded (e.g. one unreadable seed-test job)."""
     yielded: Counter = field(default_factory=Counter)
     """Rows each resource has yielded so far (before dlt normalises them)."""
-    workspace_id: Optional[str] = None
-    """The Instantly workspace the run read (`GET /workspaces/current`), once the source asked."""
 
     def service(self, name: str) -> RequestStats:
         return self.services.setdefault(name, RequestStats())

@@ -16,6 +16,7 @@ from pipelines.common.client import ApiClient, make_client
 from pipelines.common.concurrency import as_completed_bounded
 from pipelines.common.dates import DayWindow, pull_range, utc_today
 from pipelines.common.errors import ConfigError
+from pipelines.common.rate_limit import SharedBudget
 from pipelines.common.tracking import RunStats, tracked_resource
 from pipelines.instantly import settings
 from pipelines.instantly.accounts import (
@@ -95,6 +96,8 @@ def instantly(
     as_workspace: Optional[str] = None,
     backfill: Optional[str] = None,
     run: Optional[RunStats] = None,
+    workspace: Optional[dict] = None,
+    budget: Optional[SharedBudget] = None,
 ) -> Sequence[DltResource]:
     """Campaigns, their analytics and inbox placement, by UTC day, incremental with a lookback.
 
@@ -117,6 +120,9 @@ def instantly(
         backfill: `FROM[:TO]`, UTC days to re-pull and merge in this run (the CLI's `--backfill`),
             whatever the cursors say; the cursors themselves are left as they are.
         run: Where this run's requests, retries and seconds are counted (the runner's).
+        workspace: The workspace the key reads, as the runner resolved it before loading
+            (`describe_workspace`); asked by the source itself when not given.
+        budget: The workspace's request budget, shared with its other families loading at once.
     """
     if not str(api_key).strip():
         raise ConfigError(f"SOURCES__INSTANTLY__API_KEY is empty. {key_hint}")
@@ -139,8 +145,9 @@ def instantly(
         max_concurrency=max_concurrency,
         stats=run.service("Instantly"),
         scopes=settings.SCOPES,
+        budget=budget,
     )
-    workspace = CurrentWorkspace(client, workspace_label, run)
+    current = CurrentWorkspace(client, workspace_label, workspace)
     catalog = CampaignCatalog(client)
     activity = ActivityMap(client, catalog)
     tests = PlacementTests(client)
@@ -152,7 +159,7 @@ def instantly(
         """A tracked resource whose rows carry the workspace id; merged on its primary key when
         it has one."""
         merge = {"write_disposition": "merge"} if "primary_key" in hints else {}
-        return tracked_resource(stamped(fn, workspace), name, run, **merge, **hints)
+        return tracked_resource(stamped(fn, current), name, run, **merge, **hints)
 
     def by_day(name: str, primary_key: Sequence[str], endpoint: DayEndpoint) -> DltResource:
         """A campaign-analytics resource by UTC day, on the window's day cursor."""
@@ -162,7 +169,7 @@ def instantly(
         )
 
     return (
-        resource(current_workspace, "instantly_workspaces", primary_key="id")(workspace=workspace),
+        resource(current_workspace, "instantly_workspaces", primary_key="id")(workspace=current),
         resource(campaigns, "instantly_campaigns", primary_key="id", columns=CAMPAIGN_COLUMNS)(
             client=client, catalog=catalog,
         ),

@@ -17,9 +17,9 @@ import dlt
 
 from pipelines.common.client import ApiClient, make_client
 from pipelines.common.concurrency import Shared
-from pipelines.common.errors import ConfigError
+from pipelines.common.errors import ApiError, ConfigError
 from pipelines.common.pagination import paginate
-from pipelines.common.tracking import RequestStats, RunStats
+from pipelines.common.tracking import RequestStats
 from pipelines.instantly import settings
 
 SETTING = "SOURCES__INSTANTLY__WORKSPACES"
@@ -77,23 +77,51 @@ def parse_workspaces(value: Any) -> List[WorkspaceKey]:
     return keys
 
 
-class CurrentWorkspace:
-    """`GET /workspaces/current`, asked once per run: the id every row of the run carries."""
+async def describe_workspace(client: ApiClient) -> dict:
+    """The workspace a key reads: `GET /workspaces/current`. A key without `workspaces:read`
+    (403) still names its workspace: the `organization` of the first campaign or account listed
+    (spec: the id of the workspace that owns the row, the id `/workspaces/current` gives). The
+    answer then carries `id_from`, the endpoint the id came from, for a notice."""
+    try:
+        return await client.get(settings.WORKSPACE_CURRENT)
+    except ApiError as exc:
+        if exc.status != 403 or exc.scope is None:
+            raise
+        refused = exc
+    for path in (settings.CAMPAIGNS, settings.ACCOUNTS):
+        try:
+            page = await client.get(path, {"limit": 1})
+        except ApiError as exc:
+            if exc.refused:
+                continue
+            raise
+        items = page.get("items") if isinstance(page, dict) else None
+        owner = items[0].get("organization") if items and isinstance(items[0], dict) else None
+        if owner:
+            return {"id": str(owner), "id_from": f"{path} (organization)"}
+    raise ApiError(
+        f"{refused}; nor does the workspace list a campaign or account whose organization names it",
+        refused.status, refused.scope,
+    )
 
-    def __init__(self, client: ApiClient, label: str, run: RunStats) -> None:
+
+class CurrentWorkspace:
+    """The workspace every row of a run carries: the one the runner resolved before loading
+    (`known`), or else asked once, the first time a resource needs it."""
+
+    def __init__(self, client: ApiClient, label: str, known: Optional[dict] = None) -> None:
         self.client = client
         self.label = label
-        self._run = run
-        self._current = Shared(self._fetch)
+        self._current: Shared[dict] = Shared(self._fetch)
+        self._known = known
 
     async def _fetch(self) -> dict:
-        current = await self.client.get(settings.WORKSPACE_CURRENT)
-        self._run.workspace_id = str(current["id"])
-        return current
+        return self._known if self._known is not None else await describe_workspace(self.client)
 
     async def row(self) -> dict:
         """The workspace as the API describes it, with our label."""
-        return dict(await self._current.get(), label=self.label)
+        described = {k: v for k, v in (await self._current.get()).items() if k != "id_from"}
+        return dict(described, label=self.label)
 
     async def id(self) -> str:
         return str((await self._current.get())["id"])
@@ -134,14 +162,14 @@ def preflight_client(key: WorkspaceKey, base_url: Optional[str]) -> ApiClient:
 
 
 async def current_workspaces(keys: List[WorkspaceKey], client_for: Callable[[WorkspaceKey], ApiClient]) -> Dict[str, Any]:
-    """Each label with its workspace (`GET /workspaces/current`), or the exception it raised:
-    asked before any load, so a revoked or unpaid key fails alone and two labels holding keys of
-    one workspace are found."""
+    """Each label with its workspace (`describe_workspace`), or the exception it raised: asked
+    before any load, so a revoked or unpaid key fails alone, every family of a workspace stamps
+    the same id, and two labels holding keys of one workspace are found."""
 
     async def one(key: WorkspaceKey) -> Any:
         client = client_for(key)
         async with client:
-            return await client.get(settings.WORKSPACE_CURRENT)
+            return await describe_workspace(client)
 
     found = await asyncio.gather(*(one(key) for key in keys), return_exceptions=True)
     return dict(zip((key.label for key in keys), found, strict=True))

@@ -1,8 +1,9 @@
 -- One row per workspace, sending account and UTC day with any campaign sending, warmup or inbox placement:
--- the morning question "which of my mailboxes are healthy", day by day. Rates are fractions
--- 0..1, null when their denominator is 0.
+-- the morning question "which of my mailboxes are healthy", day by day. Rates are null when their
+-- denominator is 0; the per-day event ratios (bounce, reply) can exceed 1, since a day's replies
+-- and bounces include those of earlier days' sends.
 with sending as (
-    select workspace_id, email, activity_date as health_date, sent_count, bounced_count, unique_reply_count
+    select workspace_id, email, activity_date as health_date, sent_count, bounced_count, reply_count, unique_reply_count
     from {{ ref('stg_instantly__account_analytics_daily') }}
 ),
 
@@ -31,7 +32,8 @@ counts as (
         mailbox_days.health_date,
         coalesce(sending.sent_count, 0) as sent,
         coalesce(sending.bounced_count, 0) as bounced,
-        coalesce(sending.unique_reply_count, 0) as replies,
+        coalesce(sending.reply_count, 0) as replies,
+        coalesce(sending.unique_reply_count, 0) as unique_replies,
         coalesce(warmup.sent_count, 0) as warmup_sent,
         coalesce(warmup.landed_inbox_count, 0) as warmup_landed_inbox,
         coalesce(warmup.landed_spam_count, 0) as warmup_landed_spam,
@@ -61,7 +63,8 @@ select
     bounced,
     {{ safe_ratio('bounced', 'sent') }} as bounce_rate,
     replies,
-    {{ safe_ratio('replies', 'sent') }} as reply_rate,
+    unique_replies,
+    {{ safe_ratio('unique_replies', 'sent') }} as reply_rate,
     warmup_sent,
     warmup_landed_inbox,
     warmup_landed_spam,

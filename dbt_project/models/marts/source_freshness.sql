@@ -1,31 +1,88 @@
--- Per source: the last UTC day its data reaches and the last run that loaded it.
-with runs as (
-    select source, max(loaded_at) as last_run_at
-    from {{ ref('stg_dlt__loads') }}
-    where status_code = 0
-    group by source
+-- One row per workspace and family (and Campaign Cleaner): how its latest run ended, when it
+-- last loaded, and the last UTC day its data reaches. A family whose latest run failed keeps its
+-- last good rows in every mart: it is `stale` here, with the cause. One the workspace does not
+-- allow (no add-on, a scope the key lacks) is `unsupported`: never an empty, healthy table.
+with ledger as (
+    select * from {{ ref('stg_pipeline__run_ledger') }}
+    where family <> 'dbt'
+),
+
+latest as (
+    select
+        *,
+        row_number() over (partition by workspace_label, family order by started_at desc, run_id desc) as recency
+    from ledger
+),
+
+last_ok as (
+    select workspace_label, family, max(ended_at) as last_ok_at
+    from ledger
+    where status = 'ok'
+    group by workspace_label, family
+),
+
+known_workspaces as (
+    select workspace_label, max(workspace_id) as workspace_id
+    from {{ ref('stg_instantly__workspaces') }}
+    group by workspace_label
 ),
 
 days as (
-    select 'instantly' as source, max(activity_date) as last_loaded_day
-    from {{ ref('stg_instantly__campaign_analytics_daily') }}
+    select workspace_id, 'campaigns' as family, max(activity_date) as last_loaded_day
+    from {{ ref('stg_instantly__campaign_analytics_daily') }} group by workspace_id
     union all
-    select 'instantly', max(created_date) from {{ ref('stg_instantly__inbox_placement_records') }}
+    select workspace_id, 'placement', max(created_date)
+    from {{ ref('stg_instantly__inbox_placement_records') }} group by workspace_id
     union all
-    select 'instantly', max(activity_date) from {{ ref('stg_instantly__account_analytics_daily') }}
+    select workspace_id, 'accounts', max(activity_date)
+    from {{ ref('stg_instantly__account_analytics_daily') }} group by workspace_id
     union all
-    select 'campaign_cleaner', max(cast(submitted_at as date)) from {{ ref('stg_campaign_cleaner__inbox_tests') }}
+    select workspace_id, 'warmup', max(warmup_date)
+    from {{ ref('stg_instantly__warmup_analytics_daily') }} group by workspace_id
+    union all
+    select workspace_id, 'vitals', max(checked_date)
+    from {{ ref('stg_instantly__domain_vitals') }} group by workspace_id
+    union all
+    select cast(null as {{ dbt.type_string() }}), 'campaign_cleaner', max({{ utc_date('submitted_at') }})
+    from {{ ref('stg_campaign_cleaner__inbox_tests') }}
 ),
 
-sources as (
-    select source from runs
-    union
-    select source from days where last_loaded_day is not null
+families as (
+    select
+        latest.source,
+        latest.family,
+        latest.workspace_label,
+        coalesce(latest.workspace_id, known_workspaces.workspace_id) as workspace_id,
+        latest.status as last_status,
+        latest.cause as last_cause,
+        latest.started_at as last_run_at,
+        last_ok.last_ok_at
+    from latest
+    left join last_ok
+        on last_ok.workspace_label = latest.workspace_label and last_ok.family = latest.family
+    left join known_workspaces
+        on known_workspaces.workspace_label = latest.workspace_label and latest.source = 'instantly'
+    where latest.recency = 1
 )
 
 select
-    sources.source,
-    (select max(days.last_loaded_day) from days where days.source = sources.source) as last_loaded_day,
-    runs.last_run_at
-from sources
-left join runs on runs.source = sources.source
+    families.source,
+    families.family,
+    families.workspace_label,
+    families.workspace_id,
+    families.last_status,
+    families.last_cause,
+    families.last_run_at,
+    families.last_ok_at,
+    days.last_loaded_day,
+    case
+        when families.last_status = 'ok' then 'fresh'
+        when families.last_status = 'unsupported' then 'unsupported'
+        when families.last_ok_at is not null or days.last_loaded_day is not null then 'stale'
+        else 'never loaded'
+    end as freshness_status,
+    families.last_status in ('failed', 'skipped') as is_stale
+from families
+left join days
+    on days.family = families.family
+    and coalesce(days.workspace_id, '') = coalesce(families.workspace_id, '')

@@ -1,0 +1,112 @@
+"""One run, whoever starts it (`make run`, the demo): load every family, record the ledger,
+build dbt on what loaded, publish the BI snapshot.
+
+Partial, never nothing: a family the workspace does not allow is one notice line; one that fails
+is one error line and the run's exit code; either way the others load, and dbt builds the marts
+from what the warehouse holds (a failed family's tables keep their last good rows, and
+`source_freshness` says they are stale).
+"""
+
+import logging
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence
+
+import dlt
+import pendulum
+
+from pipelines import ledger, runner
+from pipelines.explain import explain
+from pipelines.snapshot import publish, snapshot_enabled
+from pipelines.transform import dbt_build
+from pipelines.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+Say = Callable[[str], None]
+
+
+@dataclass
+class RunOutcome:
+    """What a run did: the families' outcome, and the problems that decide its exit code."""
+
+    load: runner.LoadOutcome = field(default_factory=runner.LoadOutcome)
+    problems: List[str] = field(default_factory=list)
+    """Short words for the summary line (`1 family failed`, `dbt failed`)."""
+
+
+def load(
+    warehouse: Warehouse,
+    specs: Sequence[runner.SourceSpec],
+    say: Say,
+    fail: Say,
+    run_id: str,
+    watch: Optional[runner.Watch] = None,
+    pipelines_dir: Optional[str] = None,
+) -> RunOutcome:
+    """Loads `specs` into `warehouse` and records each family's outcome in the ledger; prints a
+    notice per unsupported family and an error per failed one."""
+    outcome = RunOutcome()
+    outcome.load = runner.load_all(pipelines_of(warehouse, pipelines_dir), specs, say, watch=watch)
+    for line in outcome.load.notices:
+        say(f"notice: {line}")
+    for line in outcome.load.errors:
+        fail(line)
+    if outcome.load.failed:
+        failed = len(outcome.load.failed)
+        outcome.problems.append(f"{failed} famil{'ies' if failed > 1 else 'y'} failed")
+    ledger.record(
+        pipelines_of(warehouse, pipelines_dir), [ledger.family_row(run_id, result) for result in outcome.load.results]
+    )
+    return outcome
+
+
+def build(
+    warehouse: Warehouse, say: Say, fail: Say, run_id: str, log_file: Optional[Path], pipelines_dir: Optional[str] = None,
+) -> Optional[str]:
+    """`dbt build` on what the warehouse holds, its outcome in the ledger, then the BI snapshot.
+    Returns the problem for the summary (None when dbt passed, warnings or not)."""
+    record = partial(ledger.record, pipelines_of(warehouse, pipelines_dir))
+    started = pendulum.now("UTC")
+    try:
+        built = dbt_build(warehouse, log_file=log_file)
+    except Exception as exc:  # noqa: BLE001 - dbt's failure is one line; the ledger keeps it
+        fail(explain(exc))
+        record([ledger.dbt_row(run_id, "failed", started, cause=explain(exc))])
+        return "dbt failed"
+    say(built.line)
+    if built.warnings:
+        log.warning("dbt tests that warned: %s", ", ".join(built.warnings))
+    record([ledger.dbt_row(run_id, "ok", started, built.warnings)])
+    if warehouse.duckdb_file is not None and snapshot_enabled():
+        say(publish(warehouse.duckdb_file).line())
+    return None
+
+
+def load_and_build(
+    warehouse: Warehouse,
+    specs: Sequence[runner.SourceSpec],
+    say: Say,
+    fail: Say,
+    log_file: Optional[Path],
+    skip_dbt: bool = False,
+    watch: Optional[runner.Watch] = None,
+    pipelines_dir: Optional[str] = None,
+) -> RunOutcome:
+    """The whole run: `load`, then `build` (or a ledger row saying dbt was skipped)."""
+    run_id = ledger.new_run_id()
+    outcome = load(warehouse, specs, say, fail, run_id, watch, pipelines_dir)
+    if skip_dbt:
+        ledger.record(
+            pipelines_of(warehouse, pipelines_dir), [ledger.dbt_row(run_id, "skipped", pendulum.now("UTC"), cause="--skip-dbt")]
+        )
+        return outcome
+    problem = build(warehouse, say, fail, run_id, log_file, pipelines_dir)
+    if problem:
+        outcome.problems.append(problem)
+    return outcome
+
+
+def pipelines_of(warehouse: Warehouse, pipelines_dir: Optional[str]) -> Callable[[str], dlt.Pipeline]:
+    """The pipeline of each name, on `warehouse`, with its working state in `pipelines_dir`."""
+    return lambda name: runner.make_pipeline(warehouse, pipelines_dir=pipelines_dir, pipeline_name=name)
