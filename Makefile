@@ -39,9 +39,9 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m simulator.bench --rate-limit $(or $(RATE_LIMIT),100)
 
-# The Dagster UI on the code location (http://127.0.0.1:3000).
+# The Dagster UI on the code location (http://127.0.0.1:3000, or PORT).
 dagster: $(STAMP)
-	$(VENV)/bin/dagster dev -m pipelines.orchestration
+	$(VENV)/bin/dagster dev -m pipelines.orchestration -h 127.0.0.1 -p $(or $(PORT),3000)
 
 clean:
 	rm -rf $(VENV) data bench-results.json

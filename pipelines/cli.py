@@ -3,19 +3,21 @@
 import argparse
 import os
 import time
+from functools import partial
 from pathlib import Path
 from typing import List, Optional
 
 from pipelines import runner
 from pipelines.common.dates import utc_today
 from pipelines.common.errors import ConfigError
-from pipelines.console import fail, progress_board, say, summary
+from pipelines.console import dbt_progress, fail, progress_board, say, summary
 from pipelines.explain import explain
 from pipelines.flow import RunOutcome, load_and_build
-from pipelines.lock import run_lock
+from pipelines.lock import AlreadyRunning, run_lock
 from pipelines.plan import configured_sources
 from pipelines.report import write_report
 from pipelines.run_log import open_run_log
+from pipelines.snapshot import snapshot_path
 from pipelines.transform import dbt_docs
 from pipelines.warehouse import DEMO_DUCKDB, Warehouse, resolve
 
@@ -29,13 +31,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         warehouse = resolve(args.destination)
         with run_lock(warehouse.lock_file()):
-            specs = configured_sources(say, args.backfill)
-            with progress_board() as watch:
-                outcome = load_and_build(warehouse, specs, say, fail, log_file, args.skip_dbt, watch=watch)
+            plan = partial(configured_sources, say, args.backfill)
+            outcome = load_and_build(
+                warehouse, plan, say, fail, log_file, args.skip_dbt, board=progress_board, dbt_board=dbt_progress,
+            )
+    except KeyboardInterrupt:  # between the load's steps (planning, dbt): nothing more starts
+        fail("interrupted")
+        summary(outcome.load, started, log_file, "interrupted")
+        return INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - every failure ends as one line and exit 1
         fail(explain(exc))
         return summary(outcome.load, started, log_file, "failed")
-    return summary(outcome.load, started, log_file, "; ".join(outcome.problems))
+    code = summary(outcome.load, started, log_file, "; ".join(outcome.problems))
+    return INTERRUPTED if outcome.load.interrupted else code
+
+
+INTERRUPTED = 130
+"""The exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it."""
 
 
 def cmd_seed_tests(args: argparse.Namespace) -> int:
@@ -52,6 +64,8 @@ def cmd_seed_tests(args: argparse.Namespace) -> int:
             return 0
         with run_lock(warehouse.lock_file()):
             outcome = seed_tests.CHANGES[args.action](args, warehouse, say)
+        for line in outcome.notices:
+            say(f"notice: {line}")
         for line in outcome.errors:
             fail(line)
     except Exception as exc:  # noqa: BLE001
@@ -71,15 +85,25 @@ def loaded_warehouse(destination: str) -> Warehouse:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """The HTML report of the warehouse's marts (works on every destination)."""
+    """The HTML report of the warehouse's marts (works on every destination). While a run holds
+    a DuckDB warehouse, the report reads its BI snapshot, and says so."""
     open_run_log("report")
+    output = Path(args.output).resolve()
     try:
         warehouse = loaded_warehouse(args.destination)
-        with run_lock(warehouse.lock_file()):  # read while no run writes
-            path = write_report(runner.make_pipeline(warehouse), Path(args.output).resolve(), utc_today())
+        try:
+            with run_lock(warehouse.lock_file()):  # read while no run writes
+                path = write_report(warehouse, output, utc_today())
+            read_from = ""
+        except AlreadyRunning:
+            snapshot = snapshot_path(warehouse.duckdb_file) if warehouse.duckdb_file is not None else None
+            if snapshot is None or not snapshot.exists():
+                raise
+            path = write_report(resolve("duckdb", duckdb_file=str(snapshot)), output, utc_today())
+            read_from = f" (read from the BI snapshot {snapshot}: a run is writing the warehouse)"
     except Exception as exc:  # noqa: BLE001
         return fail(explain(exc))
-    say(f"report: {path}")
+    say(f"report: {path}{read_from}")
     return 0
 
 

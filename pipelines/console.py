@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
 from pipelines.common.tracking import RunStats
 from pipelines.runner import LoadOutcome, Watch
@@ -40,6 +40,8 @@ def progress_board() -> Iterator[Optional[Watch]]:
         with lock:
             for stats, tasks in watched.values():
                 done, planned = stats.by_resource("requests"), stats.by_resource("planned")
+                for step in set(done) - set(tasks) - {""}:  # a step of its own, such as the activity map
+                    tasks[step] = bars.add_task(step, total=None, rows=0)
                 for name, task in tasks.items():
                     bars.update(task, completed=done[name], total=planned[name] or None, rows=stats.yielded[name])
 
@@ -69,6 +71,20 @@ def progress_board() -> Iterator[Optional[Watch]]:
         finally:
             stop.set()
             thread.join()
+
+
+@contextmanager
+def dbt_progress() -> Iterator[Optional[Callable[[int, int], None]]]:
+    """A bar of `dbt build`'s nodes (`dbt build ━━━ 120/251 nodes`) on a terminal; None without one."""
+    if not sys.stdout.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description:<42}"), BarColumn(), MofNCompleteColumn(), TextColumn("nodes"),
+                  TimeRemainingColumn(), transient=True) as bars:
+        task = bars.add_task("dbt build", total=None)
+        yield lambda done, total: bars.update(task, completed=done, total=total)
 
 
 def say(line: str) -> None:

@@ -6,11 +6,13 @@ user nothing they can act on; the cause is further down the chain.
 
 import re
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Any, Iterator, List, Optional, Sequence
 
 from dlt.common.configuration.exceptions import (
     ConfigFieldMissingException,
     ConfigValueCannotBeCoercedException,
+    LookupTrace,
+    LookupTraces,
 )
 
 from pipelines.common.errors import ApiError, ConfigError
@@ -51,7 +53,15 @@ def chain(exc: BaseException) -> Iterator[BaseException]:
 
 def explain(exc: BaseException, section: str = "") -> str:
     """The one line. `section` (e.g. `instantly`) names the source whose settings were being read,
-    so a bad value is reported under the variable a user sets."""
+    so a bad value is reported under the variable a user sets. Never raises: a failure to
+    explain falls back to the innermost cause as it reads."""
+    try:
+        return explained(exc, section)
+    except Exception:  # noqa: BLE001 - the explainer must never hide the error it explains
+        return innermost(exc)
+
+
+def explained(exc: BaseException, section: str) -> str:
     from pipelines.transform import TransformError
 
     missing: Optional[ConfigFieldMissingException] = None
@@ -67,8 +77,22 @@ def explain(exc: BaseException, section: str = "") -> str:
             return line
     if missing is not None:
         return f"Missing setting {setting_names(missing)}: set it in the environment or .dlt/secrets.toml"
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {first}"
+    return innermost(exc)
+
+
+def innermost(exc: BaseException) -> str:
+    """The deepest cause that says something (`No space left on device`, not dlt's `Pipeline
+    execution failed at step=load ... with exception:`), with the step dlt was at."""
+    causes = [e for e in chain(exc) if first_line(e)]
+    inner = causes[-1] if causes else exc
+    step = getattr(exc, "step", None)
+    where = f"{step} step failed: " if isinstance(step, str) and inner is not exc else ""
+    return f"{where}{type(inner).__name__}: {first_line(inner)}".rstrip(": ")
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
 
 
 def bad_value(exc: ConfigValueCannotBeCoercedException, section: str) -> str:
@@ -105,14 +129,29 @@ def postgres_problem(exc: BaseException) -> str:
 
 def setting_names(missing: ConfigFieldMissingException) -> str:
     """The environment variable users are told to set for each missing field (the
-    `SECTION__SOURCE__FIELD` form among the keys dlt tried)."""
+    `SECTION__SOURCE__FIELD` form among the keys dlt tried), embedded configurations (a
+    destination's credentials) included."""
     names = []
     for name in missing.fields:
-        keys = [trace.key for trace in missing.traces.get(name, [])]
-        preferred = [
-            k for k in keys
-            if (k.startswith("SOURCES__") and k.count("__") == 2)
-            or (k.startswith("DESTINATION__") and k.count("__") == 3)
-        ]
-        names.append((preferred or keys or [name])[0])
-    return ", ".join(names)
+        for keys in leaf_keys(missing.traces.get(name, [])) or [[name]]:
+            preferred = [
+                k for k in keys
+                if (k.startswith("SOURCES__") and k.count("__") == 2)
+                or (k.startswith("DESTINATION__") and k.count("__") >= 3)
+            ]
+            names.append((preferred or keys)[0])
+    return ", ".join(dict.fromkeys(names))
+
+
+def leaf_keys(traces: Sequence[Any]) -> List[List[str]]:
+    """The keys dlt tried, one list per missing value: a trace of an embedded configuration
+    (`LookupTraces`) holds the traces of its own fields."""
+    found: List[List[str]] = []
+    plain = [trace.key for trace in traces if isinstance(trace, LookupTrace)]
+    if plain:
+        found.append(plain)
+    for trace in traces:
+        if isinstance(trace, LookupTraces):
+            for nested in trace.traces.values():
+                found += leaf_keys(nested)
+    return found

@@ -8,10 +8,11 @@ from what the warehouse holds (a failed family's tables keep their last good row
 """
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, ContextManager, List, Optional, Sequence
 
 import dlt
 import pendulum
@@ -19,11 +20,15 @@ import pendulum
 from pipelines import ledger, runner
 from pipelines.explain import explain
 from pipelines.snapshot import publish, snapshot_enabled
-from pipelines.transform import dbt_build
+from pipelines.transform import Progress, dbt_build
 from pipelines.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
+Board = Callable[[], ContextManager[Optional[runner.Watch]]]
+"""Opens the progress display of a load and gives its `Watch` (None: nothing to show)."""
+DbtBoard = Callable[[], ContextManager[Optional[Progress]]]
+"""Opens the progress bar of `dbt build` and gives its callback (None: nothing to show)."""
 
 
 @dataclass
@@ -37,22 +42,32 @@ class RunOutcome:
 
 def load(
     warehouse: Warehouse,
-    specs: Sequence[runner.SourceSpec],
+    plan: Callable[[], Sequence[runner.SourceSpec]],
     say: Say,
     fail: Say,
     run_id: str,
-    watch: Optional[runner.Watch] = None,
+    board: Optional[Board] = None,
     pipelines_dir: Optional[str] = None,
 ) -> RunOutcome:
-    """Loads `specs` into `warehouse` and records each family's outcome in the ledger; prints a
-    notice per unsupported family and an error per failed one."""
+    """Loads what `plan` says (`pipelines.plan`) into `warehouse` and records each family's
+    outcome in the ledger; prints what loaded, a notice per unsupported family and an error per
+    failed one. The warehouse is reached first, then the plan made (which asks each workspace),
+    so a warehouse problem costs no API request. `board`: the progress bars shown while the
+    families load (the console's)."""
     outcome = RunOutcome()
-    outcome.load = runner.load_all(pipelines_of(warehouse, pipelines_dir), specs, say, watch=watch)
+    reach(warehouse, pipelines_dir)
+    specs = plan()
+    with board() if board else nullcontext() as watch:
+        outcome.load = runner.load_all(pipelines_of(warehouse, pipelines_dir), specs, watch=watch)
+    runner.say_loaded(outcome.load.results, say)
     for line in outcome.load.notices:
         say(f"notice: {line}")
-    for line in outcome.load.errors:
+    for line in outcome.load.errors if not outcome.load.interrupted else []:
         fail(line)
-    if outcome.load.failed:
+    if outcome.load.interrupted:
+        loaded = sum(r.status == "ok" for r in outcome.load.results)
+        outcome.problems.append(f"interrupted: {loaded} of {len(specs)} families had loaded, the rest keep their cursors")
+    elif outcome.load.failed:
         failed = len(outcome.load.failed)
         outcome.problems.append(f"{failed} famil{'ies' if failed > 1 else 'y'} failed")
     ledger.record(
@@ -63,13 +78,16 @@ def load(
 
 def build(
     warehouse: Warehouse, say: Say, fail: Say, run_id: str, log_file: Optional[Path], pipelines_dir: Optional[str] = None,
+    dbt_board: Optional[DbtBoard] = None,
 ) -> Optional[str]:
     """`dbt build` on what the warehouse holds, its outcome in the ledger, then the BI snapshot.
-    Returns the problem for the summary (None when dbt passed, warnings or not)."""
+    Returns the problem for the summary (None when dbt passed, warnings or not). `dbt_board`:
+    the progress bar of its nodes (the console's)."""
     record = partial(ledger.record, pipelines_of(warehouse, pipelines_dir))
     started = pendulum.now("UTC")
     try:
-        built = dbt_build(warehouse, log_file=log_file)
+        with dbt_board() if dbt_board else nullcontext() as progress:
+            built = dbt_build(warehouse, log_file=log_file, progress=progress)
     except Exception as exc:  # noqa: BLE001 - dbt's failure is one line; the ledger keeps it
         fail(explain(exc))
         record([ledger.dbt_row(run_id, "failed", started, cause=explain(exc))])
@@ -85,26 +103,36 @@ def build(
 
 def load_and_build(
     warehouse: Warehouse,
-    specs: Sequence[runner.SourceSpec],
+    plan: Callable[[], Sequence[runner.SourceSpec]],
     say: Say,
     fail: Say,
     log_file: Optional[Path],
     skip_dbt: bool = False,
-    watch: Optional[runner.Watch] = None,
+    board: Optional[Board] = None,
     pipelines_dir: Optional[str] = None,
+    dbt_board: Optional[DbtBoard] = None,
 ) -> RunOutcome:
     """The whole run: `load`, then `build` (or a ledger row saying dbt was skipped)."""
     run_id = ledger.new_run_id()
-    outcome = load(warehouse, specs, say, fail, run_id, watch, pipelines_dir)
+    outcome = load(warehouse, plan, say, fail, run_id, board, pipelines_dir)
+    if outcome.load.interrupted:
+        return outcome
     if skip_dbt:
         ledger.record(
             pipelines_of(warehouse, pipelines_dir), [ledger.dbt_row(run_id, "skipped", pendulum.now("UTC"), cause="--skip-dbt")]
         )
         return outcome
-    problem = build(warehouse, say, fail, run_id, log_file, pipelines_dir)
+    problem = build(warehouse, say, fail, run_id, log_file, pipelines_dir, dbt_board)
     if problem:
         outcome.problems.append(problem)
     return outcome
+
+
+def reach(warehouse: Warehouse, pipelines_dir: Optional[str]) -> None:
+    """Opens the warehouse once before any request: a locked DuckDB file, a wrong password or a
+    missing database is then one line for the run, not one per family, and costs no API request."""
+    with pipelines_of(warehouse, pipelines_dir)(ledger.PIPELINE).sql_client() as client:
+        client.execute_sql("select 1")
 
 
 def pipelines_of(warehouse: Warehouse, pipelines_dir: Optional[str]) -> Callable[[str], dlt.Pipeline]:

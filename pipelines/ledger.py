@@ -16,7 +16,8 @@ import pendulum
 from pipelines.runner import FamilyResult, file_format
 from pipelines.warehouse import PIPELINE_NAME
 
-PIPELINE = f"{PIPELINE_NAME}-ledger"
+PIPELINE = f"{PIPELINE_NAME}_ledger"
+"""Its pipeline, and the name of its dlt schema (so an identifier)."""
 TABLE = "run_ledger"
 DBT_FAMILY = "dbt"
 ALL_WORKSPACES = "*"

@@ -17,8 +17,9 @@ writers (PostgreSQL, or a cloud warehouse), not one DuckDB file; with DuckDB, ke
 
 import os
 import time
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Iterator, List, Optional, Sequence
 
 import dagster as dg
 import pendulum
@@ -47,13 +48,13 @@ def table_specs(families: Sequence[Family], **attributes: Any) -> List[dg.AssetS
 
 
 def materialise(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, specs: Sequence[SourceSpec]
+    context: dg.AssetExecutionContext, warehouse: Warehouse, plan: Callable[[], Sequence[SourceSpec]]
 ) -> Iterator[dg.MaterializeResult]:
     """Loads `specs` as `make run` does and reports a materialisation per table of every family
     that loaded; raises after them when a family failed."""
     log = context.log
     with run_lock(warehouse.lock_file()):
-        outcome = flow.load(warehouse, specs, log.info, log.error, ledger.new_run_id())
+        outcome = flow.load(warehouse, plan, log.info, log.error, ledger.new_run_id())
     for result in outcome.load.results:
         if result.status != "ok" or result.report is None:
             continue
@@ -74,12 +75,12 @@ def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
 
     @dg.multi_asset(specs=table_specs(INSTANTLY_FAMILIES), name="instantly", partitions_def=workspaces, pool=POOL)
     def instantly_tables(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
-        specs = instantly_sources(context.log.info, None, keys=[keys[context.partition_key]])
-        yield from materialise(context, warehouse, specs)
+        plan = partial(instantly_sources, context.log.info, None, keys=[keys[context.partition_key]])
+        yield from materialise(context, warehouse, plan)
 
     @dg.multi_asset(specs=table_specs([CAMPAIGN_CLEANER]), name="campaign_cleaner", pool=POOL)
     def campaign_cleaner_tables(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
-        yield from materialise(context, warehouse, campaign_cleaner_sources(context.log.info))
+        yield from materialise(context, warehouse, partial(campaign_cleaner_sources, context.log.info))
 
     project = DbtProject(project_dir=DBT_PROJECT, profiles_dir=DBT_PROJECT, target_path="target/dagster")
     dbt = DbtCliResource(

@@ -7,15 +7,18 @@ pipeline, whose state holds its job registry.
 """
 
 import asyncio
+from contextlib import contextmanager
 from functools import partial
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import dlt
+from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
 from dlt.sources import DltSource
 
-from pipelines.common.errors import WorkspaceUnavailable
+from pipelines.common.errors import ConfigError, WorkspaceUnavailable
 from pipelines.common.rate_limit import SharedBudget
 from pipelines.common.tracking import RunStats
+from pipelines.explain import explain
 from pipelines.families import CAMPAIGN_CLEANER, INSTANTLY_FAMILIES, Family
 from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
 from pipelines.runner import SourceSpec
@@ -39,6 +42,15 @@ def configured_sources(say: Say, backfill: Optional[str] = None) -> List[SourceS
     """Every family to load: each Instantly workspace's, and Campaign Cleaner's when its key is
     set. `backfill` (FROM[:TO]) re-pulls those UTC days of Instantly's day-based tables."""
     return instantly_sources(say, backfill) + campaign_cleaner_sources(say)
+
+
+@contextmanager
+def named_settings(section: str) -> Iterator[None]:
+    """A bad setting read here is one line under the variable a user sets (`SOURCES__<SECTION>__...`)."""
+    try:
+        yield
+    except ConfigValueCannotBeCoercedException as exc:
+        raise ConfigError(explain(exc, section)) from exc
 
 
 def campaign_cleaner_sources(say: Say) -> List[SourceSpec]:
@@ -71,11 +83,12 @@ def instantly_sources(
     base_url = settings.get("base_url") or dlt.config.get("sources.instantly.base_url") or None
     if keys is None:
         keys = configured_keys(base_url)
-    if keys is None:
-        instantly(run=RunStats(), **settings)  # the settings checked, the key's presence too: no request
-        keys = [WorkspaceKey(DEFAULT_WORKSPACE_LABEL, str(dlt.secrets.get("sources.instantly.api_key")).strip())]
-    else:
-        instantly(run=RunStats(), api_key=keys[0].api_key, **settings)
+    with named_settings("instantly"):  # the settings checked (the key's presence too), with no request
+        if keys is None:
+            instantly(run=RunStats(), **settings)
+            keys = [WorkspaceKey(DEFAULT_WORKSPACE_LABEL, str(dlt.secrets.get("sources.instantly.api_key")).strip())]
+        else:
+            instantly(run=RunStats(), api_key=keys[0].api_key, **settings)
     single = [key.label for key in keys] == [DEFAULT_WORKSPACE_LABEL]
     found = asyncio.run(current_workspaces(keys, lambda key: preflight_client(key, base_url)))
     duplicates = duplicate_of(found)

@@ -7,16 +7,21 @@ so the page opens with no network. Each chart says how many marks it should draw
 headless browser reads back in the tests.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from html import escape
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
+import duckdb
 import plotly.graph_objects as go
 from plotly.io import to_html
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
+
+from pipelines.common.errors import ConfigError
+from pipelines.warehouse import Warehouse
 
 RATE_AXIS = dict(tickformat=".0%", range=[0, 1.02])
 SOURCES = {"instantly": "Instantly inbox placement", "campaign_cleaner": "Campaign Cleaner seed tests"}
@@ -31,6 +36,9 @@ class Panel:
     figure: Optional[go.Figure]
     marks: int
     empty_note: str = ""
+    unavailable: str = ""
+    """Why some workspaces have no data here (a family they do not allow): shown with the chart,
+    or instead of it, so a missing add-on never reads as an empty, healthy chart."""
 
 
 Rows = List[Dict[str, Any]]
@@ -175,16 +183,35 @@ group by activity_date
 order by activity_date
 """
 
-FRESHNESS = "select source, last_loaded_day, last_run_at from analytics.source_freshness order by source"
+FRESHNESS = """
+select source, family, workspace_label, freshness_status, last_cause, last_loaded_day, last_ok_at
+from analytics.source_freshness
+order by source, workspace_label, family
+"""
 
 
-def panels(client: Any) -> List[Panel]:
+def unavailable(freshness: Rows, family: str) -> str:
+    """`Not available: needs the Inbox Placement add-on` (naming the workspaces when only some
+    lack it) for a family the workspaces do not allow; empty when every workspace allows it."""
+    rows = [r for r in freshness if r["family"] == family]
+    refused = [r for r in rows if r["freshness_status"] == "unsupported"]
+    if not refused:
+        return ""
+    reason = str(refused[0]["last_cause"] or "").split(" (")[0]  # the cause opens with what would enable it
+    where = "" if len(refused) == len(rows) else " for " + ", ".join(r["workspace_label"] for r in refused)
+    return f"Not available{where}: {reason}."
+
+
+def panels(client: Any, freshness: Rows) -> List[Panel]:
     out = []
     for dim, table in (("esp", "esp"), ("geo", "geo"), ("recipient_type", "recipient_type")):
         out.append(placement_over_time(query(client, PLACEMENT_BY.format(dim=dim, table=table)), dim))
     out.append(latest_runs(query(client, LATEST_RUNS)))
+    for panel in out:
+        panel.unavailable = unavailable(freshness, "placement")
     out.append(below_80(query(client, MAILBOXES_BELOW), "mailboxes"))
     out.append(below_80(query(client, DOMAINS_BELOW), "domains"))
+    out[-2].unavailable = out[-1].unavailable = unavailable(freshness, "warmup")
     out.append(campaign_days(query(client, CAMPAIGN_DAYS)))
     return out
 
@@ -221,17 +248,21 @@ table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 4
 
 
 def freshness_table(rows: Rows) -> str:
+    """Per workspace and family: fresh, stale (with why), unsupported (with what enables it)."""
     if not rows:
         return '<div class="empty" id="freshness">No source has loaded yet.</div>'
     body = "".join(
-        f"<tr data-source=\"{escape(r['source'])}\"><td>{escape(r['source'])}</td>"
+        f"<tr data-source=\"{escape(r['source'])}\" data-family=\"{escape(r['family'])}\""
+        f" data-status=\"{escape(r['freshness_status'])}\"><td>{escape(r['workspace_label'])}</td>"
+        f"<td>{escape(r['family'])}</td><td class=\"status\">{escape(r['freshness_status'])}</td>"
         f"<td class=\"day\">{escape(str(r['last_loaded_day'] or ''))}</td>"
-        f"<td class=\"run\">{escape(str(r['last_run_at'] or '')[:19])}</td></tr>"
+        f"<td class=\"run\">{escape(str(r['last_ok_at'] or '')[:19])}</td>"
+        f"<td class=\"cause\">{escape(r['last_cause'] or '')}</td></tr>"
         for r in rows
     )
     return (
-        '<table id="freshness"><tr><th>source</th><th>last loaded UTC day</th><th>last run (UTC)</th></tr>'
-        f"{body}</table>"
+        '<table id="freshness"><tr><th>workspace</th><th>family</th><th>status</th><th>last loaded UTC day</th>'
+        f"<th>last loaded (UTC)</th><th>why not fresh</th></tr>{body}</table>"
     )
 
 
@@ -240,10 +271,11 @@ def render(panel_list: Sequence[Panel], freshness: Rows, generated: date) -> str
     parts = []
     for n, panel in enumerate(panel_list):
         if panel.figure is None:
-            chart = f'<div class="empty">{escape(panel.empty_note)}</div>'
+            chart = f'<div class="empty">{escape(panel.unavailable or panel.empty_note)}</div>'
         else:
+            note = f'<p class="unavailable">{escape(panel.unavailable)}</p>' if panel.unavailable else ""
             panel.figure.update_layout(height=420, margin=dict(t=60, l=60, r=20, b=60))
-            chart = to_html(panel.figure, include_plotlyjs=False, full_html=False, div_id=f"chart-{n}")
+            chart = note + to_html(panel.figure, include_plotlyjs=False, full_html=False, div_id=f"chart-{n}")
         parts.append(
             f'<section class="panel" data-title="{escape(panel.title)}" data-expected-marks="{panel.marks}">'
             f"<h2>{escape(panel.title)}</h2>{chart}</section>"
@@ -257,10 +289,41 @@ def render(panel_list: Sequence[Panel], freshness: Rows, generated: date) -> str
     )
 
 
-def write_report(pipeline: Any, path: Path, today: date) -> Path:
-    """Reads the marts through `pipeline`'s SQL client and writes the page to `path`."""
-    with pipeline.sql_client() as client:
-        html = render(panels(client), query(client, FRESHNESS), today)
+def write_report(warehouse: Warehouse, path: Path, today: date) -> Path:
+    """Reads the marts of `warehouse` (read-only) and writes the page to `path`."""
+    with reader(warehouse) as client:
+        if not query(client, MARTS):
+            raise ConfigError(f"{warehouse.identity} has no marts yet: load it first (make run, or make demo)")
+        freshness = query(client, FRESHNESS)
+        html = render(panels(client, freshness), freshness, today)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return path
+
+
+MARTS = "select table_name from information_schema.tables where table_schema = 'analytics' and table_name = 'source_freshness'"
+
+
+@contextmanager
+def reader(warehouse: Warehouse) -> Iterator[Any]:
+    """A client that reads the warehouse: a DuckDB file is opened read-only (beside BI tools
+    reading it too), any other destination through dlt's SQL client."""
+    if warehouse.duckdb_file is None:
+        from pipelines.runner import make_pipeline
+
+        with make_pipeline(warehouse).sql_client() as client:
+            yield client
+        return
+    with duckdb.connect(str(warehouse.duckdb_file), read_only=True) as con:
+        yield DuckDBReader(con)
+
+
+@dataclass
+class DuckDBReader:
+    """A read-only DuckDB connection that answers like dlt's SQL client (`execute_query`)."""
+
+    con: Any
+
+    @contextmanager
+    def execute_query(self, sql: str) -> Iterator[Any]:
+        yield self.con.execute(sql)

@@ -4,6 +4,7 @@ import logging
 import re
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -173,12 +174,13 @@ def run(
     report.requests = {service: requests.total for service, requests in stats.services.items()}
     requests, retries, throttled = (stats.by_resource(kind) for kind in ("requests", "retries", "throttled"))
     tables = tables_by_resource(pipeline, source.name)
+    steps = [name for name in requests if name and name not in source.selected_resources]  # e.g. the activity map
     report.resources = [
         ResourceReport(
             name, sum(report.rows.get(table, 0) for table in tables.get(name, [name])), requests[name],
             stats.seconds.get(name, 0.0), retries[name], throttled[name],
         )
-        for name in source.selected_resources
+        for name in [*source.selected_resources, *steps]
     ]
     return report
 
@@ -278,9 +280,14 @@ class FamilyResult:
     """It failed because its workspace could not be read at all (one line for every family)."""
 
     @property
+    def prefix(self) -> str:
+        """Its lines' prefix: the workspace's label in agency mode."""
+        return f"{self.spec.label}: " if self.spec.label else ""
+
+    @property
     def line(self) -> str:
         """What is printed for a family that did not load (empty for one that did)."""
-        prefix = f"{self.spec.label}: " if self.spec.label else ""
+        prefix = self.prefix
         if self.whole_workspace:
             return f"{prefix}workspace {self.spec.workspace} not loaded: {self.cause}"
         if self.status == "unsupported":
@@ -295,6 +302,8 @@ class LoadOutcome:
     """What `load_all` did: one result per family of each workspace."""
 
     results: List[FamilyResult] = field(default_factory=list)
+    interrupted: bool = False
+    """Ctrl-C stopped the load: the families that had not finished failed, keeping nothing."""
 
     @property
     def reports(self) -> List[RunReport]:
@@ -306,17 +315,29 @@ class LoadOutcome:
 
     @property
     def errors(self) -> List[str]:
-        """One line per failure (a workspace whose key is refused is one line, not one per
-        family), then the items a source skipped while the rest loaded."""
-        lines = [r.line for r in self.failed]
+        """One line per failure: families of a workspace that failed for the same cause share
+        it (a refused key, a disk full), then the items a source skipped while the rest loaded."""
+        causes: Dict[tuple, List[FamilyResult]] = {}
+        for result in self.failed:
+            causes.setdefault((result.spec.label, result.whole_workspace, result.cause), []).append(result)
+        lines = [
+            group[0].line if len(group) == 1 or group[0].whole_workspace else
+            group[0].prefix + f"{', '.join(r.spec.family.title for r in group)} failed: {group[0].cause}"
+            for group in causes.values()
+        ]
         lines += [
-            (f"{r.spec.label}: " if r.spec.label else "") + item for r in self.results if r.report for item in r.report.skipped
+            r.prefix + item for r in self.results if r.report for item in r.report.skipped
         ]
         return list(dict.fromkeys(lines))
 
     @property
     def notices(self) -> List[str]:
-        return list(dict.fromkeys(r.line for r in self.results if r.status == "unsupported"))
+        """A line per family a workspace does not allow, then what sources noticed."""
+        lines = [r.line for r in self.results if r.status == "unsupported"]
+        lines += [
+            r.prefix + item for r in self.results if r.report for item in r.report.stats.notices
+        ]
+        return list(dict.fromkeys(lines))
 
     @property
     def rows(self) -> int:
@@ -334,11 +355,12 @@ class LoadOutcome:
 
 def load_family(
     pipeline: dlt.Pipeline, spec: SourceSpec, watch: Optional[Watch] = None, load_lock: Optional[ContextManager[Any]] = None,
+    stop: Optional[threading.Event] = None,
 ) -> FamilyResult:
     """Loads one family and says how it ended. A refusal (402, 403) of an optional family makes
     it `unsupported`; any other error fails it (and a refusal of a required one). Nothing of a
-    family that did not load is kept (see `run`)."""
-    started, stats = pendulum.now("UTC"), RunStats()
+    family that did not load is kept (see `run`). `stop`: the load's interruption."""
+    started, stats = pendulum.now("UTC"), RunStats(stop=stop or threading.Event())
     ended = partial(FamilyResult, spec, started_at=started, stats=stats)
     try:
         report = run(pipeline, spec.make, watch, load_lock, spec.workspace_id if spec.adopt_unstamped else None, stats)
@@ -357,40 +379,68 @@ def load_family(
 def load_all(
     pipeline_named: Callable[[str], dlt.Pipeline],
     specs: Sequence[SourceSpec],
-    say: Callable[[str], None],
     watch: Optional[Watch] = None,
     parallel: Optional[int] = None,
 ) -> LoadOutcome:
-    """Loads each family on its own (one failing does not stop the others), saying one line per
-    resource (prefixed with the workspace's label in agency mode), and one for a pending package
-    finished first. Families of one pipeline load one after another; different pipelines (each
-    family of each workspace) extract side by side, `parallel` at a time (the
-    `PARALLEL_WORKSPACES` setting), and write to the warehouse one at a time."""
+    """Loads each family on its own (one failing does not stop the others). Families of one
+    pipeline load one after another; different pipelines (each family of each workspace) extract
+    side by side, the families of `parallel` workspaces at a time (the `PARALLEL_WORKSPACES`
+    setting), and write to the warehouse one at a time. Then says what loaded (`say_loaded`)."""
     outcome = LoadOutcome()
     groups: Dict[str, List[SourceSpec]] = {}
     for spec in specs:
         groups.setdefault(spec.pipeline_name, []).append(spec)
     load_lock = threading.Lock()
-    output_lock = threading.Lock()
+    results_lock = threading.Lock()
+    stop = threading.Event()
 
     def load_group(name: str, group: List[SourceSpec]) -> None:
         pipeline = pipeline_named(name)
         for spec in group:
-            result = load_family(pipeline, spec, watch, load_lock)
-            with output_lock:
+            result = load_family(pipeline, spec, watch, load_lock, stop)
+            with results_lock:
                 outcome.results.append(result)
-                report, prefix = result.report, (f"{spec.label}: " if spec.label else "")
-                if report is None:
-                    continue
-                if report.pending_rows is not None:
-                    say(f"{prefix}finished the load an earlier run left pending: {report.pending_rows:,} rows")
-                for resource in report.resources:
-                    say(prefix + resource.line())
 
-    workers = parallel or int(dlt.config.get("sources.instantly.parallel_workspaces") or DEFAULT_PARALLEL)
+    workspaces = parallel or int(dlt.config.get("sources.instantly.parallel_workspaces") or DEFAULT_PARALLEL)
+    workers = workspaces * max(Counter(spec.workspace for spec in specs).values(), default=1)
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(groups)))) as pool:
-        for done in [pool.submit(load_group, name, group) for name, group in groups.items()]:
-            done.result()
+        running = [pool.submit(load_group, name, group) for name, group in groups.items()]
+        try:
+            for done in running:
+                done.result()
+        except KeyboardInterrupt:  # Ctrl-C: every client stops asking, each family ends as it stands
+            stop.set()
+            outcome.interrupted = True
+            for done in running:
+                done.exception()
     order = {spec.pipeline_name: n for n, spec in enumerate(specs)}
     outcome.results.sort(key=lambda r: order[r.spec.pipeline_name])
     return outcome
+
+
+def say_loaded(results: Sequence[FamilyResult], say: Callable[[str], None]) -> None:
+    """One line per resource, in the order of the specs, and one per pending package finished
+    first. Agency mode (workspaces with labels) says one line per workspace instead, so fifty
+    clients are fifty lines; its per-resource lines go to the log file."""
+    agency = any(result.spec.label for result in results)
+    by_workspace: Dict[str, List[FamilyResult]] = {}
+    for result in results:
+        by_workspace.setdefault(result.spec.workspace, []).append(result)
+        report, prefix = result.report, result.prefix
+        if report is None:
+            continue
+        if report.pending_rows is not None:
+            say(f"{prefix}finished the load an earlier run left pending: {report.pending_rows:,} rows")
+        for resource in report.resources:
+            (log.info if agency else say)(prefix + resource.line())
+    if not agency:
+        return
+    for label, group in by_workspace.items():
+        rows = sum(r.report.total_rows for r in group if r.report)
+        requests = sum(service.total for r in group for service in r.stats.services.values())
+        seconds = max((r.ended_at - r.started_at).total_seconds() for r in group)
+        statuses = Counter(r.status for r in group)
+        say(
+            f"workspace {label}: {rows:,} rows, {requests:,} requests, {seconds:.1f}s;"
+            f" families: {', '.join(f'{n} {status}' for status, n in sorted(statuses.items()))}"
+        )

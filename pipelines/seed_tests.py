@@ -28,7 +28,9 @@ def track(warehouse: Warehouse, say: Say, **changes: object) -> runner.LoadOutco
     """One run of the Campaign Cleaner source with registry `changes` (see its arguments)."""
     pipeline = runner.make_pipeline(warehouse)
     spec = runner.SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(run=run, **changes), CAMPAIGN_CLEANER)
-    return runner.load_all(lambda name: pipeline, [spec], say)
+    outcome = runner.load_all(lambda name: pipeline, [spec])
+    runner.say_loaded(outcome.results, say)
+    return outcome
 
 
 def add(args: argparse.Namespace, warehouse: Warehouse, say: Say) -> runner.LoadOutcome:
@@ -65,7 +67,10 @@ def create(args: argparse.Namespace, warehouse: Warehouse, say: Say) -> runner.L
 
 def registry(warehouse: Warehouse) -> Dict[str, dict]:
     """The tracked jobs, as the warehouse's copy of the state has them. Read through a throwaway
-    working directory, so a `list` during a run never touches that run's local state."""
+    working directory, so a `list` during a run never touches that run's local state. A DuckDB
+    warehouse not created yet stays uncreated: its registry is empty."""
+    if warehouse.duckdb_file is not None and not warehouse.duckdb_file.exists():
+        return {}
     with tempfile.TemporaryDirectory() as scratch:
         pipeline = runner.make_pipeline(warehouse, pipelines_dir=scratch)
         try:

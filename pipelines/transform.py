@@ -3,6 +3,7 @@
 import ctypes
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from pipelines.common.errors import ConfigError
 from pipelines.warehouse import Warehouse
@@ -55,8 +56,16 @@ def dbt_settings(warehouse: Warehouse) -> Dict[str, str]:
     return settings
 
 
-def run_dbt(warehouse: Warehouse, command: List[str], target: Path, log_file: Optional[Path]) -> int:
-    """Runs `dbt COMMAND` on `warehouse`, its output (no colour codes) appended to `log_file`.
+NODE_DONE = re.compile(r"\b(?P<n>\d+) of (?P<of>\d+) (?:OK|PASS|WARN|ERROR|FAIL|SKIP)\b")
+"""dbt's line for a node it finished (`12 of 251 OK created sql table model ...`)."""
+Progress = Callable[[int, int], None]
+
+
+def run_dbt(
+    warehouse: Warehouse, command: List[str], target: Path, log_file: Optional[Path], progress: Optional[Progress] = None,
+) -> int:
+    """Runs `dbt COMMAND` on `warehouse`, its output (no colour codes) appended to `log_file`, and
+    each node it finishes reported to `progress` (nodes done, nodes in all).
 
     dbt runs in its own process, so its connections and logging never mix with the pipeline's;
     it stays in the run's process group and ends with the run. Its target is the dlt destination,
@@ -75,21 +84,30 @@ def run_dbt(warehouse: Warehouse, command: List[str], target: Path, log_file: Op
     with open(log_file or os.devnull, "a") as log:
         log.write(f"\n$ {' '.join(args)}\n")
         log.flush()
-        return subprocess.run(
-            args, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        dbt = subprocess.Popen(
+            args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
             preexec_fn=lambda: end_with_parent(parent),
-        ).returncode
+        )
+        for line in dbt.stdout:
+            log.write(line)
+            done = NODE_DONE.search(line)
+            if done and progress is not None:
+                progress(int(done["n"]), int(done["of"]))
+        return dbt.wait()
 
 
-def dbt_build(warehouse: Warehouse, target_path: Optional[str] = None, log_file: Optional[Path] = None) -> DbtOutcome:
+def dbt_build(
+    warehouse: Warehouse, target_path: Optional[str] = None, log_file: Optional[Path] = None,
+    progress: Optional[Progress] = None,
+) -> DbtOutcome:
     """`dbt build` (models and tests) on `warehouse`; returns its one-line summary and warnings,
-    or raises TransformError naming the failing nodes."""
+    or raises TransformError naming the failing nodes. `progress`: see `run_dbt`."""
     # each warehouse's own target: runs on two warehouses at once never read each other's results
     target = Path(target_path) if target_path else warehouse.pipelines_dir() / "dbt-target"
     results = target / "run_results.json"
     results.unlink(missing_ok=True)
     started = time.monotonic()
-    code = run_dbt(warehouse, ["build"], target, log_file)
+    code = run_dbt(warehouse, ["build"], target, log_file, progress)
     outcome = summarise(results, time.monotonic() - started)
     if code != 0:
         line = outcome.line

@@ -10,7 +10,9 @@ and runs the pipeline in a process of its own, so each run's peak memory is its 
   (other tools use the rest; the pipeline's budget cannot exceed 100);
 - a smaller sparse backfill at R = 10, for the floor ratio at a low limit;
 - an agency: 10 workspaces of 50 campaigns x 30 days, each limited at 10 req/s, loaded at once;
-  its ratio is wall / the slowest workspace's floor.
+  its ratio is wall / the slowest workspace's floor;
+- the soak (`simulator.soak`): 30 simulated days of daily runs with random family faults, then
+  the warehouse compared with one clean run's.
 
 Results go to `bench-results.json` as `runs: [...]`, one object per run, with the targets checked.
 """
@@ -25,12 +27,14 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
-from functools import partial
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Dict, List, Optional
 
 from pipelines import runner
-from pipelines.instantly import instantly
+from pipelines.flow import pipelines_of
+from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
+from pipelines.instantly.workspaces import WorkspaceKey
+from pipelines.plan import instantly_sources
 from pipelines.run_log import open_run_log
 from pipelines.warehouse import resolve
 from simulator.__main__ import WORKSPACES, agency_key
@@ -78,33 +82,26 @@ def measure(run: Run, base_url: str) -> Dict[str, object]:
     first_day = WORKSPACES["sparse" if run.workspace == "sparse" else "dense"](
         campaigns=run.campaigns, days=run.days).first_day
 
-    def source(stats: Any, api_key: str = DEFAULT_API_KEY, label: str = "default") -> Any:
-        return instantly(
-            api_key=api_key, base_url=base_url, start_date=first_day.isoformat(), workspace_label=label,
-            max_requests_per_second=run.configured_rate, request_plan=run.plan, run=stats,
-        )
-
+    keys = (
+        [WorkspaceKey(f"client-{n}", agency_key(n)) for n in range(1, run.workspaces + 1)] if run.workspaces > 1
+        else [WorkspaceKey(DEFAULT_WORKSPACE_LABEL, DEFAULT_API_KEY)]
+    )
+    specs = instantly_sources(
+        lambda line: None, None, keys=keys, base_url=base_url, start_date=first_day.isoformat(),
+        max_requests_per_second=run.configured_rate, request_plan=run.plan,
+    )
     started = time.monotonic()
-    if run.workspaces > 1:
-        specs = [
-            runner.SourceSpec("instantly", partial(source, api_key=agency_key(n), label=f"client-{n}"),
-                              runner.workspace_pipeline(f"client-{n}"), f"client-{n}")
-            for n in range(1, run.workspaces + 1)
-        ]
-        outcome = runner.load_all(
-            lambda name: runner.make_pipeline(warehouse, pipelines_dir=str(state / "pipelines"), pipeline_name=name),
-            specs, lambda line: None, parallel=run.workspaces,
-        )
-        if outcome.errors:
-            raise RuntimeError("; ".join(outcome.errors))
-        reports = outcome.reports
-    else:
-        pipeline = runner.make_pipeline(warehouse, pipelines_dir=str(state / "pipelines"), pipeline_name="bench")
-        reports = [runner.run(pipeline, source)]
+    outcome = runner.load_all(pipelines_of(warehouse, str(state / "pipelines")), specs, parallel=len(keys))
+    if outcome.errors:
+        raise RuntimeError("; ".join(outcome.errors))
+    reports = outcome.reports
     wall = time.monotonic() - started
     services = [report.stats.service("Instantly") for report in reports]
     requests = sum(stats.total for stats in services)
-    floor = max(stats.total for stats in services) / run.rate_limit  # the slowest workspace's
+    per_workspace: Counter = Counter()
+    for result in outcome.results:
+        per_workspace[result.spec.workspace] += result.stats.service("Instantly").total
+    floor = max(per_workspace.values()) / run.rate_limit  # the slowest workspace's
     throttled = sum(sum(stats.throttled_by_resource.values()) for stats in services)
     by_endpoint: Counter = Counter()
     for stats in services:
@@ -199,6 +196,14 @@ def targets(runs: List[Dict[str, object]]) -> Dict[str, bool]:
     }
 
 
+def soak_in_child() -> Dict[str, object]:
+    """The soak (`simulator.soak`: 30 daily runs with random family faults), in a process of its own."""
+    with tempfile.TemporaryDirectory() as tmp:
+        output = Path(tmp) / "soak.json"
+        subprocess.run([sys.executable, "-m", "simulator.soak", "--output", str(output)], check=False)
+        return json.loads(output.read_text())
+
+
 def bench(rate_limit: float, campaigns: int, days: int, tests: int, output: str) -> int:
     started = time.monotonic()
     results: List[Dict[str, object]] = []
@@ -216,7 +221,11 @@ def bench(rate_limit: float, campaigns: int, days: int, tests: int, output: str)
                 flush=True,
             )
     checked = targets(results)
-    summary = {"runs": results, "targets": checked, "bench_minutes": round((time.monotonic() - started) / 60, 1)}
+    soaked = soak_in_child()
+    checked.update(soaked["targets"])
+    summary = {
+        "runs": results, "soak": soaked, "targets": checked, "bench_minutes": round((time.monotonic() - started) / 60, 1),
+    }
     Path(output).write_text(json.dumps(summary, indent=2) + "\n")
     for name, met in checked.items():
         print(f"{'met' if met else 'MISSED':>6}  {name}")

@@ -5,13 +5,14 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import List
 
 import duckdb
 
 from pipelines import runner
 from pipelines.campaign_cleaner import campaign_cleaner
 from pipelines.common.dates import utc_today
-from pipelines.console import fail, progress_board, say, summary
+from pipelines.console import dbt_progress, fail, progress_board, say, summary
 from pipelines.explain import explain
 from pipelines.families import CAMPAIGN_CLEANER
 from pipelines.flow import RunOutcome, load_and_build
@@ -48,16 +49,22 @@ def demo(campaigns: int, days: int) -> int:
     try:
         with Simulator(simulator_app(workspace, SimulatorState(), placement, cleaner, accounts)) as sim:
             say(f"simulator on {sim.url}: {campaigns} campaigns over {days} days")
-            specs = instantly_sources(
-                say, None, keys=[WorkspaceKey(DEFAULT_WORKSPACE_LABEL, DEFAULT_API_KEY)],
-                base_url=sim.url, start_date=workspace.first_day.isoformat(), max_requests_per_second=100,
+
+            def plan() -> List[runner.SourceSpec]:
+                seeds = runner.SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(
+                    api_key=cleaner.api_key, base_url=sim.url, job_ids=list(cleaner.jobs), max_requests_per_second=50,
+                    run=run,
+                ), CAMPAIGN_CLEANER)
+                return instantly_sources(
+                    say, None, keys=[WorkspaceKey(DEFAULT_WORKSPACE_LABEL, DEFAULT_API_KEY)],
+                    base_url=sim.url, start_date=workspace.first_day.isoformat(), max_requests_per_second=100,
+                ) + [seeds]
+
+            outcome = load_and_build(
+                warehouse, plan, say, fail, log_file, board=progress_board, pipelines_dir=str(DEMO_STATE),
+                dbt_board=dbt_progress,
             )
-            specs.append(runner.SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(
-                api_key=cleaner.api_key, base_url=sim.url, job_ids=list(cleaner.jobs), max_requests_per_second=50, run=run,
-            ), CAMPAIGN_CLEANER))
-            with progress_board() as watch:
-                outcome = load_and_build(warehouse, specs, say, fail, log_file, watch=watch, pipelines_dir=str(DEMO_STATE))
-        say(f"report: {write_report(runner.make_pipeline(warehouse, str(DEMO_STATE)), REPORT.resolve(), utc_today())}")
+        say(f"report: {write_report(warehouse, REPORT.resolve(), utc_today())}")
     except Exception as exc:  # noqa: BLE001
         fail(explain(exc))
         return summary(outcome.load, started, log_file, "failed")

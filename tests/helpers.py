@@ -23,6 +23,7 @@ from pipelines.warehouse import resolve
 from simulator.accounts import AccountsWorkspace
 from simulator.app import simulator_app
 from simulator.campaign_cleaner import CleanerWorkspace
+from simulator.compare import RUN_RECORDS
 from simulator.placement import PlacementWorkspace
 from simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
 from simulator.workspace import Workspace
@@ -117,7 +118,7 @@ class Warehouse:
         """Every raw table's rows without dlt's load columns, sorted: for whole-warehouse equality."""
         names = [r[0] for r in self.query(
             "select table_name from information_schema.tables where table_schema = 'raw'"
-            " and table_name not like '_dlt%' order by 1")]
+            " and table_name not like '_dlt%' order by 1") if "raw." + r[0] not in RUN_RECORDS]
         out = {}
         for name in names:
             cols = [r[0] for r in self.query(
@@ -126,29 +127,6 @@ class Warehouse:
             select = ", ".join(f'"{c}"' for c in cols) or "count(*)"
             out[name] = sorted(self.query(f'select {select} from raw."{name}"'), key=repr)
         return out
-
-
-RUN_TIMES = {"loaded_at", "last_run_at", "first_polled_at", "last_polled_at"}
-"""Columns that say when a run happened: they differ between any two runs."""
-
-
-def warehouse_tables(db: Path) -> Dict[str, List[tuple]]:
-    """Every raw and analytics table's rows, without dlt's load columns and run times, sorted:
-    for comparing two warehouses whole."""
-    with duckdb.connect(str(db), read_only=True) as con:
-        columns = con.execute(
-            "select table_schema || '.' || table_name, column_name from information_schema.columns"
-            " where table_schema in ('raw', 'analytics') and table_name not like '\\_dlt%' escape '\\'"
-            " and column_name not like '\\_dlt%' escape '\\' order by all"
-        ).fetchall()
-        by_table: Dict[str, List[str]] = {}
-        for table, column in columns:
-            if column not in RUN_TIMES:
-                by_table.setdefault(table, []).append(f'"{column}"')
-        return {
-            table: sorted(con.execute(f"select {', '.join(cols)} from {table}").fetchall(), key=repr)
-            for table, cols in by_table.items()
-        }
 
 
 def truth_daily(ws: Workspace, first=None, last=None) -> Dict[Tuple[str, str], int]:
@@ -234,6 +212,14 @@ def run_cli(env: dict, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProc
     return subprocess.run(
         [sys.executable, "-m", "pipelines", "run", *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def run_report(env: dict, output: Path) -> subprocess.CompletedProcess:
+    """`python -m pipelines report --output OUTPUT`."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines", "report", "--output", str(output)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
 
 

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from helpers import ROOT, RUN_LOCK_HOLDER, Warehouse, env_for, holding, run_cli, run_seed_tests
+from helpers import ROOT, RUN_LOCK_HOLDER, Warehouse, env_for, holding, run_cli, run_report, run_seed_tests
 
 
 def test_without_a_key_run_exits_non_zero_with_one_line_naming_the_setting(sim, tmp_path):
@@ -120,7 +120,8 @@ def test_cron_output_is_one_line_per_resource_one_for_dbt_and_a_summary_naming_t
                for line in resources)
     assert re.fullmatch(r"dbt build: \d+ models, \d+ tests passed in [\d.]+s", lines[-3])
     assert lines[-2].startswith(f"snapshot for BI tools: {tmp_path / 'warehouse.snapshot.duckdb'} (")
-    summary = re.fullmatch(r"loaded [\d,]+ rows into \d+ tables with [\d,]+ requests in [\d.]+s; log: (\S+\.log)", lines[-1])
+    summary = re.fullmatch(
+        r"loaded [\d,]+ rows into \d+ tables with [\d,]+ requests in [\d.]+s \(families: 5 ok\); log: (\S+\.log)", lines[-1])
     assert summary and len(lines) == len(resources) + 4  # + the Campaign Cleaner notice
     log = Path(summary.group(1))
     assert log.parent == logs and "Running with dbt" in log.read_text()
@@ -221,13 +222,36 @@ def test_job_ids_may_be_one_comma_separated_variable(sim, tmp_path):
     assert sorted(j for (j,) in loaded) == sorted(jobs)
 
 
-def test_a_typo_in_a_job_id_fails_one_run_only(sim, tmp_path):
+def test_a_typo_in_job_ids_is_one_notice_once_and_dbt_still_builds(sim, tmp_path):
+    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
+                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url, SOURCES__CAMPAIGN_CLEANER__JOB_IDS="job_tpyo")
+    first = run_cli(env)
+    assert first.returncode == 0, first.stderr
+    [notice] = [line for line in first.stdout.splitlines() if "job_tpyo" in line]
+    assert notice.startswith("notice: Campaign Cleaner job job_tpyo does not exist")
+    assert notice.endswith("remove it from SOURCES__CAMPAIGN_CLEANER__JOB_IDS")
+    assert any(line.startswith("dbt build: ") for line in first.stdout.splitlines())
+    again = run_cli(env, "--skip-dbt")
+    assert again.returncode == 0 and "job_tpyo" not in again.stdout + again.stderr
+    assert "not_found" in run_seed_tests(env, "list").stdout
+
+
+def test_a_typo_added_by_hand_points_at_seed_tests_remove(sim, tmp_path):
     env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
                   SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)
-    first = run_seed_tests(env, "add", "job_tpyo")
-    assert first.returncode == 1 and "job_tpyo does not exist" in first.stderr
-    assert run_cli(env, "--skip-dbt").returncode == 0
-    assert "not_found" in run_seed_tests(env, "list").stdout
+    added = run_seed_tests(env, "add", "job_tpyo")
+    assert added.returncode == 0, added.stderr
+    assert "does not exist" in added.stdout and "seed-tests remove job_tpyo" in added.stdout
+
+
+def test_seed_tests_list_never_creates_a_warehouse(sim, tmp_path):
+    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key)
+    listed = run_seed_tests(env, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert not (tmp_path / "warehouse.duckdb").exists()
+    report = run_report(env, tmp_path / "report.html")
+    assert report.returncode == 1
+    assert report.stderr.count("\n") == 1 and "make run" in report.stderr
 
 
 def test_docs_before_any_load_is_one_line_saying_what_to_run(sim, tmp_path):
@@ -243,7 +267,7 @@ def test_on_a_terminal_each_resource_shows_requests_out_of_planned_while_it_runs
     sim.state.reset(latency_s=(0.002, 0.006))
     terminal, child_side = pty.openpty()
     env = dict(env_for(sim, tmp_path), TERM="xterm-256color", COLUMNS="180")
-    process = subprocess.Popen([sys.executable, "-m", "pipelines", "run", "--skip-dbt"], cwd=ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "pipelines", "run"], cwd=ROOT, env=env,
                                stdin=subprocess.DEVNULL, stdout=child_side, stderr=child_side)
     os.close(child_side)
     shown = b""
@@ -261,3 +285,36 @@ def test_on_a_terminal_each_resource_shows_requests_out_of_planned_while_it_runs
     assert "━" in screen
     assert re.search(r"instantly_campaign_analytics_steps\s+━+\s+\d+/\d+ requests\s+[\d,]+ rows", screen)
     assert re.search(r"^resource instantly_campaign_analytics_steps: ", screen, re.M)
+    counts = [(int(done), int(total)) for done, total in re.findall(r"(\d+)/(\d+) requests", screen)]
+    assert counts and all(done <= total for done, total in counts), "a bar counted past its total"
+    assert re.search(r"instantly_activity_map\s+━+\s+\d+/\d+ requests", screen)
+    assert re.search(r"instantly_inbox_placement_analytics\s+━+\s+\d+/\d+ requests", screen)
+    assert re.search(r"dbt build\s+━+\s+\d+/\d+ nodes", screen)
+
+
+def test_the_report_during_a_run_reads_the_bi_snapshot_and_says_so(sim, tmp_path):
+    env = env_for(sim, tmp_path)
+    assert run_cli(env).returncode == 0
+    with holding(RUN_LOCK_HOLDER, env, "locked"):
+        done = run_report(env, tmp_path / "report.html")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        f"report: {tmp_path / 'report.html'} (read from the BI snapshot {tmp_path / 'warehouse.snapshot.duckdb'}:"
+        " a run is writing the warehouse)")
+
+
+def test_ctrl_c_says_interrupted_and_how_far_the_run_got(sim, tmp_path):
+    sim.state.reset(latency_s=(0.02, 0.05))
+    run = subprocess.Popen([sys.executable, "-m", "pipelines", "run"], cwd=ROOT, env=env_for(sim, tmp_path),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(sim.state.log) < 80 and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.05)
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 130, out + err
+    assert "Traceback" not in out + err
+    summary = out.strip().splitlines()[-1]
+    requests = int(re.search(r"with ([\d,]+) requests", summary).group(1).replace(",", ""))
+    assert requests >= 60  # what was asked before Ctrl-C (the simulator saw 80), not 0
+    assert "interrupted: " in summary and " families had loaded, the rest keep their cursors" in summary

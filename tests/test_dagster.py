@@ -1,17 +1,21 @@
 """The same sources on Dagster: two workspace partitions and the dbt assets, materialised
-in-process (in a process of their own, so the code location reads this test's settings)."""
+in-process (in a process of their own, so the code location reads this test's settings); and the
+UI as the README starts it."""
 
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 
 import duckdb
 import pytest
 
 from helpers import ROOT
 from test_agency import KEYS, Agency
-
-pytest.importorskip("dagster_dlt")
 
 MATERIALISE = """
 import json
@@ -54,3 +58,50 @@ def test_two_workspace_partitions_and_the_dbt_assets_materialise_into_one_wareho
             "select workspace_label, count(*), count(*) filter (where status = 'ok') from raw.run_ledger group by 1 order by 1"
         ).fetchall()
         assert ledger == [("*", 1, 1), ("acme", 5, 5), ("globex", 5, 5)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def asset_keys(port: int) -> set:
+    """The asset keys the UI's GraphQL lists, once it answers."""
+    query = json.dumps({"query": "{ assetNodes { assetKey { path } } }"}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", query, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return {"/".join(node["assetKey"]["path"]) for node in json.load(answer)["data"]["assetNodes"]}
+
+
+def test_make_dagster_serves_the_ui_with_every_source_as_an_asset(agency, tmp_path):
+    port = free_port()
+    env = agency.env(tmp_path, KEYS, PYTHONPATH=str(ROOT), DAGSTER_HOME=str(tmp_path))
+    ui = subprocess.Popen(["make", "dagster", f"PORT={port}"], cwd=ROOT, env=env, start_new_session=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, keys = time.monotonic() + 240, set()
+        while time.monotonic() < deadline and ui.poll() is None and not keys:
+            try:
+                keys = asset_keys(port)
+            except (OSError, KeyError, ValueError):
+                time.sleep(1)
+        assert keys, "the UI did not answer"
+        assert {"instantly/instantly_campaigns", "instantly/instantly_domain_vitals",
+                "campaign_cleaner/campaign_cleaner_inbox_tests", "campaigns", "source_freshness"} <= keys
+    finally:
+        os.killpg(ui.pid, signal.SIGTERM)
+        ui.wait(timeout=60)
+
+
+def test_the_readme_selection_picks_every_instantly_table(agency, tmp_path):
+    env = agency.env(tmp_path, KEYS, PYTHONPATH=str(ROOT), DAGSTER_HOME=str(tmp_path))
+    listed = subprocess.run(
+        [str(ROOT / ".venv/bin/dagster"), "asset", "list", "-m", "pipelines.orchestration", "--select", "group:instantly"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    from pipelines.families import INSTANTLY_FAMILIES
+
+    expected = {f"instantly/{table}" for family in INSTANTLY_FAMILIES for table in family.resources}
+    assert set(listed.stdout.split()) == expected

@@ -10,7 +10,7 @@ import duckdb
 import pendulum
 import pytest
 
-from helpers import ROOT, Warehouse
+from helpers import ROOT, Warehouse, env_for, run_cli
 from pipelines import runner
 from pipelines.common.dates import utc_today
 from pipelines.report import write_report
@@ -22,15 +22,16 @@ SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 
 @pytest.fixture(scope="module")
 def built(simulator, tmp_path_factory):
-    """Instantly and Campaign Cleaner loaded, then `dbt build`: shared, so read it only (tests
-    that change data work on a copy)."""
+    """Instantly and Campaign Cleaner loaded by a run as cron starts it (`dbt build` included):
+    shared, so read it only (tests that change data work on a copy)."""
     simulator.state.reset()
     tmp_path = tmp_path_factory.mktemp("built")
     warehouse = Warehouse(tmp_path, simulator)
-    warehouse.load()
     job = warehouse.sim.cleaner.add("Marts test", pendulum.now("UTC"), polls_to_complete=1)
-    warehouse.load_seed_tests(job_ids=[job.job_id])
-    dbt_build(warehouse.destination(), target_path=str(tmp_path / "target"))
+    env = env_for(simulator, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=simulator.cleaner.api_key,
+                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=simulator.url, SOURCES__CAMPAIGN_CLEANER__JOB_IDS=job.job_id)
+    done = run_cli(env)
+    assert done.returncode == 0, done.stderr
     return warehouse
 
 
@@ -81,16 +82,28 @@ def test_dbt_builds_before_placement_or_seed_test_tables_exist(warehouse, tmp_pa
     assert warehouse.query("select count(*) from analytics.inbox_placement") == [(0,)]
 
 
-@pytest.mark.parametrize("corruption", [
-    "update raw.instantly_campaign_analytics_steps set sent = sent + 1 where step = '1' and variant = '0'",
-    "update raw.instantly_inbox_placement_stats set spam_count = spam_count + 1 where recipient_esp = 1",
+@pytest.mark.parametrize("corruption, warning", [
+    ("update raw.instantly_campaign_analytics_steps set sent = sent + 1 where step = '1' and variant = '0'",
+     "assert_steps_sum_to_daily_sent"),
+    ("update raw.instantly_inbox_placement_stats set spam_count = spam_count + 1 where recipient_esp = 1",
+     "assert_placement_records_match_stats"),
 ], ids=["steps no longer add up to daily sent", "placement records and stats disagree"])
-def test_dbt_build_fails_when_sources_stop_reconciling(built, tmp_path, corruption):
+def test_sources_that_stop_reconciling_warn_and_hold_back_no_mart(built, tmp_path, corruption, warning):
     copy = tmp_path / "copy.duckdb"
     shutil.copy(built.db, copy)
     with duckdb.connect(str(copy)) as con:
         con.execute(corruption)
-    with pytest.raises(TransformError):
+    outcome = dbt_build(resolve("duckdb", duckdb_file=str(copy)), target_path=str(tmp_path / "target"))
+    assert outcome.warnings == (warning,)
+    assert "(1 warning: names in the log)" in outcome.line
+
+
+def test_a_broken_grain_fails_the_build(built, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(built.db, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("insert into raw.instantly_workspaces select * from raw.instantly_workspaces")
+    with pytest.raises(TransformError, match="unique"):
         dbt_build(resolve("duckdb", duckdb_file=str(copy)), target_path=str(tmp_path / "target"))
 
 
@@ -188,7 +201,7 @@ def rendered(html: Path) -> str:
 
 @pytest.fixture(scope="module")
 def report(built, tmp_path_factory):
-    html = write_report(built.pipeline(), tmp_path_factory.mktemp("report") / "report.html", utc_today())
+    html = write_report(built.destination(), tmp_path_factory.mktemp("report") / "report.html", utc_today())
     return html, rendered(html) if CHROMIUM else None
 
 
@@ -223,7 +236,10 @@ def test_the_report_charts_one_mark_per_mart_row(report, built):
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install chromium")
 def test_the_report_freshness_table_matches_the_warehouse(report, built):
     _, dom = report
-    shown = re.findall(r'<tr data-source="([^"]+)"><td>[^<]*</td><td class="day">([^<]*)</td><td class="run">([^<]*)</td>', dom)
-    truth = built.query("select source, cast(last_loaded_day as varchar), cast(last_run_at as varchar)"
-                        " from analytics.source_freshness order by source")
-    assert shown == [(s, d, r[:19]) for s, d, r in truth]
+    shown = re.findall(
+        r'<tr data-source="[^"]+" data-family="([^"]+)" data-status="([^"]+)"><td>([^<]*)</td><td>[^<]*</td>'
+        r'<td class="status">[^<]*</td><td class="day">([^<]*)</td>', dom)
+    truth = built.query("select family, freshness_status, workspace_label, coalesce(cast(last_loaded_day as varchar), '')"
+                        " from analytics.source_freshness order by source, workspace_label, family")
+    assert len(truth) == 6 and {status for _, status, _, _ in truth} == {"fresh"}
+    assert shown == truth

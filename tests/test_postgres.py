@@ -42,6 +42,14 @@ def as_server_user(args):
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
 
+def psql(bin_dir: Path, port: int, user: str, database: str, script: str) -> None:
+    """Runs one of `sql/`'s scripts with psql, as the README says to (trust auth: no passwords)."""
+    client = bin_dir / "psql" if (bin_dir / "psql").exists() else Path(shutil.which("psql") or "psql")
+    done = subprocess.run([str(client), "-h", "127.0.0.1", "-p", str(port), "-U", user, "-d", database,
+                           "-v", "ON_ERROR_STOP=1", "-f", str(SQL_DIR / script)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -59,17 +67,14 @@ def postgres():
         shutil.chown(root, "postgres")
     port = free_port()
     env = dict(os.environ, LC_ALL="C")  # the host's far-off TZ: the server's default zone is not UTC
-    subprocess.run(as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "loader",
+    subprocess.run(as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
                                    "--auth=trust", "-E", "UTF8"]), check=True, env=env, capture_output=True)
     subprocess.run(as_server_user([
         str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w", "start",
         "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c timezone={SERVER_TZ}",
     ]), check=True, env=env, capture_output=True)
     try:
-        con = psycopg2.connect(host="127.0.0.1", port=port, user="loader", dbname="postgres")
-        con.autocommit = True
-        con.cursor().execute("create database deliverability")
-        con.close()
+        psql(bin_dir, port, "postgres", "postgres", "_setup_postgres_roles.sql")  # as the README: the admin's step
         settings = {
             "DESTINATION__POSTGRES__CREDENTIALS__HOST": "127.0.0.1",
             "DESTINATION__POSTGRES__CREDENTIALS__PORT": str(port),
@@ -154,9 +159,8 @@ def test_dates_are_utc_days_on_a_server_outside_utc(loaded, postgres):
     assert placed and all(str(day) == str(stg) for day, stg in placed)
 
 
-def test_the_report_is_built_from_the_marts_on_postgres(loaded, postgres, tmp_path, tmp_path_factory):
-    pipeline = runner.make_pipeline(resolve("postgres"), pipelines_dir=str(tmp_path_factory.mktemp("report")))
-    html = write_report(pipeline, tmp_path / "report.html", utc_today()).read_text()
+def test_the_report_is_built_from_the_marts_on_postgres(loaded, postgres, tmp_path):
+    html = write_report(resolve("postgres"), tmp_path / "report.html", utc_today()).read_text()
     assert html.count('<section class="panel"') == 7
     assert html.count('class="plotly-graph-div"') >= 5
 
@@ -166,14 +170,8 @@ def as_role(port: int, user: str, password: str = ""):
 
 
 def test_the_read_only_role_reads_every_mart_after_another_run_and_cannot_write(loaded, postgres, tmp_path):
-    admin = as_role(postgres, "loader")
-    admin.autocommit = True
-    admin.cursor().execute("create role dba superuser login")  # the script run by an admin, not the loader
-    admin.close()
-    setup = as_role(postgres, "dba")
-    setup.autocommit = True
-    setup.cursor().execute((SQL_DIR / "_setup_postgres_readonly_role.sql").read_text())
-    setup.close()
+    assert query(postgres, "select rolsuper from pg_roles where rolname = 'loader'") == [(False,)]
+    psql(server_binaries(), postgres, "loader", "deliverability", "_setup_postgres_readonly_role.sql")  # as the loader
     dbt_build(resolve("postgres"), target_path=str(tmp_path / "target"))  # recreates every mart
 
     marts = [name for (name,) in query(postgres, "select table_name from information_schema.tables"

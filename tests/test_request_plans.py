@@ -11,10 +11,11 @@ from typing import List, Set, Tuple
 import duckdb
 import pytest
 
-from helpers import env_for, run_cli, serving, warehouse_tables
+from helpers import env_for, run_cli, serving
 from pipelines.instantly import settings
 from pipelines.instantly.helpers import has_counts
 from simulator.accounts import AccountsWorkspace
+from simulator.compare import warehouse_tables
 from simulator.placement import PlacementWorkspace
 from simulator.workspace import SparseWorkspace
 

@@ -17,7 +17,8 @@ import pytest
 from helpers import EVENING_UTC, ROOT, env_for
 
 ZONES = ("UTC", "Pacific/Kiritimati", "America/Los_Angeles")
-RUN_TIMES = ("first_polled_at", "last_polled_at", "registered_at", "loaded_at", "last_run_at")
+RUN_TIMES = ("first_polled_at", "last_polled_at", "registered_at", "loaded_at", "last_run_at", "started_at", "ended_at",
+             "last_ok_at")
 """When this run polled: they differ between runs by nature, whatever the zone."""
 
 

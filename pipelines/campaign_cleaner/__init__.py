@@ -64,9 +64,10 @@ def campaign_cleaner(
     client = cleaner_client(
         api_key, base_url, max_requests_per_second, max_concurrency, run.service("Campaign Cleaner")
     )
-    poller = JobPoller(client, float(max_age_hours), 4 * int(max_concurrency), run.skipped)
     removed = set(unregister_job_ids)
-    new_jobs = [j for j in job_id_list(job_ids) + list(register_job_ids) if j not in removed]
+    configured = job_id_list(job_ids)
+    poller = JobPoller(client, float(max_age_hours), 4 * int(max_concurrency), run.skipped, run.notices, configured)
+    new_jobs = [j for j in configured + list(register_job_ids) if j not in removed]
 
     async def poll_registry() -> Polled:
         """Applies this run's registry changes, then polls the due jobs (once, for both resources)."""

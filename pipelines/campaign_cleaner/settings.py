@@ -27,3 +27,6 @@ def create_body(name: str) -> dict:
     """UNVERIFIED: the `create_inbox_test` body is undocumented. Results echo `test_name`, so the
     name is sent under that key; change it here once a real call shows otherwise."""
     return {"test_name": name}
+
+JOB_IDS_SETTING = "SOURCES__CAMPAIGN_CLEANER__JOB_IDS"
+"""Where configured jobs live: a job named there that does not exist is fixed there."""

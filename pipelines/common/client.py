@@ -10,7 +10,7 @@ from typing import Any, Mapping, Optional, Sequence, Tuple, Type, Union
 
 import aiohttp
 
-from pipelines.common.errors import ApiError, ConfigError
+from pipelines.common.errors import ApiError, ConfigError, Interrupted
 from pipelines.common.rate_limit import RateLimiter, SharedBudget
 from pipelines.common.retry import DEFAULT_RETRY, RetryPolicy, is_retryable_status
 from pipelines.common.tracking import CURRENT_RESOURCE, RequestStats
@@ -112,6 +112,8 @@ class ApiClient:
         query = _query_items(params)
         endpoint = f"{self.service} {method} {path}"
         for attempt in range(1, self.retry.max_attempts + 1):
+            if self.stats.stop.is_set():
+                raise Interrupted(f"{endpoint}: not asked, the run was interrupted")
             retry_after: Optional[str] = None
             throttled = False
             async with self._slots:
@@ -145,7 +147,7 @@ class ApiClient:
                 self.limiter.pause(wait)
                 if retry_after is None:  # the workspace's shared budget, not a stated wait
                     self.limiter.throttled()
-            self.stats.retries_by_resource[CURRENT_RESOURCE.get()] += 1
+            self.stats.retried()
             log.info("%s: %s, retry %d in %.1fs", endpoint, problem, attempt, wait)
             await asyncio.sleep(wait)
         raise ApiError(

@@ -17,9 +17,14 @@ class Shared(Generic[T]):
         self._future: Optional[asyncio.Future] = None
         self._waiting = 0
 
-    async def get(self) -> T:
+    def start(self) -> None:
+        """Starts the work now, in the caller's context (what its requests count as), if it is
+        not under way."""
         if self._future is None or self._future.cancelled():
             self._future = asyncio.ensure_future(self._make())
+
+    async def get(self) -> T:
+        self.start()
         self._waiting += 1
         try:
             return await asyncio.shield(self._future)

@@ -32,3 +32,7 @@ class ApiError(Exception):
 class WorkspaceUnavailable(Exception):
     """A workspace cannot be read at all (its key refused, its plan unpaid): every family of it
     fails, with the one line of its cause (`__cause__`)."""
+
+
+class Interrupted(Exception):
+    """The run was interrupted (Ctrl-C): what was under way stops without loading."""

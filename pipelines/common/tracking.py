@@ -9,6 +9,7 @@ counts each request against the resource that made it.
 """
 
 import functools
+import threading
 import time
 from collections import Counter
 from contextvars import ContextVar
@@ -31,10 +32,21 @@ class RequestStats:
     """Answers of HTTP 429, per resource."""
     planned_by_resource: Counter = field(default_factory=Counter)
     """Requests a resource's plan will make, when the plan knows it (for progress bars)."""
+    stop: threading.Event = field(default_factory=threading.Event)
+    """Set when the run is interrupted: the client starts no further request."""
 
     def plan(self, requests: int) -> None:
-        """The running resource will make `requests` requests (on top of any already planned)."""
+        """The running resource (or step: `CURRENT_RESOURCE`) will make `requests` more requests:
+        its progress bar's total, once known."""
         self.planned_by_resource[CURRENT_RESOURCE.get()] += requests
+
+    def retried(self) -> None:
+        """The running resource retries a request: one more attempt, planned too when its plan
+        is known (a bar never counts past its total)."""
+        name = CURRENT_RESOURCE.get()
+        self.retries_by_resource[name] += 1
+        if self.planned_by_resource[name]:
+            self.planned_by_resource[name] += 1
 
     @property
     def total(self) -> int:
@@ -54,11 +66,15 @@ class RunStats:
     """Seconds from a resource's first step to its end."""
     skipped: List[str] = field(default_factory=list)
     """One line per item a source skipped while the rest loaded (e.g. one unreadable seed-test job)."""
+    notices: List[str] = field(default_factory=list)
+    """One line per thing worth knowing that is no failure (e.g. a seed-test job that does not exist)."""
+    stop: threading.Event = field(default_factory=threading.Event)
+    """The whole load's: set on Ctrl-C, so every family's clients stop asking."""
     yielded: Counter = field(default_factory=Counter)
     """Rows each resource has yielded so far (before dlt normalises them)."""
 
     def service(self, name: str) -> RequestStats:
-        return self.services.setdefault(name, RequestStats())
+        return self.services.setdefault(name, RequestStats(stop=self.stop))
 
     def by_resource(self, kind: str) -> Counter:
         """`requests`, `retries`, `throttled` or `planned` per resource, over every service."""

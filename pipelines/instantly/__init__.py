@@ -45,6 +45,7 @@ from pipelines.instantly.placement import (
     as_booleans,
     items_of_every_placement_test,
     placement_test_cursors,
+    stats_request_count,
     stats_requests,
 )
 from pipelines.instantly.workspaces import CurrentWorkspace, WorkspaceKey, stamped
@@ -286,6 +287,7 @@ async def inbox_placement_records(
             records = [as_booleans(r) for r in page]
             activity.add(records)
             yield records
+        client.stats.plan(stats_request_count(activity))
         async for rows in as_completed_bounded(stats_requests(client, activity), in_flight):
             if rows:
                 yield dlt.mark.with_hints(rows, STATS_HINTS, create_table_variant=True)

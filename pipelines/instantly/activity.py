@@ -16,6 +16,7 @@ from pendulum import Date
 from pipelines.common.client import ApiClient
 from pipelines.common.concurrency import Shared
 from pipelines.common.dates import window_params
+from pipelines.common.tracking import CURRENT_RESOURCE
 from pipelines.instantly import settings
 from pipelines.instantly.helpers import CampaignCatalog, CampaignDays, chunks, has_counts, is_count
 
@@ -26,6 +27,8 @@ UNSEEN: Evidence = frozenset({"?"})
 is asked about it."""
 DayActivity = Dict[str, Evidence]
 """One day's active campaigns, each with its evidence."""
+MAP = "instantly_activity_map"
+"""What the map's requests count as: a step of its own on the run's lines and progress bars."""
 
 
 def fields_above_zero(row: dict, fields: Optional[Sequence[str]] = None) -> Evidence:
@@ -49,10 +52,17 @@ class ActivityMap:
         self._days: Dict[Date, Shared[DayActivity]] = {}
 
     async def active(self, days: List[Date]) -> Dict[Date, DayActivity]:
-        """Each day with the campaigns that have anything to report on it."""
-        for day in days:
-            if day not in self._days:
+        """Each day with the campaigns that have anything to report on it. Its requests count
+        as the map's (`MAP`), not as those of the resource that first asked."""
+        new = [day for day in days if day not in self._days]
+        token = CURRENT_RESOURCE.set(MAP)  # the days' tasks start in this context, so they count as the map's
+        try:
+            self._client.stats.plan(len(new))
+            for day in new:
                 self._days[day] = Shared(lambda day=day: self._active_on(day))
+                self._days[day].start()
+        finally:
+            CURRENT_RESOURCE.reset(token)
         found = await asyncio.gather(*(self._days[day].get() for day in days))
         return dict(zip(days, found, strict=True))
 
@@ -66,9 +76,8 @@ class ActivityMap:
         seen = {row["campaign_id"]: fields_above_zero(row, settings.ACTIVITY_FIELDS) for row in totals}
         seen = {cid: evidence for cid, evidence in seen.items() if evidence}
         idle = sorted(cid for cid, first in first_days.items() if first <= day and cid not in seen)
-        for found in await asyncio.gather(
-            *(self._counted(day, group) for group in chunks(idle, settings.IDS_PER_REQUEST))
-        ):
+        groups = chunks(idle, settings.IDS_PER_REQUEST)
+        for found in await asyncio.gather(*(self._counted(day, group) for group in groups)):
             seen.update(found)
         return seen
 
@@ -81,6 +90,7 @@ class ActivityMap:
         if known_positive and len(group) == 1:
             return {group[0]: UNSEEN}
         if not known_positive:
+            self._client.stats.plan(1)  # a probe's total grows as the halving goes
             overview = await self._client.get(
                 settings.CAMPAIGN_ANALYTICS_OVERVIEW, {"ids": group, **window_params(day, day)}
             )

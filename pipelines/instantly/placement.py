@@ -151,6 +151,12 @@ async def cell_stats(client: ApiClient, day: str, cell: Cell, test_ids: List[str
     ]
 
 
+def stats_request_count(activity: PlacementActivity) -> int:
+    """How many requests `stats_requests` makes (for the progress bar), without making them."""
+    per = settings.TEST_IDS_PER_STATS_REQUEST
+    return sum(-(-len(test_ids) // per) for test_ids in activity.requests_needed().values())
+
+
 def stats_requests(client: ApiClient, activity: PlacementActivity) -> Iterator[Awaitable[List[dict]]]:
     """One request per (day, cell) touched, with every test that ran there (batched)."""
     for (day, cell), test_ids in activity.requests_needed().items():
