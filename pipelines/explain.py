@@ -76,7 +76,8 @@ def explained(exc: BaseException, section: str) -> str:
         if line:
             return line
     if missing is not None:
-        return f"Missing setting {setting_names(missing)}: set it in the environment or .dlt/secrets.toml"
+        names = setting_names(missing)
+        return f"Missing setting {names}: set {'them' if ', ' in names else 'it'} in the environment or .dlt/secrets.toml"
     return innermost(exc)
 
 

@@ -59,6 +59,8 @@ def materialise(
         if result.status != "ok" or result.report is None:
             continue
         for resource in result.report.resources:
+            if resource.name not in result.spec.family.resources:
+                continue  # a step of its own (the activity map): no table
             yield dg.MaterializeResult(
                 asset_key=[result.spec.family.source, resource.name],
                 metadata={"rows": resource.rows, "requests": resource.requests, "seconds": round(resource.seconds, 1)},

@@ -229,3 +229,15 @@ def test_each_workspace_loads_what_it_allows_and_fails_alone(agency, tmp_path):
     ]
     placement = "select distinct workspace_id from raw.instantly_inbox_placement_tests"
     assert query(db, placement) == [(agency.workspaces["globex"].id,)]
+
+
+def test_an_agency_run_prints_one_line_per_workspace_and_logs_the_rest(agency, tmp_path):
+    done = run_cli(agency.env(tmp_path, KEYS), "--skip-dbt")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert not [line for line in lines if line.startswith("resource ")]
+    for label in KEYS:
+        [line] = [line for line in lines if line.startswith(f"workspace {label}: ")]
+        assert line.endswith("families: 5 ok")
+    log = Path(lines[-1].split("; log: ")[1])
+    assert "acme: resource instantly_campaigns: " in log.read_text()

@@ -57,18 +57,18 @@ def test_a_young_stuck_job_stays_processing(warehouse):
     assert warehouse.query("select final_state from raw.campaign_cleaner_inbox_tests") == [("processing",)]
 
 
-def test_an_unknown_job_is_one_line_naming_it_and_the_other_jobs_load(warehouse):
+def test_an_unknown_job_is_one_notice_naming_it_and_the_other_jobs_load(warehouse):
     job = warehouse.sim.cleaner.add("Fine", pendulum.now("UTC"), polls_to_complete=1)
     report = warehouse.load_seed_tests(job_ids=["job_doesnotexist", job.job_id])
-    assert len(report.skipped) == 1
-    assert report.skipped[0].startswith("Campaign Cleaner job job_doesnotexist does not exist (Job not found)")
+    assert report.skipped == [] and len(report.stats.notices) == 1
+    assert report.stats.notices[0].startswith("Campaign Cleaner job job_doesnotexist does not exist (Job not found)")
     assert set(warehouse.query("select job_id, final_state from raw.campaign_cleaner_inbox_tests")) == {
         (job.job_id, "completed"), ("job_doesnotexist", "not_found")}
 
 
 def test_an_unknown_job_is_reported_once_and_never_polled_again(warehouse):
     warehouse.load_seed_tests(job_ids=["job_typo"])
-    assert warehouse.load_seed_tests(job_ids=["job_typo"]).skipped == []
+    assert warehouse.load_seed_tests(job_ids=["job_typo"]).stats.notices == []
     assert len(polls_of(warehouse.sim, "job_typo")) == 1
 
 

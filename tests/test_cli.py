@@ -111,9 +111,10 @@ def test_cron_output_is_one_line_per_resource_one_for_dbt_and_a_summary_naming_t
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    from pipelines.instantly import instantly
+    from pipelines.families import CAMPAIGNS, INSTANTLY_FAMILIES
+    from pipelines.instantly.activity import MAP
 
-    names = list(instantly(api_key="x").resources)
+    names = [name for f in INSTANTLY_FAMILIES for name in f.resources + ((MAP,) if f is CAMPAIGNS else ())]
     resources = [line for line in lines if line.startswith("resource ")]
     assert [line.split(":")[0].removeprefix("resource ") for line in resources] == names
     assert all(re.search(r": [\d,]+ rows, [\d,]+ requests, [\d,]+ retries, [\d,]+ throttled \(429\), [\d.]+s$", line)
@@ -130,7 +131,8 @@ def test_cron_output_is_one_line_per_resource_one_for_dbt_and_a_summary_naming_t
 
 
 def test_a_warehouse_held_by_another_process_is_one_line_naming_its_pid(sim, tmp_path):
-    env = env_for(sim, tmp_path)
+    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
+                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)  # every source would fail the same way
     db = str(tmp_path / "warehouse.duckdb")
     code = f"import duckdb, time\ncon = duckdb.connect({db!r})\nprint('open', flush=True); time.sleep(60)"
     with holding(code, env, "open") as holder:

@@ -25,7 +25,7 @@ from pipelines.orchestration import defs
 loads = defs.get_assets_def(dg.AssetKey(["instantly", "instantly_workspaces"]))
 results = {label: dg.materialize([loads], partition_key=label, resources=defs.resources).success
            for label in %(labels)r}
-models = defs.get_assets_def(dg.AssetKey(["campaigns"]))
+models = defs.get_assets_def(dg.AssetKey(["analytics", "campaigns"]))
 results["dbt"] = dg.materialize([models], resources=defs.resources).success
 print(json.dumps(results))
 """
@@ -88,7 +88,7 @@ def test_make_dagster_serves_the_ui_with_every_source_as_an_asset(agency, tmp_pa
                 time.sleep(1)
         assert keys, "the UI did not answer"
         assert {"instantly/instantly_campaigns", "instantly/instantly_domain_vitals",
-                "campaign_cleaner/campaign_cleaner_inbox_tests", "campaigns", "source_freshness"} <= keys
+                "campaign_cleaner/campaign_cleaner_inbox_tests", "analytics/campaigns", "analytics/source_freshness"} <= keys
     finally:
         os.killpg(ui.pid, signal.SIGTERM)
         ui.wait(timeout=60)

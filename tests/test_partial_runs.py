@@ -21,12 +21,14 @@ from simulator.workspace import Workspace
 ACCOUNT_DAILY = "/api/v2/accounts/analytics/daily"
 
 
-def ledger(db: Path) -> Dict[str, tuple]:
-    """The latest run's ledger rows: family -> (status, cause, retries)."""
+def ledger(db: Path, run: int = 0) -> Dict[str, tuple]:
+    """The ledger rows of the warehouse's `run`th run (0: the first, -1: the latest): family ->
+    (status, cause, retries)."""
     with duckdb.connect(str(db), read_only=True) as con:
+        runs = [r[0] for r in con.execute("select distinct run_id from raw.run_ledger order by 1").fetchall()]
         rows = con.execute(
-            "select family, status, cause, retry_count from raw.run_ledger"
-            " where run_id = (select max(run_id) from raw.run_ledger) and family <> 'dbt'"
+            "select family, status, cause, retry_count from raw.run_ledger where run_id = ? and family <> 'dbt'",
+            [runs[run]],
         ).fetchall()
     return {family: (status, cause, retries) for family, status, cause, retries in rows}
 

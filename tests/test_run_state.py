@@ -1,9 +1,14 @@
 """A run's local state belongs to one warehouse, the cursors never freeze, a range can be
 re-pulled on demand, and a load an earlier run left pending is finished, not mistaken for this run."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pendulum
 
-from helpers import Warehouse, env_for, run_cli, truth_daily
+from helpers import ROOT, Warehouse, env_for, run_cli, truth_daily
 from pipelines.instantly import settings
 
 STEPS = settings.CAMPAIGN_ANALYTICS_STEPS
@@ -79,3 +84,16 @@ def test_a_load_left_pending_is_finished_first_and_this_run_still_extracts(wareh
     assert sum(report.requests.values()) > 0 and report.total_rows > 0
     assert loaded_daily(warehouse) == truth_daily(warehouse.sim.workspace)
     assert not warehouse.pipeline().has_pending_data
+
+
+def test_the_readme_says_where_dlt_keeps_its_working_files(tmp_path):
+    """Without DLT_DATA_DIR, dlt picks ~/.dlt, or /var/dlt for root: the README names both."""
+    env = {k: v for k, v in os.environ.items() if k != "DLT_DATA_DIR"}
+    shown = subprocess.run(
+        [sys.executable, "-c", "from pipelines.warehouse import resolve; print(resolve().pipelines_dir())"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    expected = "/var/dlt/pipelines/" if os.geteuid() == 0 else str(Path("~/.dlt/pipelines/").expanduser())
+    assert shown.stdout.startswith(expected), shown.stdout + shown.stderr
+    row = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `DLT_DATA_DIR`"))
+    assert "`~/.dlt`" in row and "`/var/dlt`" in row

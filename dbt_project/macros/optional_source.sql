@@ -1,6 +1,9 @@
-{#- A source table that may not exist yet (a new workspace, no placement add-on, no Campaign
-    Cleaner key, a first run): the table itself, or an empty relation with the columns and
-    `data_type`s its source YAML declares, so every model builds (empty) on every warehouse. -#}
+{#- A source table as its source YAML declares it, whatever the warehouse holds yet: the table
+    itself; the table with typed null columns for the declared columns it lacks (a load whose
+    rows never carried that field, such as a seed-test job that does not exist); or, when the
+    table does not exist yet (a new workspace, no placement add-on, no Campaign Cleaner key, a
+    first run), an empty relation of the declared columns. So every model builds on every
+    warehouse. Types come from the YAML `data_type`s, declared once. -#}
 {% macro optional_source(source_name, table_name) -%}
     {%- set src = source(source_name, table_name) -%}
     {%- if execute and src.schema is not none -%}
@@ -9,17 +12,40 @@
         {#- parsing, or a unit test (its inputs stand in for the source, without a schema) -#}
         {%- set rel = src -%}
     {%- endif -%}
-    {%- if rel is not none -%}
-        {{ src }}
-    {%- else -%}
-        {%- set node = graph.sources.values() | selectattr('source_name', 'equalto', source_name)
-                       | selectattr('name', 'equalto', table_name) | first -%}
+    {%- set node = declared(source_name, table_name) if execute and src.schema is not none else none -%}
+    {%- if rel is none -%}
         (select
         {%- for column in node.columns.values() %}
             cast(null as {{ raw_type(column.data_type) }}) as {{ adapter.quote(column.name) }}{{ "," if not loop.last }}
         {%- endfor %}
         where 1 = 0)
+    {%- else -%}
+        {%- set present = [] -%}
+        {%- if execute and src.schema is not none -%}
+            {%- for column in adapter.get_columns_in_relation(rel) -%}
+                {%- do present.append(column.name | lower) -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {%- set missing = [] -%}
+        {%- if present -%}
+            {%- for column in node.columns.values() if column.name | lower not in present -%}
+                {%- do missing.append(column) -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {%- if missing -%}
+            (select *
+            {%- for column in missing %}, cast(null as {{ raw_type(column.data_type) }}) as {{ adapter.quote(column.name) }}{%- endfor %}
+            from {{ src }})
+        {%- else -%}
+            {{ src }}
+        {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The source YAML's node of a table (its declared columns); the graph has it once dbt executes. -#}
+{% macro declared(source_name, table_name) -%}
+    {{ return(graph.sources.values() | selectattr('source_name', 'equalto', source_name)
+              | selectattr('name', 'equalto', table_name) | first) }}
 {%- endmacro %}
 
 {#- A source YAML `data_type` as this warehouse's type. -#}
