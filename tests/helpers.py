@@ -1,6 +1,7 @@
 """What the tests share: the simulator handle, throwaway warehouses, the simulator's truth to
 compare loads against, and the CLI as cron runs it."""
 
+import itertools
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pendulum
 from pipelines import runner
 from pipelines.campaign_cleaner import campaign_cleaner
 from pipelines.common.client import ApiClient
-from pipelines.common.rate_limit import RateLimiter
+from pipelines.common.rate_limit import RateLimiter, SharedBudget
 from pipelines.common.retry import RetryPolicy
 from pipelines.instantly import instantly
 from pipelines.instantly.helpers import has_counts
@@ -29,6 +30,18 @@ from simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
 from simulator.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
+UNTHROTTLED = 5000
+"""The tests' simulators admit this many requests a second (Instantly: 100), so in-process loads,
+whose limiter never waits (`InstantBudget`), are not held to the production pace. CLI runs keep
+the production limiter; tests of throttling set the simulator's faults."""
+
+
+class InstantBudget(SharedBudget):
+    """A workspace budget whose limiter's clock jumps a second at every look, so it never waits:
+    tests check what is asked, not how fast (`make bench` measures pace)."""
+
+    def limiter(self, per_second: float) -> RateLimiter:
+        return RateLimiter(per_second, clock=itertools.count().__next__)
 EVENING_UTC = pendulum.now("UTC").subtract(days=1).replace(hour=18, minute=21, second=0, microsecond=0)
 """A seed test submitted then is already on the next day at UTC+14 and still on it at UTC-8."""
 FAST = RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.05)
@@ -49,7 +62,8 @@ class Sim:
 def serving(workspace: Workspace, placement: PlacementWorkspace, accounts: AccountsWorkspace) -> Iterator[Sim]:
     """A simulator of these workspaces (and Campaign Cleaner) on a free loopback port."""
     cleaner = CleanerWorkspace()
-    state = SimulatorState()
+    state = SimulatorState(rate_limit=UNTHROTTLED)
+    state.limit.per_minute = 60 * UNTHROTTLED
     with Simulator(simulator_app(workspace, state, placement, cleaner, accounts)) as server:
         yield Sim(server.url, state, workspace, placement, cleaner, accounts)
 
@@ -96,6 +110,7 @@ class Warehouse:
             start_date=ws.first_day.isoformat(),
             end_date=ws.today.isoformat(),
             max_requests_per_second=100,
+            budget=InstantBudget(),
         )
         return instantly(**{**defaults, **settings})
 

@@ -159,22 +159,3 @@ def test_pagination_stops_on_a_cursor_seen_before():
                           "a": {"items": [2], "next_starting_after": "a"}})
     assert collect(client) == [1, 2]
     assert client.asked == [None, "a"]
-
-
-def test_every_request_names_the_product_so_the_edge_firewall_lets_it_through(sim):
-    sim.state.reset(refuse_default_agents=True)
-    body = asyncio.run(fetch(client_for(sim), settings.CAMPAIGNS, {"limit": 1}))
-    assert body["items"]
-
-
-def test_a_firewall_refusal_is_its_own_line_and_not_blamed_on_the_key(sim):
-    sim.state.reset(refuse_default_agents=True)
-    client = ApiClient(
-        "Instantly", sim.url, {"Authorization": f"Bearer {sim.api_key}", "User-Agent": "Python/3.11 aiohttp/3.9"},
-        RateLimiter(100), 4, retry=FAST, key_hint="Check SOURCES__INSTANTLY__API_KEY", secret=sim.api_key,
-    )
-    with pytest.raises(ApiError) as failure:
-        asyncio.run(fetch(client, settings.CAMPAIGNS, {"limit": 1}))
-    line = str(failure.value)
-    assert "refused by the API's firewall" in line and "1010" in line and "not the key" in line
-    assert "SOURCES__INSTANTLY__API_KEY" not in line

@@ -118,8 +118,7 @@ class ApiClient:
             throttled = False
             async with self._slots:
                 await self.limiter.acquire()
-                self.stats.requests[f"{method} {path}"] += 1
-                self.stats.by_resource[CURRENT_RESOURCE.get()] += 1
+                self.stats.asked(f"{method} {path}")
                 try:
                     async with self._session.request(method, url, params=query, json=body) as resp:
                         raw = await resp.read()
@@ -147,7 +146,7 @@ class ApiClient:
                 self.limiter.pause(wait)
                 if retry_after is None:  # the workspace's shared budget, not a stated wait
                     self.limiter.throttled()
-            self.stats.retried()
+            self.stats.retries_by_resource[CURRENT_RESOURCE.get()] += 1
             log.info("%s: %s, retry %d in %.1fs", endpoint, problem, attempt, wait)
             await asyncio.sleep(wait)
         raise ApiError(

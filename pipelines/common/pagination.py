@@ -20,7 +20,6 @@ async def paginate(
     query = dict(params or {}, limit=PAGE_LIMIT)
     seen = set()
     while True:
-        client.stats.plan(1)  # a list's total grows a page at a time: known once its cursor says so
         page = await client.get(path, query)
         items = page.get("items") or []
         if not items:

@@ -40,13 +40,15 @@ class RequestStats:
         its progress bar's total, once known."""
         self.planned_by_resource[CURRENT_RESOURCE.get()] += requests
 
-    def retried(self) -> None:
-        """The running resource retries a request: one more attempt, planned too when its plan
-        is known (a bar never counts past its total)."""
+    def asked(self, endpoint: str) -> None:
+        """The running resource makes one request (an attempt: a retry counts again). One its plan
+        did not foresee (a retry, a list's next page) extends the plan, so a bar never counts
+        past its total."""
         name = CURRENT_RESOURCE.get()
-        self.retries_by_resource[name] += 1
-        if self.planned_by_resource[name]:
-            self.planned_by_resource[name] += 1
+        self.requests[endpoint] += 1
+        self.by_resource[name] += 1
+        if self.by_resource[name] > self.planned_by_resource[name]:
+            self.planned_by_resource[name] = self.by_resource[name]
 
     @property
     def total(self) -> int:
