@@ -10,30 +10,26 @@ class Shared(Generic[T]):
     """One coroutine's result, computed once per run and shared by every resource that awaits it
     (a campaign list, a test list, a day of the activity map, a round of polls): started by the
     first awaiter, shielded so that one awaiter's cancellation does not cancel it for the others,
-    and cancelled when the last awaiter is (a failing run leaves no request behind it)."""
+    and cancelled when the last awaiter leaves before it is done (a failing run leaves no request
+    behind it)."""
 
     def __init__(self, make: Callable[[], Awaitable[T]]) -> None:
         self._make = make
         self._future: Optional[asyncio.Future] = None
         self._waiting = 0
 
-    def start(self) -> None:
-        """Starts the work now, in the caller's context (what its requests count as), if it is
-        not under way."""
+    async def get(self) -> T:
         if self._future is None or self._future.cancelled():
             self._future = asyncio.ensure_future(self._make())
-
-    async def get(self) -> T:
-        self.start()
         self._waiting += 1
         try:
             return await asyncio.shield(self._future)
-        except asyncio.CancelledError:
-            if self._waiting == 1:
-                self._future.cancel()
-            raise
         finally:
+            # The last awaiter gone (cancelled, or its generator closed by a failing extract)
+            # takes the unfinished work with it: no request outlives the run's event loop.
             self._waiting -= 1
+            if self._waiting == 0 and not self._future.done():
+                self._future.cancel()
 
 
 async def as_completed_bounded(awaitables: Iterable[Awaitable[T]], limit: int) -> AsyncIterator[T]:

@@ -55,16 +55,15 @@ class ActivityMap:
         """Each day with the campaigns that have anything to report on it. Its requests count
         as the map's (`MAP`), not as those of the resource that first asked."""
         new = [day for day in days if day not in self._days]
-        token = CURRENT_RESOURCE.set(MAP)  # the days' tasks start in this context, so they count as the map's
+        for day in new:
+            self._days[day] = Shared(lambda day=day: self._active_on(day))
+        token = CURRENT_RESOURCE.set(MAP)  # gather's tasks copy this context: their work counts as the map's
         try:
             self._client.stats.plan(len(new))
-            for day in new:
-                self._days[day] = Shared(lambda day=day: self._active_on(day))
-                self._days[day].start()
+            asked = asyncio.gather(*(self._days[day].get() for day in days))
         finally:
             CURRENT_RESOURCE.reset(token)
-        found = await asyncio.gather(*(self._days[day].get() for day in days))
-        return dict(zip(days, found, strict=True))
+        return dict(zip(days, await asked, strict=True))
 
     async def _active_on(self, day: Date) -> DayActivity:
         totals, first_days = await asyncio.gather(
