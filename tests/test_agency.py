@@ -116,7 +116,7 @@ def test_a_mailbox_in_two_workspaces_keeps_a_row_in_each(agency, loads):
 
 
 def test_a_revoked_key_fails_alone_with_one_line_naming_its_label(agency, tmp_path):
-    done = run_cli(agency.env(tmp_path, {"acme": KEYS["acme"], "former-client": "revoked-key-9"}, ))
+    done = run_cli(agency.env(tmp_path, {"acme": KEYS["acme"], "former-client": "revoked-key-9"}), "--skip-dbt")
     assert done.returncode == 1
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "former-client" in errors[0] and "HTTP 401" in errors[0], done.stderr
@@ -130,7 +130,7 @@ def test_a_revoked_key_fails_alone_with_one_line_naming_its_label(agency, tmp_pa
 def test_an_unpaid_workspace_fails_alone_and_loads_nothing(agency, tmp_path):
     agency.states["globex"].reset(unpaid=True)
     try:
-        done = run_cli(agency.env(tmp_path, KEYS))
+        done = run_cli(agency.env(tmp_path, KEYS), "--skip-dbt")
     finally:
         agency.states["globex"].reset()
     assert done.returncode == 1
@@ -140,7 +140,7 @@ def test_an_unpaid_workspace_fails_alone_and_loads_nothing(agency, tmp_path):
 
 
 def test_a_second_key_of_the_same_workspace_is_loaded_once(agency, tmp_path):
-    done = run_cli(agency.env(tmp_path, {**KEYS, "acme-again": KEYS["acme"]}, ))
+    done = run_cli(agency.env(tmp_path, {**KEYS, "acme-again": KEYS["acme"]}), "--skip-dbt")
     assert done.returncode == 0, done.stderr
     assert "workspace acme-again skipped" in done.stdout
     assert query(tmp_path / "warehouse.duckdb", "select count(*) from raw.instantly_workspaces") == [(2,)]
@@ -175,7 +175,7 @@ def test_rows_loaded_before_rows_carried_a_workspace_join_the_single_keys_worksp
         before = {table: con.execute(f"select count(*) from raw.{table}").fetchone()[0] for table in tables}
     assert "instantly_accounts" in tables
 
-    done = run_cli(env)
+    done = run_cli(env, "--skip-dbt")
 
     assert done.returncode == 0, done.stdout + done.stderr
     with duckdb.connect(str(db), read_only=True) as con:
@@ -187,7 +187,7 @@ def test_rows_loaded_before_rows_carried_a_workspace_join_the_single_keys_worksp
 
 def test_a_workspace_group_admin_key_loads_every_member_workspace(agency, loads, tmp_path):
     """UNVERIFIED upstream: members from /workspace-group-members, reached with `x-as-workspace`."""
-    done = run_cli(agency.env(tmp_path, {}, SOURCES__INSTANTLY__WORKSPACE_GROUP_KEY=ADMIN_KEY))
+    done = run_cli(agency.env(tmp_path, {}, SOURCES__INSTANTLY__WORKSPACE_GROUP_KEY=ADMIN_KEY), "--skip-dbt")
     assert done.returncode == 0, done.stdout + done.stderr
     db = tmp_path / "warehouse.duckdb"
     ids = sorted(ws.id for ws in agency.workspaces.values())

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
+
 from helpers import ROOT, RUN_LOCK_HOLDER, Warehouse, env_for, holding, run_cli, run_report, run_seed_tests
 
 
@@ -30,15 +32,19 @@ def test_a_bad_start_date_exits_non_zero_with_one_line_naming_it(sim, tmp_path):
 
 
 def test_a_wrong_key_exits_non_zero_without_leaking_it(sim, tmp_path):
-    result = run_cli(env_for(sim, tmp_path, SOURCES__INSTANTLY__API_KEY="leaky-secret-1"))
+    result = run_cli(env_for(sim, tmp_path, SOURCES__INSTANTLY__API_KEY="leaky-secret-1"), "--skip-dbt")
     assert result.returncode == 1
     assert "HTTP 401" in result.stderr and "leaky-secret-1" not in result.stderr + result.stdout
     assert result.stderr.strip().count("\n") == 0
+    assert "leaky-secret-1" not in next((tmp_path / "logs").glob("run-*.log")).read_text()
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:  # the ledger says why, never the key
+        causes = con.execute("select distinct cause from raw.run_ledger where family <> 'dbt'").fetchall()
+    assert len(causes) == 1 and "HTTP 401" in causes[0][0] and "leaky-secret-1" not in causes[0][0]
 
 
 def test_a_run_killed_midway_then_rerun_matches_an_uninterrupted_run(sim, tmp_path):
     reference = Warehouse(tmp_path / "reference", sim)
-    assert run_cli(env_for(sim, reference.root)).returncode == 0
+    assert run_cli(env_for(sim, reference.root), "--skip-dbt").returncode == 0
 
     crashed = Warehouse(tmp_path / "crashed", sim)
     sim.state.reset(latency_s=(0.01, 0.03))
@@ -53,7 +59,7 @@ def test_a_run_killed_midway_then_rerun_matches_an_uninterrupted_run(sim, tmp_pa
     process.wait()
     sim.state.reset()
 
-    rerun = run_cli(env_for(sim, crashed.root))
+    rerun = run_cli(env_for(sim, crashed.root), "--skip-dbt")
     assert rerun.returncode == 0, rerun.stderr
     assert crashed.tables() == reference.tables()
 
