@@ -1,4 +1,5 @@
-"""Builds the pipeline, runs the configured sources into schema `raw`, and reports."""
+"""Builds a warehouse's pipelines, loads each family into schema `raw` on its own (one failing
+keeps nothing and stops nothing else), and reports what each loaded and asked."""
 
 import logging
 import re
@@ -24,7 +25,7 @@ from pipelines.warehouse import DATASET, PIPELINE_NAME, Warehouse
 log = logging.getLogger(__name__)
 
 DEFAULT_PARALLEL = 10
-"""Pipelines (agency workspaces) extracted at once, unless `SOURCES__INSTANTLY__PARALLEL_WORKSPACES` says."""
+"""Workspaces whose families extract at once, unless `SOURCES__INSTANTLY__PARALLEL_WORKSPACES` says."""
 
 
 @dataclass
@@ -260,6 +261,7 @@ class SourceSpec:
 
 
 DEFAULT_LABEL = "default"
+"""The ledger's workspace of the single key (and of Campaign Cleaner, which has none)."""
 
 
 @dataclass
