@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint bench docs report dagster clean
+.PHONY: run demo test test-fast lint bench docs report dagster clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -26,6 +26,11 @@ demo: $(STAMP)
 # warehouse, simulator and PostgreSQL cluster are built once).
 test: $(STAMP)
 	$(PY) -m pytest -q -n auto --dist loadfile
+
+# The fast tier: the tests that build no warehouse (the client, dates, the simulator's spec,
+# the explainer), in well under a minute.
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m fast
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipelines simulator tests

@@ -2,7 +2,12 @@
 
 import asyncio
 
+import pytest
+
 from pipelines.common.concurrency import Shared
+
+pytestmark = pytest.mark.fast
+"""The fast tier (`make test-fast`): no warehouse is built here."""
 
 
 def test_a_shared_result_is_computed_once_for_every_awaiter():

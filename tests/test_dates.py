@@ -9,6 +9,9 @@ from pendulum import Date
 from pipelines.common.dates import days_between, parse_day, pull_range, utc_today, window_params
 from pipelines.common.errors import ConfigError
 
+pytestmark = pytest.mark.fast
+"""The fast tier (`make test-fast`): no warehouse is built here."""
+
 
 def test_a_day_range_is_asked_as_instants_covering_both_ends():
     assert window_params(Date(2026, 3, 1), Date(2026, 3, 1)) == {

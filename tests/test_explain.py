@@ -12,6 +12,9 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from helpers import ROOT, env_for
 from pipelines.explain import explain
 
+pytestmark = pytest.mark.fast
+"""The fast tier (`make test-fast`): no warehouse is built here."""
+
 
 def wrapped_by_dlt(tmp_path, cause: BaseException) -> PipelineStepFailed:
     """`cause` as dlt reports it from its load step: wrapped twice, the cause at the bottom."""

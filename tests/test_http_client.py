@@ -12,6 +12,9 @@ from pipelines.common.rate_limit import RateLimiter
 from pipelines.common.retry import RetryPolicy
 from pipelines.instantly import settings
 
+pytestmark = pytest.mark.fast
+"""The fast tier (`make test-fast`): no warehouse is built here."""
+
 
 async def fetch(client: ApiClient, path: str, params=None):
     async with client:

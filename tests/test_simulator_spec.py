@@ -17,6 +17,9 @@ from extract_spec import called_paths
 from pipelines.instantly import settings
 from simulator.server import parse_faults
 
+pytestmark = pytest.mark.fast
+"""The fast tier (`make test-fast`): no warehouse is built here."""
+
 SPEC = Path(
     os.environ.get("INSTANTLY_OPENAPI_SPEC", Path(__file__).resolve().parent / "spec/instantly-openapi-v2.responses.json")
 )
