@@ -179,7 +179,7 @@ def run(
     report.resources = [
         ResourceReport(
             name, sum(report.rows.get(table, 0) for table in tables.get(name, [name])), requests[name],
-            stats.seconds.get(name, 0.0), retries[name], throttled[name],
+            stats.seconds_of(name), retries[name], throttled[name],
         )
         for name in [*source.selected_resources, *steps]
     ]

@@ -34,6 +34,9 @@ class RequestStats:
     """Requests a resource's plan will make, when the plan knows it (for progress bars)."""
     stop: threading.Event = field(default_factory=threading.Event)
     """Set when the run is interrupted: the client starts no further request."""
+    span_by_resource: Dict[str, List[float]] = field(default_factory=dict)
+    """[first, last] request start per resource (monotonic): the seconds of a step that is no
+    resource (the activity map), which no resource wrapper times."""
 
     def plan(self, requests: int) -> None:
         """The running resource (or step: `CURRENT_RESOURCE`) will make `requests` more requests:
@@ -47,6 +50,7 @@ class RequestStats:
         name = CURRENT_RESOURCE.get()
         self.requests[endpoint] += 1
         self.by_resource[name] += 1
+        self.span_by_resource.setdefault(name, [time.monotonic(), 0.0])[1] = time.monotonic()
         if self.by_resource[name] > self.planned_by_resource[name]:
             self.planned_by_resource[name] = self.by_resource[name]
 
@@ -77,6 +81,14 @@ class RunStats:
 
     def service(self, name: str) -> RequestStats:
         return self.services.setdefault(name, RequestStats(stop=self.stop))
+
+    def seconds_of(self, name: str) -> float:
+        """A resource's seconds from its first step to its end; a step's (no resource) from its
+        first request to its last."""
+        if name in self.seconds:
+            return self.seconds[name]
+        spans = [stats.span_by_resource[name] for stats in self.services.values() if name in stats.span_by_resource]
+        return max(last for _, last in spans) - min(first for first, _ in spans) if spans else 0.0
 
     def by_resource(self, kind: str) -> Counter:
         """`requests`, `retries`, `throttled` or `planned` per resource, over every service."""
