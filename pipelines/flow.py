@@ -55,10 +55,11 @@ def load(
     so a warehouse problem costs no API request. `board`: the progress bars shown while the
     families load (the console's)."""
     outcome = RunOutcome()
-    reach(warehouse, pipelines_dir)
+    pipeline_named = pipelines_of(warehouse, pipelines_dir)
+    reach(pipeline_named)
     specs = plan()
     with board() if board else nullcontext() as watch:
-        outcome.load = runner.load_all(pipelines_of(warehouse, pipelines_dir), specs, watch=watch)
+        outcome.load = runner.load_all(pipeline_named, specs, watch=watch)
     runner.say_loaded(outcome.load.results, say)
     for line in outcome.load.notices:
         say(f"notice: {line}")
@@ -70,9 +71,7 @@ def load(
     elif outcome.load.failed:
         failed = len(outcome.load.failed)
         outcome.problems.append(f"{failed} famil{'ies' if failed > 1 else 'y'} failed")
-    ledger.record(
-        pipelines_of(warehouse, pipelines_dir), [ledger.family_row(run_id, result) for result in outcome.load.results]
-    )
+    ledger.record(pipeline_named, [ledger.family_row(run_id, result) for result in outcome.load.results])
     return outcome
 
 
@@ -128,10 +127,10 @@ def load_and_build(
     return outcome
 
 
-def reach(warehouse: Warehouse, pipelines_dir: Optional[str]) -> None:
+def reach(pipeline_named: Callable[[str], dlt.Pipeline]) -> None:
     """Opens the warehouse once before any request: a locked DuckDB file, a wrong password or a
     missing database is then one line for the run, not one per family, and costs no API request."""
-    with pipelines_of(warehouse, pipelines_dir)(ledger.PIPELINE).sql_client() as client:
+    with pipeline_named(ledger.PIPELINE).sql_client() as client:
         client.execute_sql("select 1")
 
 

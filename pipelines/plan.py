@@ -73,7 +73,6 @@ def instantly_sources(
     a key of a workspace another label already holds is skipped with a notice."""
     from pipelines.instantly import instantly
     from pipelines.instantly.workspaces import (
-        WorkspaceKey,
         configured_keys,
         current_workspaces,
         duplicate_of,
@@ -86,7 +85,7 @@ def instantly_sources(
     with named_settings("instantly"):  # the settings checked (the key's presence too), with no request
         if keys is None:
             instantly(run=RunStats(), **settings)
-            keys = [WorkspaceKey(DEFAULT_WORKSPACE_LABEL, str(dlt.secrets.get("sources.instantly.api_key")).strip())]
+            keys = [single_key()]
         else:
             instantly(run=RunStats(), api_key=keys[0].api_key, **settings)
     single = [key.label for key in keys] == [DEFAULT_WORKSPACE_LABEL]
@@ -129,10 +128,14 @@ def instantly_sources(
 def workspace_labels() -> Dict[str, Any]:
     """Each configured workspace's label with its key (agency mode), or `default` with the single
     key: the partitions an orchestrator runs."""
-    from pipelines.instantly.workspaces import WorkspaceKey, configured_keys
+    from pipelines.instantly.workspaces import configured_keys
 
     keys = configured_keys(dlt.config.get("sources.instantly.base_url") or None)
-    if keys is not None:
-        return {key.label: key for key in keys}
-    single = str(dlt.secrets.get("sources.instantly.api_key") or "")
-    return {DEFAULT_WORKSPACE_LABEL: WorkspaceKey(DEFAULT_WORKSPACE_LABEL, single)}
+    return {key.label: key for key in (keys if keys is not None else [single_key()])}
+
+
+def single_key() -> Any:
+    """The single-key form's one workspace (`API_KEY`), labelled `default`."""
+    from pipelines.instantly.workspaces import WorkspaceKey
+
+    return WorkspaceKey(DEFAULT_WORKSPACE_LABEL, str(dlt.secrets.get("sources.instantly.api_key") or "").strip())
