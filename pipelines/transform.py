@@ -4,14 +4,16 @@ import ctypes
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from pipelines.common.errors import ConfigError
 from pipelines.warehouse import Warehouse
@@ -21,6 +23,9 @@ DEFAULT_TARGET = DBT_PROJECT / "target"
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 """The dbt of this environment (its bin directory need not be on PATH, as under cron)."""
 PR_SET_PDEATHSIG = 1
+PARSE_FILE = "partial_parse.msgpack"
+SHARED_PARSE = DEFAULT_TARGET / "parsed" / PARSE_FILE
+"""The project's last parse, which a warehouse without a parse of its own starts from."""
 
 
 class TransformError(RuntimeError):
@@ -71,29 +76,55 @@ def run_dbt(
     it stays in the run's process group and ends with the run. Its target is the dlt destination,
     read from the same credential variables as dlt (`dbt_project/profiles.yml`), and every
     session is pinned to UTC.
+
+    dbt parses the project only when it changed (`reuse_parse`): a DuckDB file is named relative
+    to dbt's working directory (its own), because dbt parses again whenever the connection
+    differs, and a warehouse without a parse of its own starts from the project's last one.
     """
     if warehouse.duckdb_file is not None and not warehouse.duckdb_file.exists():
         raise ConfigError(f"no warehouse at {warehouse.duckdb_file} yet: load it first (make run, or make demo)")
     env = dict(os.environ, **dbt_settings(warehouse))
+    cwd = None
+    if warehouse.duckdb_file is not None:
+        cwd, env["DESTINATION__DUCKDB__CREDENTIALS"] = warehouse.duckdb_file.parent, warehouse.duckdb_file.name
     args: List[str] = [
         DBT_EXECUTABLE, "--no-use-colors", *command,
         "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
         "--target", warehouse.destination, "--target-path", str(target),
     ]
     parent = os.getpid()
-    with open(log_file or os.devnull, "a") as log:
+    with reuse_parse(target), open(log_file or os.devnull, "a") as log:
         log.write(f"\n$ {' '.join(args)}\n")
         log.flush()
         dbt = subprocess.Popen(
-            args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
-            preexec_fn=lambda: end_with_parent(parent),
+            args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            text=True, preexec_fn=lambda: end_with_parent(parent),
         )
+        assert dbt.stdout is not None
         for line in dbt.stdout:
             log.write(line)
             done = NODE_DONE.search(line)
             if done and progress is not None:
                 progress(int(done["n"]), int(done["of"]))
         return dbt.wait()
+
+
+@contextmanager
+def reuse_parse(target: Path) -> Iterator[None]:
+    """Starts a target without a parse from the project's last one (`SHARED_PARSE`), and keeps
+    what dbt parsed there for the next new target: a new warehouse (an agency's next client, a
+    test's) skips the full parse. dbt checks a parse before using it and parses again when the
+    project, the profile or dbt changed, so a stale one costs only that parse."""
+    own = target / PARSE_FILE
+    if not own.exists() and SHARED_PARSE.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SHARED_PARSE, own)
+    yield
+    if own.exists():
+        SHARED_PARSE.parent.mkdir(parents=True, exist_ok=True)
+        draft = SHARED_PARSE.with_name(f"{PARSE_FILE}.{os.getpid()}")
+        shutil.copyfile(own, draft)
+        os.replace(draft, SHARED_PARSE)  # atomic: a run starting meanwhile copies the old or the new
 
 
 def dbt_build(

@@ -8,9 +8,10 @@ import os
 import time
 from pathlib import Path
 
+import pendulum
 import pytest
 
-from helpers import Sim, Warehouse, serving
+from helpers import CronRun, Sim, Warehouse, env_for, run_cli, serving
 from simulator.accounts import AccountsWorkspace
 from simulator.placement import PlacementWorkspace
 from simulator.workspace import Workspace
@@ -37,3 +38,31 @@ def sim(simulator: Sim) -> Sim:
 @pytest.fixture
 def warehouse(tmp_path: Path, sim: Sim) -> Warehouse:
     return Warehouse(tmp_path, sim)
+
+
+@pytest.fixture(scope="session")
+def cron_run(simulator: Sim, tmp_path_factory: pytest.TempPathFactory) -> CronRun:
+    """The first run of a warehouse as cron starts it (`dbt build` and the snapshot included):
+    Instantly, and Campaign Cleaner with one job; its log directory holds 35 earlier runs' logs.
+    Shared by every test that only reads what it printed or loaded (a test that changes data
+    works on a copy)."""
+    simulator.state.reset()
+    root = tmp_path_factory.mktemp("cron")
+    logs = root / "logs"
+    logs.mkdir()
+    for n in range(35):  # earlier runs' logs, oldest first
+        old = logs / f"run-old-{n:02}.log"
+        old.write_text("old")
+        os.utime(old, (1_000_000 + n, 1_000_000 + n))
+    job = simulator.cleaner.add("Marts test", pendulum.now("UTC"), polls_to_complete=1)
+    env = env_for(simulator, root, SOURCES__CAMPAIGN_CLEANER__API_KEY=simulator.cleaner.api_key,
+                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=simulator.url, SOURCES__CAMPAIGN_CLEANER__JOB_IDS=job.job_id)
+    done = run_cli(env)
+    assert done.returncode == 0, done.stderr
+    return CronRun(Warehouse(root, simulator), env, done)
+
+
+@pytest.fixture(scope="session")
+def built(cron_run: CronRun) -> Warehouse:
+    """The cron run's warehouse: read it only."""
+    return cron_run.warehouse

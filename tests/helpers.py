@@ -16,7 +16,7 @@ import pendulum
 from pipelines import runner
 from pipelines.campaign_cleaner import campaign_cleaner
 from pipelines.common.client import ApiClient
-from pipelines.common.rate_limit import RateLimiter, SharedBudget
+from pipelines.common.rate_limit import API_LIMIT, RateLimiter, SharedBudget
 from pipelines.common.retry import RetryPolicy
 from pipelines.instantly import instantly
 from pipelines.instantly.helpers import has_counts
@@ -33,15 +33,15 @@ ROOT = Path(__file__).resolve().parents[1]
 UNTHROTTLED = 5000
 """The tests' simulators admit this many requests a second (Instantly: 100), so in-process loads,
 whose limiter never waits (`InstantBudget`), are not held to the production pace. CLI runs keep
-the production limiter; tests of throttling set the simulator's faults."""
+the simulator's limit (`API_LIMIT_PER_SECOND`); tests of throttling set the simulator's faults."""
 
 
 class InstantBudget(SharedBudget):
     """A workspace budget whose limiter's clock jumps a second at every look, so it never waits:
     tests check what is asked, not how fast (`make bench` measures pace)."""
 
-    def limiter(self, per_second: float) -> RateLimiter:
-        return RateLimiter(per_second, clock=itertools.count().__next__)
+    def limiter(self, per_second: float, limit: float = API_LIMIT) -> RateLimiter:
+        return RateLimiter(per_second, clock=itertools.count().__next__, limit=limit)
 EVENING_UTC = pendulum.now("UTC").subtract(days=1).replace(hour=18, minute=21, second=0, microsecond=0)
 """A seed test submitted then is already on the next day at UTC+14 and still on it at UTC-8."""
 FAST = RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.05)
@@ -85,6 +85,15 @@ RUN_LOCK_HOLDER = (
     "import time; from pipelines.lock import run_lock; from pipelines.warehouse import resolve\n"
     "with run_lock(resolve().lock_file()):\n    print('locked', flush=True); time.sleep(60)"
 )
+
+
+@dataclass
+class CronRun:
+    """A CLI run as cron starts it: its warehouse, its environment and what it printed."""
+
+    warehouse: "Warehouse"
+    env: Dict[str, str]
+    result: subprocess.CompletedProcess
 
 
 class Warehouse:
@@ -215,7 +224,8 @@ def env_for(sim, root: Path, **extra: str) -> dict:
         SOURCES__INSTANTLY__BASE_URL=sim.url,
         SOURCES__INSTANTLY__START_DATE=ws.first_day.isoformat(),
         SOURCES__INSTANTLY__END_DATE=ws.today.isoformat(),
-        SOURCES__INSTANTLY__MAX_REQUESTS_PER_SECOND="100",
+        SOURCES__INSTANTLY__API_LIMIT_PER_SECOND=str(UNTHROTTLED),  # the simulator's, not Instantly's
+        SOURCES__INSTANTLY__MAX_REQUESTS_PER_SECOND=str(UNTHROTTLED),
         LOG_DIR=str(root / "logs"),
     )
     env.update(extra)
@@ -230,11 +240,11 @@ def run_cli(env: dict, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProc
     )
 
 
-def run_report(env: dict, output: Path) -> subprocess.CompletedProcess:
+def run_report(env: dict, output: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """`python -m pipelines report --output OUTPUT`."""
     return subprocess.run(
         [sys.executable, "-m", "pipelines", "report", "--output", str(output)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
     )
 
 

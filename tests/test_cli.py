@@ -106,31 +106,26 @@ def test_a_second_run_exits_at_once_while_one_holds_the_lock(sim, tmp_path):
     assert run_cli(env, "--skip-dbt").returncode == 0, "a killed holder leaves no lock behind"
 
 
-def test_cron_output_is_one_line_per_resource_one_for_dbt_and_a_summary_naming_the_log(sim, tmp_path):
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    for n in range(35):  # earlier runs' logs, oldest first
-        old = logs / f"run-old-{n:02}.log"
-        old.write_text("old")
-        os.utime(old, (1_000_000 + n, 1_000_000 + n))
-    result = run_cli(env_for(sim, tmp_path))
+def test_cron_output_is_one_line_per_resource_one_for_dbt_and_a_summary_naming_the_log(cron_run):
+    result, root = cron_run.result, cron_run.warehouse.root
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    from pipelines.families import CAMPAIGNS, INSTANTLY_FAMILIES
+    from pipelines.families import CAMPAIGN_CLEANER, CAMPAIGNS, INSTANTLY_FAMILIES
     from pipelines.instantly.activity import MAP
 
-    names = [name for f in INSTANTLY_FAMILIES for name in f.resources + ((MAP,) if f is CAMPAIGNS else ())]
+    names = [name for f in (*INSTANTLY_FAMILIES, CAMPAIGN_CLEANER) for name in f.resources + ((MAP,) if f is CAMPAIGNS else ())]
     resources = [line for line in lines if line.startswith("resource ")]
     assert [line.split(":")[0].removeprefix("resource ") for line in resources] == names
     assert all(re.search(r": [\d,]+ rows, [\d,]+ requests, [\d,]+ retries, [\d,]+ throttled \(429\), [\d.]+s$", line)
                for line in resources)
     assert re.fullmatch(r"dbt build: \d+ models, \d+ tests passed in [\d.]+s", lines[-3])
-    assert lines[-2].startswith(f"snapshot for BI tools: {tmp_path / 'warehouse.snapshot.duckdb'} (")
+    assert lines[-2].startswith(f"snapshot for BI tools: {root / 'warehouse.snapshot.duckdb'} (")
     summary = re.fullmatch(
-        r"loaded [\d,]+ rows into \d+ tables with [\d,]+ requests in [\d.]+s \(families: 5 ok\); log: (\S+\.log)", lines[-1])
-    assert summary and len(lines) == len(resources) + 4  # + the Campaign Cleaner notice
+        r"loaded [\d,]+ rows into \d+ tables with [\d,]+ requests in [\d.]+s \(families: 6 ok\); log: (\S+\.log)", lines[-1])
+    assert summary and len(lines) == len(resources) + 3
     log = Path(summary.group(1))
+    logs = root / "logs"
     assert log.parent == logs and "Running with dbt" in log.read_text()
     kept = sorted(p.name for p in logs.glob("*.log"))
     assert len(kept) == 30 and log.name in kept and "run-old-00.log" not in kept
@@ -201,7 +196,7 @@ def test_killing_a_run_during_dbt_ends_dbt_too(sim, tmp_path):
     while is_running(dbt[0]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not is_running(dbt[0])
-    assert run_cli(env_for(sim, tmp_path)).returncode == 0, "nothing is left holding the warehouse"
+    assert run_cli(env_for(sim, tmp_path), "--skip-dbt").returncode == 0, "nothing is left holding the warehouse"
 
 
 def test_seed_tests_remove_stops_tracking_a_job(sim, tmp_path):
@@ -257,7 +252,7 @@ def test_seed_tests_list_never_creates_a_warehouse(sim, tmp_path):
     listed = run_seed_tests(env, "list")
     assert listed.returncode == 0, listed.stderr
     assert not (tmp_path / "warehouse.duckdb").exists()
-    report = run_report(env, tmp_path / "report.html")
+    report = run_report(env, tmp_path / "report.html", cwd=tmp_path)  # where no `make demo` warehouse stands in
     assert report.returncode == 1
     assert report.stderr.count("\n") == 1 and "make run" in report.stderr
 
@@ -301,14 +296,13 @@ def test_on_a_terminal_each_resource_shows_requests_out_of_planned_while_it_runs
     assert re.search(r"dbt build" + bar + "nodes", screen)
 
 
-def test_the_report_during_a_run_reads_the_bi_snapshot_and_says_so(sim, tmp_path):
-    env = env_for(sim, tmp_path)
-    assert run_cli(env).returncode == 0
-    with holding(RUN_LOCK_HOLDER, env, "locked"):
-        done = run_report(env, tmp_path / "report.html")
+def test_the_report_during_a_run_reads_the_bi_snapshot_and_says_so(cron_run, tmp_path):
+    root = cron_run.warehouse.root
+    with holding(RUN_LOCK_HOLDER, cron_run.env, "locked"):
+        done = run_report(cron_run.env, tmp_path / "report.html")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
-        f"report: {tmp_path / 'report.html'} (read from the BI snapshot {tmp_path / 'warehouse.snapshot.duckdb'}:"
+        f"report: {tmp_path / 'report.html'} (read from the BI snapshot {root / 'warehouse.snapshot.duckdb'}:"
         " a run is writing the warehouse)")
 
 

@@ -7,10 +7,9 @@ import subprocess
 from pathlib import Path
 
 import duckdb
-import pendulum
 import pytest
 
-from helpers import ROOT, Warehouse, env_for, run_cli
+from helpers import ROOT
 from pipelines import runner
 from pipelines.common.dates import utc_today
 from pipelines.report import write_report
@@ -18,21 +17,6 @@ from pipelines.transform import TransformError, dbt_build
 from pipelines.warehouse import resolve
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
-
-
-@pytest.fixture(scope="module")
-def built(simulator, tmp_path_factory):
-    """Instantly and Campaign Cleaner loaded by a run as cron starts it (`dbt build` included):
-    shared, so read it only (tests that change data work on a copy)."""
-    simulator.state.reset()
-    tmp_path = tmp_path_factory.mktemp("built")
-    warehouse = Warehouse(tmp_path, simulator)
-    job = warehouse.sim.cleaner.add("Marts test", pendulum.now("UTC"), polls_to_complete=1)
-    env = env_for(simulator, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=simulator.cleaner.api_key,
-                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=simulator.url, SOURCES__CAMPAIGN_CLEANER__JOB_IDS=job.job_id)
-    done = run_cli(env)
-    assert done.returncode == 0, done.stderr
-    return warehouse
 
 
 def test_marts_count_every_received_seed_email_once(built):

@@ -20,13 +20,20 @@ def empty_simulator():
         yield sim
 
 
-def test_every_run_of_an_empty_workspace_builds_every_mart_empty(empty_simulator, tmp_path):
-    env = env_for(empty_simulator, tmp_path)
-    for _ in range(2):
-        result = run_cli(env)
+@pytest.fixture(scope="module")
+def two_runs(empty_simulator, tmp_path_factory):
+    """The empty workspace's warehouse after two runs as cron starts them: (its root, env, runs)."""
+    root = tmp_path_factory.mktemp("empty")
+    env = env_for(empty_simulator, root)
+    return root, env, [run_cli(env) for _ in range(2)]
+
+
+def test_every_run_of_an_empty_workspace_builds_every_mart_empty(two_runs):
+    root, _, runs = two_runs
+    for result in runs:
         assert result.returncode == 0, result.stderr
         assert "dbt build: " in result.stdout and "passed" in result.stdout
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         marts = [name for (name,) in con.execute(
             "select table_name from information_schema.tables where table_schema = 'analytics'").fetchall()]
         counts = {name: con.execute(f"select count(*) from analytics.{name}").fetchone()[0] for name in marts}
@@ -37,9 +44,8 @@ def test_every_run_of_an_empty_workspace_builds_every_mart_empty(empty_simulator
     assert set(counts.values()) == {0}
 
 
-def test_the_report_of_an_empty_warehouse_shows_no_data_yet_panels(empty_simulator, tmp_path):
-    env = env_for(empty_simulator, tmp_path)
-    assert run_cli(env).returncode == 0
+def test_the_report_of_an_empty_warehouse_shows_no_data_yet_panels(two_runs, tmp_path):
+    _, env, _ = two_runs
     output = tmp_path / "report.html"
     result = subprocess.run([sys.executable, "-m", "pipelines", "report", "--output", str(output)], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)

@@ -26,10 +26,10 @@ def relations(db) -> list:
     return names
 
 
-def test_every_table_and_view_answers_in_the_snapshot_opened_under_its_own_name(sim, tmp_path):
-    assert run_cli(env_for(sim, tmp_path)).returncode == 0
-    copied = relations(tmp_path / "warehouse.snapshot.duckdb")
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+def test_every_table_and_view_answers_in_the_snapshot_opened_under_its_own_name(cron_run):
+    root = cron_run.warehouse.root
+    copied = relations(root / "warehouse.snapshot.duckdb")
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         source = con.execute(
             "select table_schema, table_name from information_schema.tables"
             " where table_schema in ('raw', 'staging', 'analytics') and table_name not like '\\_dlt%' escape '\\'"

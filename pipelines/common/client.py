@@ -11,7 +11,7 @@ from typing import Any, Mapping, Optional, Sequence, Tuple, Type, Union
 import aiohttp
 
 from pipelines.common.errors import ApiError, ConfigError, Interrupted
-from pipelines.common.rate_limit import RateLimiter, SharedBudget
+from pipelines.common.rate_limit import API_LIMIT, RateLimiter, SharedBudget
 from pipelines.common.retry import DEFAULT_RETRY, RetryPolicy, is_retryable_status
 from pipelines.common.tracking import CURRENT_RESOURCE, RequestStats
 
@@ -204,16 +204,18 @@ def make_client(
     stats: RequestStats,
     scopes: Optional[Mapping[str, str]] = None,
     budget: Optional[SharedBudget] = None,
+    api_limit: float = API_LIMIT,
 ) -> ApiClient:
     """The client of one source (`sources.<section>` settings): its auth headers on its own
     budget, or on `budget` when other sources load the same account at once; a bad budget or
-    concurrency is one line naming the variable."""
+    concurrency is one line naming the variable. `api_limit`: the most the API admits a second."""
     prefix = f"SOURCES__{section.upper()}__"
     if int(max_concurrency) < 1:
         raise ConfigError(f"{prefix}MAX_CONCURRENCY must be 1 or more")
     try:
         rate = float(max_requests_per_second)
-        limiter = budget.limiter(rate) if budget is not None else RateLimiter(rate)
+        limit = float(api_limit)
+        limiter = budget.limiter(rate, limit) if budget is not None else RateLimiter(rate, limit=limit)
     except ValueError as exc:
         raise ConfigError(f"{prefix}MAX_REQUESTS_PER_SECOND: {exc}") from None
     return ApiClient(

@@ -15,6 +15,9 @@ COOLDOWN_S = 1.0
 """429s closer than this to the last cut are one signal (requests in flight answer together)."""
 FLOOR = 0.05
 """The rate never falls below this share of the configured rate."""
+API_LIMIT = 100.0
+"""The most a configured rate may be unless the source says otherwise: Instantly's documented
+limit per workspace (100 req/s; 6,000 req/min)."""
 
 
 class RateLimiter:
@@ -34,9 +37,9 @@ class RateLimiter:
     of their own), so its bookkeeping is under a thread lock, never held across an await.
     """
 
-    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
-        if not 0 < per_second <= 100:
-            raise ValueError("the request budget must be between 0 and 100 requests per second")
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic, limit: float = API_LIMIT) -> None:
+        if not 0 < per_second <= limit:
+            raise ValueError(f"the request budget must be between 0 and {limit:g} requests per second (the API's limit)")
         self.ceiling = per_second
         self.rate = per_second
         self._clock = clock
@@ -88,8 +91,8 @@ class SharedBudget:
         self._limiter: Optional[RateLimiter] = None
         self._lock = threading.Lock()
 
-    def limiter(self, per_second: float) -> RateLimiter:
+    def limiter(self, per_second: float, limit: float = API_LIMIT) -> RateLimiter:
         with self._lock:
             if self._limiter is None:
-                self._limiter = RateLimiter(per_second)
+                self._limiter = RateLimiter(per_second, limit=limit)
             return self._limiter

@@ -91,6 +91,7 @@ def instantly(
     lookback_days: int = settings.DEFAULT_LOOKBACK_DAYS,
     max_requests_per_second: float = settings.DEFAULT_MAX_REQUESTS_PER_SECOND,
     max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
+    api_limit_per_second: float = settings.API_LIMIT_PER_SECOND,
     request_plan: str = settings.DEFAULT_REQUEST_PLAN,
     workspace_label: str = settings.DEFAULT_WORKSPACE_LABEL,
     key_hint: str = settings.KEY_HINT,
@@ -111,6 +112,7 @@ def instantly(
             recent numbers keep changing (late opens, replies, CRM statuses).
         max_requests_per_second: This pipeline's share of the workspace budget (max 100).
         max_concurrency: Requests in flight at once.
+        api_limit_per_second: The most the API admits a second (Instantly: 100); see settings.
         request_plan: `activity` (ask the per-day endpoints only where a campaign did something
             that day) or `exhaustive` (every campaign, every day); both load the same rows.
         workspace_label: Our name for the workspace the key belongs to (agency mode: its label in
@@ -147,6 +149,7 @@ def instantly(
         stats=run.service("Instantly"),
         scopes=settings.SCOPES,
         budget=budget,
+        api_limit=api_limit_per_second,
     )
     current = CurrentWorkspace(client, workspace_label, workspace)
     catalog = CampaignCatalog(client)

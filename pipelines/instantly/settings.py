@@ -112,6 +112,10 @@ DEFAULT_BACKFILL_DAYS = 90
 DEFAULT_MAX_REQUESTS_PER_SECOND = 10.0
 """Polite share of the workspace budget (100 req/s, 6,000 req/min, shared by every integration)."""
 
+API_LIMIT_PER_SECOND = 100.0
+"""Instantly's documented limit per workspace, the most `MAX_REQUESTS_PER_SECOND` may be. Raise
+it only for a server that admits more: a proxy, or the project's simulator in tests."""
+
 DEFAULT_MAX_CONCURRENCY = 20
 
 KEY_HINT = "Check SOURCES__INSTANTLY__API_KEY (a v2 key with read scopes for this workspace)"
