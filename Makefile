@@ -22,18 +22,21 @@ run: $(STAMP)
 demo: $(STAMP)
 	@$(PY) -m simulator.demo
 
-# Test files run in parallel on every core (a file's tests stay together, so each module's
-# warehouse, simulator and PostgreSQL cluster are built once).
+# Every tier (tests/unit, tests/pipeline, tests/e2e; see tests/conftest.py). Test files run in
+# parallel on every core (a file's tests stay together, so each module's warehouse, simulator
+# and PostgreSQL cluster are built once).
 test: $(STAMP)
 	$(PY) -m pytest -q -n auto --dist loadfile
 
-# The fast tier: the tests that build no warehouse (the client, dates, the simulator's spec,
-# the explainer), in well under a minute.
+# The fast tiers: no CLI run and no dbt (the client, dates, the simulator's spec, the explainer,
+# and the sources loaded in-process), in under a minute on 2 cores.
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m fast
+	$(PY) -m pytest -q -n auto --dist loadfile tests/unit tests/pipeline
 
+# ruff, then mypy on the shipped package (pyproject.toml: [tool.mypy]).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipelines simulator tests
+	$(VENV)/bin/mypy
 
 report: $(STAMP)
 	@$(PY) -m pipelines report
@@ -46,7 +49,7 @@ bench: $(STAMP)
 
 # The Dagster UI on the code location (http://127.0.0.1:3000, or PORT).
 dagster: $(STAMP)
-	$(VENV)/bin/dagster dev -m pipelines.orchestration -h 127.0.0.1 -p $(or $(PORT),3000)
+	$(VENV)/bin/dagster dev -m pipelines.commands.orchestration -h 127.0.0.1 -p $(or $(PORT),3000)
 
 clean:
 	rm -rf $(VENV) data bench-results.json

@@ -17,11 +17,11 @@ from typing import Callable, ContextManager, List, Optional, Sequence
 import dlt
 import pendulum
 
-from pipelines import ledger, runner
-from pipelines.explain import explain
-from pipelines.snapshot import publish, snapshot_enabled
-from pipelines.transform import Progress, dbt_build
-from pipelines.warehouse import Warehouse
+from pipelines.engine import ledger, runner
+from pipelines.engine.explain import explain
+from pipelines.engine.warehouse import Warehouse
+from pipelines.outputs.snapshot import publish, snapshot_enabled
+from pipelines.outputs.transform import Progress, dbt_build
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
@@ -47,15 +47,14 @@ def load(
     fail: Say,
     run_id: str,
     board: Optional[Board] = None,
-    pipelines_dir: Optional[str] = None,
 ) -> RunOutcome:
-    """Loads what `plan` says (`pipelines.plan`) into `warehouse` and records each family's
+    """Loads what `plan` says (`pipelines.engine.plan`) into `warehouse` and records each family's
     outcome in the ledger; prints what loaded, a notice per unsupported family and an error per
     failed one. The warehouse is reached first, then the plan made (which asks each workspace),
     so a warehouse problem costs no API request. `board`: the progress bars shown while the
     families load (the console's)."""
     outcome = RunOutcome()
-    pipeline_named = pipelines_of(warehouse, pipelines_dir)
+    pipeline_named = pipelines_of(warehouse)
     reach(pipeline_named)
     specs = plan()
     with board() if board else nullcontext() as watch:
@@ -76,13 +75,13 @@ def load(
 
 
 def build(
-    warehouse: Warehouse, say: Say, fail: Say, run_id: str, log_file: Optional[Path], pipelines_dir: Optional[str] = None,
+    warehouse: Warehouse, say: Say, fail: Say, run_id: str, log_file: Optional[Path],
     dbt_board: Optional[DbtBoard] = None,
 ) -> Optional[str]:
     """`dbt build` on what the warehouse holds, its outcome in the ledger, then the BI snapshot.
     Returns the problem for the summary (None when dbt passed, warnings or not). `dbt_board`:
     the progress bar of its nodes (the console's)."""
-    record = partial(ledger.record, pipelines_of(warehouse, pipelines_dir))
+    record = partial(ledger.record, pipelines_of(warehouse))
     started = pendulum.now("UTC")
     try:
         with dbt_board() if dbt_board else nullcontext() as progress:
@@ -108,20 +107,19 @@ def load_and_build(
     log_file: Optional[Path],
     skip_dbt: bool = False,
     board: Optional[Board] = None,
-    pipelines_dir: Optional[str] = None,
     dbt_board: Optional[DbtBoard] = None,
 ) -> RunOutcome:
     """The whole run: `load`, then `build` (or a ledger row saying dbt was skipped)."""
     run_id = ledger.new_run_id()
-    outcome = load(warehouse, plan, say, fail, run_id, board, pipelines_dir)
+    outcome = load(warehouse, plan, say, fail, run_id, board)
     if outcome.load.interrupted:
         return outcome
     if skip_dbt:
         ledger.record(
-            pipelines_of(warehouse, pipelines_dir), [ledger.dbt_row(run_id, "skipped", pendulum.now("UTC"), cause="--skip-dbt")]
+            pipelines_of(warehouse), [ledger.dbt_row(run_id, "skipped", pendulum.now("UTC"), cause="--skip-dbt")]
         )
         return outcome
-    problem = build(warehouse, say, fail, run_id, log_file, pipelines_dir, dbt_board)
+    problem = build(warehouse, say, fail, run_id, log_file, dbt_board)
     if problem:
         outcome.problems.append(problem)
     return outcome
@@ -134,6 +132,6 @@ def reach(pipeline_named: Callable[[str], dlt.Pipeline]) -> None:
         client.execute_sql("select 1")
 
 
-def pipelines_of(warehouse: Warehouse, pipelines_dir: Optional[str]) -> Callable[[str], dlt.Pipeline]:
-    """The pipeline of each name, on `warehouse`, with its working state in `pipelines_dir`."""
-    return lambda name: runner.make_pipeline(warehouse, pipelines_dir=pipelines_dir, pipeline_name=name)
+def pipelines_of(warehouse: Warehouse) -> Callable[[str], dlt.Pipeline]:
+    """The pipeline of each name, on `warehouse`."""
+    return lambda name: runner.make_pipeline(warehouse, pipeline_name=name)

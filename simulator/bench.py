@@ -26,19 +26,19 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from pipelines import runner
+from pipelines.commands.run_log import open_run_log
+from pipelines.engine import runner
+from pipelines.engine.plan import instantly_sources
+from pipelines.engine.warehouse import resolve
 from pipelines.flow import pipelines_of
 from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
 from pipelines.instantly.workspaces import WorkspaceKey
-from pipelines.plan import instantly_sources
-from pipelines.run_log import open_run_log
-from pipelines.warehouse import resolve
 from simulator.__main__ import WORKSPACES, agency_key
-from simulator.server import DEFAULT_API_KEY
+from simulator.server import DEFAULT_API_KEY, free_port
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,6 @@ class Run:
     workspaces: int = 1
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for_port(port: int, timeout_s: float = 30) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -78,7 +72,7 @@ def measure(run: Run, base_url: str) -> Dict[str, object]:
     """The pipeline run itself (in the child process): its requests, wall time and memory."""
     open_run_log("bench")  # dlt's log to data/logs/, like a run's: the console shows the results
     state = Path(run.state)
-    warehouse = resolve("duckdb", duckdb_file=str(state / "bench.duckdb"))
+    warehouse = replace(resolve("duckdb", duckdb_file=str(state / "bench.duckdb")), state_dir=state / "pipelines")
     first_day = WORKSPACES["sparse" if run.workspace == "sparse" else "dense"](
         campaigns=run.campaigns, days=run.days).first_day
 
@@ -91,7 +85,7 @@ def measure(run: Run, base_url: str) -> Dict[str, object]:
         max_requests_per_second=run.configured_rate, request_plan=run.plan,
     )
     started = time.monotonic()
-    outcome = runner.load_all(pipelines_of(warehouse, str(state / "pipelines")), specs, parallel=len(keys))
+    outcome = runner.load_all(pipelines_of(warehouse), specs, parallel=len(keys))
     if outcome.errors:
         raise RuntimeError("; ".join(outcome.errors))
     reports = outcome.reports

@@ -6,6 +6,8 @@ from typing import Dict, List
 
 import duckdb
 
+from pipelines.engine.warehouse import our_columns_sql
+
 RUN_TIMES = {"loaded_at", "last_run_at", "first_polled_at", "last_polled_at"}
 """Columns that say when a run happened: they differ between any two runs."""
 RUN_RECORDS = {"raw.run_ledger", "analytics.run_ledger", "analytics.source_freshness"}
@@ -16,11 +18,7 @@ def warehouse_tables(db: Path) -> Dict[str, List[tuple]]:
     """Every raw and analytics table's rows, without dlt's load columns and run times, sorted:
     for comparing two warehouses whole."""
     with duckdb.connect(str(db), read_only=True) as con:
-        columns = con.execute(
-            "select table_schema || '.' || table_name, column_name from information_schema.columns"
-            " where table_schema in ('raw', 'analytics') and table_name not like '\\_dlt%' escape '\\'"
-            " and column_name not like '\\_dlt%' escape '\\' order by all"
-        ).fetchall()
+        columns = con.execute(our_columns_sql(("raw", "analytics"))).fetchall()
         by_table: Dict[str, List[str]] = {}
         for table, column in columns:
             if column not in RUN_TIMES and table not in RUN_RECORDS:

@@ -4,24 +4,25 @@ import argparse
 import shutil
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import List
 
 import duckdb
 
-from pipelines import runner
 from pipelines.campaign_cleaner import campaign_cleaner
+from pipelines.commands.console import dbt_progress, fail, progress_board, say, summary
+from pipelines.commands.run_log import open_run_log
 from pipelines.common.dates import utc_today
-from pipelines.console import dbt_progress, fail, progress_board, say, summary
-from pipelines.explain import explain
-from pipelines.families import CAMPAIGN_CLEANER
+from pipelines.engine import runner
+from pipelines.engine.explain import explain
+from pipelines.engine.families import CAMPAIGN_CLEANER
+from pipelines.engine.plan import instantly_sources
+from pipelines.engine.warehouse import DEMO_DUCKDB, our_tables_sql, resolve
 from pipelines.flow import RunOutcome, load_and_build
 from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
 from pipelines.instantly.workspaces import WorkspaceKey
-from pipelines.plan import instantly_sources
-from pipelines.report import write_report
-from pipelines.run_log import open_run_log
-from pipelines.warehouse import DEMO_DUCKDB, resolve
+from pipelines.outputs.report import write_report
 from simulator.accounts import AccountsWorkspace
 from simulator.app import simulator_app
 from simulator.campaign_cleaner import CleanerWorkspace
@@ -44,7 +45,7 @@ def demo(campaigns: int, days: int) -> int:
     accounts = AccountsWorkspace(accounts=max(campaigns, 1), days=days)
     placement = PlacementWorkspace(tests=max(campaigns // 2, 2), days=days, senders=accounts.emails)
     cleaner = CleanerWorkspace()
-    warehouse = resolve("duckdb", duckdb_file=str(DEMO_DB))
+    warehouse = replace(resolve("duckdb", duckdb_file=str(DEMO_DB)), state_dir=DEMO_STATE.resolve())
     outcome = RunOutcome()
     try:
         with Simulator(simulator_app(workspace, SimulatorState(), placement, cleaner, accounts)) as sim:
@@ -61,8 +62,7 @@ def demo(campaigns: int, days: int) -> int:
                 ) + [seeds]
 
             outcome = load_and_build(
-                warehouse, plan, say, fail, log_file, board=progress_board, pipelines_dir=str(DEMO_STATE),
-                dbt_board=dbt_progress,
+                warehouse, plan, say, fail, log_file, board=progress_board, dbt_board=dbt_progress,
             )
         say(f"report: {write_report(warehouse, REPORT.resolve(), utc_today())}")
     except Exception as exc:  # noqa: BLE001
@@ -75,11 +75,7 @@ def demo(campaigns: int, days: int) -> int:
 def show_tables(db: Path) -> None:
     say(f"{db} now holds:")
     with duckdb.connect(str(db), read_only=True) as con:
-        tables = con.execute(
-            "select table_schema, table_name from information_schema.tables"
-            " where table_schema in ('raw', 'analytics')"
-            " and table_name not like '_dlt%' order by 1, 2"
-        ).fetchall()
+        tables = con.execute(our_tables_sql(("raw", "analytics"))).fetchall()
         for schema, table in tables:
             count = con.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
             say(f"  {schema + '.' + table:<60} {count:>8,} rows")

@@ -8,6 +8,7 @@ import asyncio
 import json
 import random
 import re
+import socket
 import threading
 import time
 from collections import deque
@@ -293,3 +294,10 @@ class Simulator:
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
+
+
+def free_port() -> int:
+    """A loopback port free right now (for a server started in another process)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -16,7 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -24,12 +24,13 @@ import duckdb
 import pendulum
 from pendulum import Date
 
-from pipelines import flow, ledger
+from pipelines import flow
+from pipelines.commands.run_log import open_run_log
+from pipelines.engine import ledger
+from pipelines.engine.plan import instantly_sources
+from pipelines.engine.warehouse import resolve
 from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
 from pipelines.instantly.workspaces import WorkspaceKey
-from pipelines.plan import instantly_sources
-from pipelines.run_log import open_run_log
-from pipelines.warehouse import resolve
 from simulator.accounts import AccountsWorkspace
 from simulator.app import simulator_app
 from simulator.compare import warehouse_tables
@@ -65,7 +66,7 @@ class SimulatedWorkspace:
 
 def run_day(warehouse_file: Path, state: Path, url: str, first: Date, day: Date) -> dict:
     """One daily run (no dbt) up to `day`: its ledger outcome, requests and wall time."""
-    warehouse = resolve("duckdb", duckdb_file=str(warehouse_file))
+    warehouse = replace(resolve("duckdb", duckdb_file=str(warehouse_file)), state_dir=state)
     started = time.monotonic()
 
     def plan():
@@ -74,8 +75,7 @@ def run_day(warehouse_file: Path, state: Path, url: str, first: Date, day: Date)
             start_date=first.isoformat(), end_date=day.isoformat(), max_requests_per_second=100,
         )
 
-    outcome = flow.load(warehouse, plan, lambda line: None, lambda line: None, ledger.new_run_id(),
-                        pipelines_dir=str(state))
+    outcome = flow.load(warehouse, plan, lambda line: None, lambda line: None, ledger.new_run_id())
     return {
         "day": day.isoformat(),
         "requests": outcome.load.requests,

@@ -1,5 +1,10 @@
 """Fixtures: one simulator for the session, a fresh warehouse per test.
 
+The suite is in tiers, a folder each (and a marker of the same name, for `-m`):
+- `unit`: the client, dates, the explainer and the simulator's spec; no warehouse;
+- `pipeline`: sources loaded in-process into DuckDB warehouses; no CLI, no dbt;
+- `e2e`: the CLI as cron runs it, dbt, the report, Dagster, PostgreSQL.
+
 Every test runs with the host in a far-off time zone (UTC+14 by default, `TEST_TZ` to change):
 every date the product writes must be a UTC day whatever the host's zone.
 """
@@ -18,6 +23,16 @@ from simulator.workspace import Workspace
 
 os.environ["TZ"] = os.environ.get("TEST_TZ", "Pacific/Kiritimati")
 time.tzset()
+
+
+TIERS = ("unit", "pipeline", "e2e")
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    for item in items:
+        tier = item.path.parent.name
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
 
 
 @pytest.fixture(scope="session")

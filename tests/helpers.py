@@ -6,21 +6,21 @@ import os
 import subprocess
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
 import duckdb
 import pendulum
 
-from pipelines import runner
 from pipelines.campaign_cleaner import campaign_cleaner
 from pipelines.common.client import ApiClient
 from pipelines.common.rate_limit import API_LIMIT, RateLimiter, SharedBudget
 from pipelines.common.retry import RetryPolicy
+from pipelines.engine import runner
+from pipelines.engine.warehouse import our_columns_sql, resolve
 from pipelines.instantly import instantly
-from pipelines.instantly.helpers import has_counts
-from pipelines.warehouse import resolve
+from pipelines.instantly.campaigns import has_counts
 from simulator.accounts import AccountsWorkspace
 from simulator.app import simulator_app
 from simulator.campaign_cleaner import CleanerWorkspace
@@ -42,6 +42,9 @@ class InstantBudget(SharedBudget):
 
     def limiter(self, per_second: float, limit: float = API_LIMIT) -> RateLimiter:
         return RateLimiter(per_second, clock=itertools.count().__next__, limit=limit)
+RECEIVED = "coalesce(record_type, case when is_spam is not null then 2 end) = 2"
+"""SQL: a raw placement record of a seed email that arrived (`record_type` 2; records from before
+`record_type` existed are the received ones when they carry `is_spam`)."""
 EVENING_UTC = pendulum.now("UTC").subtract(days=1).replace(hour=18, minute=21, second=0, microsecond=0)
 """A seed test submitted then is already on the next day at UTC+14 and still on it at UTC-8."""
 FAST = RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.05)
@@ -82,7 +85,7 @@ def holding(code: str, env: dict, ready: str) -> Iterator[subprocess.Popen]:
 
 
 RUN_LOCK_HOLDER = (
-    "import time; from pipelines.lock import run_lock; from pipelines.warehouse import resolve\n"
+    "import time; from pipelines.engine.lock import run_lock; from pipelines.engine.warehouse import our_columns_sql, resolve\n"
     "with run_lock(resolve().lock_file()):\n    print('locked', flush=True); time.sleep(60)"
 )
 
@@ -106,10 +109,11 @@ class Warehouse:
         self.pipelines_dir = root / "pipelines"
 
     def pipeline(self):
-        return runner.make_pipeline(self.destination(), pipelines_dir=str(self.pipelines_dir))
+        return runner.make_pipeline(self.destination())
 
     def destination(self):
-        return resolve("duckdb", duckdb_file=str(self.db))
+        """The warehouse as the product sees it, its working state in this temp dir."""
+        return replace(resolve("duckdb", duckdb_file=str(self.db)), state_dir=self.pipelines_dir)
 
     def source(self, **settings: Any):
         ws = self.sim.workspace
@@ -140,17 +144,14 @@ class Warehouse:
 
     def tables(self) -> Dict[str, List[tuple]]:
         """Every raw table's rows without dlt's load columns, sorted: for whole-warehouse equality."""
-        names = [r[0] for r in self.query(
-            "select table_name from information_schema.tables where table_schema = 'raw'"
-            " and table_name not like '_dlt%' order by 1") if "raw." + r[0] not in RUN_RECORDS]
-        out = {}
-        for name in names:
-            cols = [r[0] for r in self.query(
-                f"select column_name from information_schema.columns where table_schema = 'raw'"
-                f" and table_name = '{name}' and column_name not like '_dlt%' order by 1")]
-            select = ", ".join(f'"{c}"' for c in cols) or "count(*)"
-            out[name] = sorted(self.query(f'select {select} from raw."{name}"'), key=repr)
-        return out
+        columns: Dict[str, List[str]] = {}
+        for table, column in self.query(our_columns_sql(("raw",))):
+            if table not in RUN_RECORDS:
+                columns.setdefault(table.removeprefix("raw."), []).append(f'"{column}"')
+        return {
+            name: sorted(self.query(f'select {", ".join(cols)} from raw."{name}"'), key=repr)
+            for name, cols in sorted(columns.items())
+        }
 
 
 def truth_daily(ws: Workspace, first=None, last=None) -> Dict[Tuple[str, str], int]:

@@ -50,6 +50,8 @@ def job_id_list(value: object) -> List[str]:
             except ValueError:
                 raise ConfigError(f"SOURCES__CAMPAIGN_CLEANER__JOB_IDS is not a JSON list: {text!r}") from None
         return [part.strip() for part in text.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(f"SOURCES__CAMPAIGN_CLEANER__JOB_IDS is not a list of job ids: {value!r}")
     return [str(v).strip() for v in value if str(v).strip()]
 
 

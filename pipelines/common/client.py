@@ -116,6 +116,7 @@ class ApiClient:
                 raise Interrupted(f"{endpoint}: not asked, the run was interrupted")
             retry_after: Optional[str] = None
             throttled = False
+            assert self._slots is not None, "requests are made inside `async with client`"
             async with self._slots:
                 await self.limiter.acquire()
                 self.stats.asked(f"{method} {path}")

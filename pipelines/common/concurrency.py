@@ -1,7 +1,7 @@
 """Run many requests at once with bounded memory, yielding results as they finish."""
 
 import asyncio
-from typing import AsyncIterator, Awaitable, Callable, Generic, Iterable, Optional, TypeVar
+from typing import AsyncIterator, Awaitable, Callable, Generic, Iterable, Iterator, List, Optional, Sequence, TypeVar
 
 T = TypeVar("T")
 
@@ -59,3 +59,9 @@ async def as_completed_bounded(awaitables: Iterable[Awaitable[T]], limit: int) -
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[List[T]]:
+    """`items` in batches of at most `size`: one request each (an API's limit on ids per call)."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Tuple
 
 import dlt
 import pendulum
-from pendulum import Date
+from pendulum import Date, DateTime
 
 from pipelines.common.errors import ConfigError
 
@@ -48,6 +48,14 @@ def parse_day_range(value: str, setting: str) -> Tuple[Date, Date]:
     if last > utc_today():
         raise ConfigError(f"{setting} {value}: {last} is after today ({utc_today()} UTC)")
     return first, last
+
+
+def parse_instant(value: str) -> DateTime:
+    """An ISO 8601 timestamp from an API answer, in UTC."""
+    parsed = pendulum.parse(value)
+    if not isinstance(parsed, DateTime):
+        raise ValueError(f"not a timestamp: {value!r}")
+    return parsed.in_timezone("UTC")
 
 
 def days_between(first: Date, last: Date) -> List[Date]:
@@ -126,7 +134,7 @@ class DayWindow:
         return day_end(self.last_day) if self.last_day else None
 
 
-def pull_range(cursor_start: str, end_day: Optional[Date] = None) -> List[Date]:
+def pull_range(cursor_start: object, end_day: Optional[Date] = None) -> List[Date]:
     """The days a run asks for: from the incremental cursor's start (the configured start date
     on the first run, the last loaded day minus the lookback later) up to `end_day` or today.
     """

@@ -11,6 +11,10 @@ class ConfigError(ValueError):
     """A setting is missing or unusable; the message is one line naming it."""
 
 
+class TransformError(RuntimeError):
+    """dbt build failed; the message names the failing nodes and their errors."""
+
+
 class ApiError(Exception):
     """A request failed for good. The message is one line naming the endpoint and what to fix.
 

@@ -11,12 +11,11 @@ from typing import Awaitable, Dict, Iterator, List, Sequence, Tuple
 from pendulum import Date
 
 from pipelines.common.client import ApiClient
-from pipelines.common.concurrency import Shared
+from pipelines.common.concurrency import Shared, chunks
 from pipelines.common.dates import window_params
 from pipelines.common.errors import ApiError
 from pipelines.common.pagination import SharedList
 from pipelines.instantly import settings
-from pipelines.instantly.helpers import chunks
 
 
 class AccountList(SharedList):

@@ -9,16 +9,19 @@ for which endpoint, and why nothing is lost, is said once, in `settings` (`ACTIV
 """
 
 import asyncio
-from typing import Dict, FrozenSet, List, Optional, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Dict, FrozenSet, List, Optional, Protocol, Sequence
 
 from pendulum import Date
 
 from pipelines.common.client import ApiClient
-from pipelines.common.concurrency import Shared
+from pipelines.common.concurrency import Shared, chunks
 from pipelines.common.dates import window_params
+from pipelines.common.errors import ConfigError
 from pipelines.common.tracking import CURRENT_RESOURCE
 from pipelines.instantly import settings
-from pipelines.instantly.helpers import CampaignCatalog, CampaignDays, chunks, has_counts, is_count
+from pipelines.instantly.campaigns import CampaignCatalog, CampaignDays, has_counts, is_count
 
 Evidence = FrozenSet[str]
 """The fields a campaign counted something in on a day (above 0)."""
@@ -56,7 +59,7 @@ class ActivityMap:
         as the map's (`MAP`), not as those of the resource that first asked."""
         new = [day for day in days if day not in self._days]
         for day in new:
-            self._days[day] = Shared(lambda day=day: self._active_on(day))
+            self._days[day] = Shared(partial(self._active_on, day))
         token = CURRENT_RESOURCE.set(MAP)  # gather's tasks copy this context: their work counts as the map's
         try:
             self._client.stats.plan(len(new))
@@ -103,23 +106,47 @@ class ActivityMap:
         return {**first, **second}
 
 
-async def campaign_days(
-    plan: str,
-    catalog: CampaignCatalog,
-    activity: ActivityMap,
-    signals: Optional[Sequence[str]],
-    days: List[Date],
-) -> CampaignDays:
-    """The (campaign, day) pairs a by-day resource asks about over `days`, by request plan:
-    `exhaustive`, every campaign on every day since its creation; `activity`, only where the
-    activity map found something the endpoint counts (`signals`; None: anything)."""
-    if plan == "exhaustive":
-        first_days = await catalog.first_days(days[0])
+class RequestPlan(Protocol):
+    """Which (campaign, day) pairs a by-day endpoint is asked about (`REQUEST_PLAN`)."""
+
+    async def pairs(self, days: List[Date], signals: Optional[Sequence[str]]) -> CampaignDays:
+        """The pairs over `days` for an endpoint that counts `signals` (None: anything)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ExhaustivePlan:
+    """`exhaustive`: every campaign on every day since its creation."""
+
+    catalog: CampaignCatalog
+
+    async def pairs(self, days: List[Date], signals: Optional[Sequence[str]]) -> CampaignDays:
+        first_days = await self.catalog.first_days(days[0])
         every = {cid: [day for day in days if day >= first] for cid, first in first_days.items()}
         return {cid: asked for cid, asked in every.items() if asked}
-    asked: CampaignDays = {}
-    for day, campaigns in (await activity.active(days)).items():
-        for campaign_id in sorted(campaigns):
-            if wanted(campaigns[campaign_id], signals):
-                asked.setdefault(campaign_id, []).append(day)
-    return asked
+
+
+@dataclass(frozen=True)
+class ActivityPlan:
+    """`activity`: only where the activity map found something the endpoint counts."""
+
+    activity: ActivityMap
+
+    async def pairs(self, days: List[Date], signals: Optional[Sequence[str]]) -> CampaignDays:
+        asked: CampaignDays = {}
+        for day, campaigns in (await self.activity.active(days)).items():
+            for campaign_id in sorted(campaigns):
+                if wanted(campaigns[campaign_id], signals):
+                    asked.setdefault(campaign_id, []).append(day)
+        return asked
+
+
+def plan_named(name: str, client: ApiClient, catalog: CampaignCatalog) -> RequestPlan:
+    """The plan `REQUEST_PLAN` names (`settings.REQUEST_PLANS`); both load the same rows."""
+    if name == "exhaustive":
+        return ExhaustivePlan(catalog)
+    if name == "activity":
+        return ActivityPlan(ActivityMap(client, catalog))
+    raise ConfigError(
+        f"SOURCES__INSTANTLY__REQUEST_PLAN must be one of {', '.join(settings.REQUEST_PLANS)}, got {name!r}"
+    )

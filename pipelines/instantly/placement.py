@@ -1,18 +1,17 @@
 """Requests and row shaping for Instantly inbox placement: tests, per-email records, stats, reports."""
 
 from collections import defaultdict
-from typing import AsyncIterator, Awaitable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import AsyncIterator, Awaitable, Dict, Iterator, List, Optional, Set, Tuple, cast
 
 import dlt
 import pendulum
 from pendulum import Date
 
 from pipelines.common.client import ApiClient
-from pipelines.common.concurrency import as_completed_bounded
-from pipelines.common.dates import DayWindow, day_end, day_start
+from pipelines.common.concurrency import as_completed_bounded, chunks
+from pipelines.common.dates import DayWindow, day_end, day_start, parse_instant
 from pipelines.common.pagination import SharedList, paginate
 from pipelines.instantly import settings
-from pipelines.instantly.helpers import chunks
 
 Cell = Tuple[int, int, int]  # (recipient_geo, recipient_type, recipient_esp)
 
@@ -38,7 +37,7 @@ class PlacementActivity:
         for r in records:
             cell = (r.get("recipient_geo"), r.get("recipient_type"), r.get("recipient_esp"))
             if is_received(r) and None not in cell and r.get("timestamp_created_date"):
-                self.cells.add((r["test_id"], r["timestamp_created_date"], cell))
+                self.cells.add((r["test_id"], r["timestamp_created_date"], cast(Cell, cell)))
 
     def requests_needed(self) -> Dict[Tuple[str, Cell], List[str]]:
         """(day, cell) -> the test ids to ask about, sorted for stable batches."""
@@ -85,7 +84,7 @@ class PlacementTestCursors:
         last = self._cursors.get(test_id)
         if not last or self._from_start:
             return self._start
-        lagged = pendulum.parse(last).in_timezone("UTC") - self._overlap
+        lagged = parse_instant(last) - self._overlap
         return max(self._start, lagged.format("YYYY-MM-DDTHH:mm:ss.SSS") + "Z")
 
     def advance(self, test_id: str, items: List[dict]) -> None:

@@ -181,7 +181,7 @@ def duplicate_of(workspaces: Dict[str, Any]) -> Dict[str, str]:
     duplicates: Dict[str, str] = {}
     for label, workspace in workspaces.items():
         if isinstance(workspace, dict):
-            earlier: Optional[str] = first.setdefault(str(workspace["id"]), label)
+            earlier = first.setdefault(str(workspace["id"]), label)
             if earlier != label:
                 duplicates[label] = earlier
     return duplicates
@@ -202,7 +202,7 @@ async def group_members(admin_key: str, client_for: Callable[[WorkspaceKey], Api
 def configured_keys(base_url: Optional[str]) -> Optional[List[WorkspaceKey]]:
     """Agency mode's workspaces: `WORKSPACES`, then the members of `WORKSPACE_GROUP_KEY`'s group
     (asked of the API); None in the single-key form."""
-    configured = dlt.secrets.get("sources.instantly.workspaces")
+    configured: Any = dlt.secrets.get("sources.instantly.workspaces")
     group_key = str(dlt.secrets.get("sources.instantly.workspace_group_key") or "").strip()
     if not configured and not group_key:
         return None
@@ -210,3 +210,28 @@ def configured_keys(base_url: Optional[str]) -> Optional[List[WorkspaceKey]]:
     if group_key:
         keys += asyncio.run(group_members(group_key, lambda key: preflight_client(key, base_url)))
     return keys
+
+
+WORKSPACE_ID = re.compile(r"^[0-9A-Za-z-]{1,64}$")
+
+
+def adopt_unstamped_rows(workspace_id: str, pipeline: dlt.Pipeline, schema_name: str) -> None:
+    """Gives `workspace_id` to the rows of `schema_name`'s tables that have none: those loaded
+    before rows carried their workspace, by the single key, so all of that workspace. Run before
+    a load merges on keys that now include the workspace (no row is then duplicated): the
+    single key's fix-up before its rows merge (`SourceSpec.before_merge`)."""
+    if schema_name not in pipeline.schemas or not WORKSPACE_ID.match(workspace_id):
+        return
+    roots = [str(t["name"]) for t in pipeline.schemas[schema_name].data_tables() if not t.get("parent")]
+    with pipeline.sql_client() as client:
+        existing = {
+            row[0] for row in client.execute_sql(
+                f"select table_name from information_schema.tables where table_schema = '{pipeline.dataset_name}'"
+            ) or []
+        }
+        for name in roots:
+            if name not in existing:
+                continue
+            table = client.make_qualified_table_name(name)
+            client.execute_sql(f"alter table {table} add column if not exists workspace_id varchar")
+            client.execute_sql(f"update {table} set workspace_id = '{workspace_id}' where workspace_id is null")

@@ -46,7 +46,7 @@ campaign_days as (
 
 select
     campaign_days.workspace_id,
-    {{ workspace_label('campaign_days.workspace_id') }} as workspace_label,
+    workspace_labels.workspace_label,
     campaign_days.campaign_id,
     campaign_days.activity_date,
     coalesce(daily.sent_count, 0) as sent_count,
@@ -74,3 +74,4 @@ left join daily
     on daily.campaign_id = campaign_days.campaign_id and daily.activity_date = campaign_days.activity_date
 left join overview
     on overview.campaign_id = campaign_days.campaign_id and overview.activity_date = campaign_days.activity_date
+{{ join_workspace_labels('campaign_days.workspace_id') }}

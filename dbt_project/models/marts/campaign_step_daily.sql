@@ -1,7 +1,7 @@
 -- One row per campaign, UTC day, step and variant (null step/variant: not attributable).
 select
     workspace_id,
-    {{ workspace_label('workspace_id') }} as workspace_label,
+    workspace_labels.workspace_label,
     campaign_id,
     activity_date,
     step,
@@ -22,3 +22,4 @@ select
     {{ safe_ratio('unique_opened_count', 'sent_count') }} as open_rate,
     {{ safe_ratio('unique_click_count', 'sent_count') }} as click_rate
 from {{ ref('stg_instantly__campaign_analytics_steps') }}
+{{ join_workspace_labels('workspace_id') }}

@@ -9,7 +9,7 @@ with placements as (
 select
     source,
     workspace_id,
-    {{ workspace_label('workspace_id') }} as workspace_label,
+    workspace_labels.workspace_label,
     test_id,
     placement_date as {{ adapter.quote('date') }},
     placement_date,
@@ -22,4 +22,5 @@ select
     sum(case when is_category then 1 else 0 end) as category_count,
     count(*) as total_count
 from placements
-group by source, workspace_id, test_id, placement_date, geo, esp, recipient_type, sender_email
+{{ join_workspace_labels('workspace_id') }}
+group by source, workspace_id, workspace_labels.workspace_label, test_id, placement_date, geo, esp, recipient_type, sender_email

@@ -22,7 +22,7 @@ failing_rules as (
 
 select
     reports.workspace_id,
-    {{ workspace_label('reports.workspace_id') }} as workspace_label,
+    workspace_labels.workspace_label,
     reports.report_id,
     reports.test_id,
     reports.created_at,
@@ -38,3 +38,4 @@ select
 from {{ ref('stg_instantly__inbox_placement_reports') }} as reports
 left join listings on listings.report_key = reports.report_key
 left join failing_rules on failing_rules.report_key = reports.report_key
+{{ join_workspace_labels('reports.workspace_id') }}

@@ -1,6 +1,6 @@
 select
     workspace_id,
-    {{ workspace_label('workspace_id') }} as workspace_label,
+    workspace_labels.workspace_label,
     test_id,
     test_name,
     test_type,
@@ -9,3 +9,4 @@ select
     next_run_at,
     is_deleted
 from {{ ref('int_inbox_placement__tests') }}
+{{ join_workspace_labels('workspace_id') }}

@@ -52,7 +52,7 @@ latest_vitals as (
 
 select
     domain_days.workspace_id,
-    {{ workspace_label('domain_days.workspace_id') }} as workspace_label,
+    workspace_labels.workspace_label,
     domain_days.domain,
     domain_days.health_date as {{ adapter.quote('date') }},
     domain_days.health_date,
@@ -77,3 +77,4 @@ left join latest_vitals
     on latest_vitals.workspace_id = domain_days.workspace_id and latest_vitals.domain = domain_days.domain
     and latest_vitals.health_date = domain_days.health_date
     and latest_vitals.recency = 1
+{{ join_workspace_labels('domain_days.workspace_id') }}

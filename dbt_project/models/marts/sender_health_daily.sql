@@ -54,7 +54,7 @@ counts as (
 
 select
     workspace_id,
-    {{ workspace_label('workspace_id') }} as workspace_label,
+    workspace_labels.workspace_label,
     email,
     split_part(email, '@', 2) as domain,
     health_date as {{ adapter.quote('date') }},
@@ -74,3 +74,4 @@ select
     placement_spam,
     {{ safe_ratio('placement_inbox', 'placement_received') }} as placement_inbox_rate
 from counts
+{{ join_workspace_labels('workspace_id') }}

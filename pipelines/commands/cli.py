@@ -1,0 +1,169 @@
+"""Command line: `python -m pipelines run|seed-tests|report|docs`."""
+
+import argparse
+import os
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from pipelines.commands.console import dbt_progress, fail, progress_board, say, summary
+from pipelines.commands.run_log import open_run_log
+from pipelines.common.dates import utc_today
+from pipelines.common.errors import ConfigError
+from pipelines.engine import runner
+from pipelines.engine.explain import explain
+from pipelines.engine.lock import AlreadyRunning, run_lock
+from pipelines.engine.plan import configured_sources
+from pipelines.engine.warehouse import DEMO_DUCKDB, Warehouse, resolve
+from pipelines.flow import RunOutcome, load_and_build
+from pipelines.outputs.report import write_report
+from pipelines.outputs.transform import dbt_docs
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Loads every configured family under the warehouse's run lock, then builds dbt on what
+    loaded. Exit 0 when every family loaded or is unsupported and dbt passed (warnings allowed)."""
+    started = time.monotonic()
+    log_file = open_run_log("run")
+    outcome = RunOutcome()
+    try:
+        warehouse = resolve(args.destination)
+        with run_lock(warehouse.lock_file()):
+            plan = partial(configured_sources, say, args.backfill)
+            outcome = load_and_build(
+                warehouse, plan, say, fail, log_file, args.skip_dbt, board=progress_board, dbt_board=dbt_progress,
+            )
+    except KeyboardInterrupt:  # between the load's steps (planning, dbt): nothing more starts
+        fail("interrupted")
+        summary(outcome.load, started, log_file, "interrupted")
+        return INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - every failure ends as one line and exit 1
+        fail(explain(exc))
+        return summary(outcome.load, started, log_file, "failed")
+    code = summary(outcome.load, started, log_file, "; ".join(outcome.problems))
+    return INTERRUPTED if outcome.load.interrupted else code
+
+
+INTERRUPTED = 130
+"""The exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it."""
+
+
+def cmd_seed_tests(args: argparse.Namespace) -> int:
+    """`list` reads the registry; the other actions change it through a run, under the lock."""
+    from pipelines.commands import seed_tests
+
+    started = time.monotonic()
+    log_file = open_run_log("seed-tests")
+    outcome = runner.LoadOutcome()
+    try:
+        warehouse = resolve(args.destination)
+        if args.action == "list":
+            seed_tests.list_jobs(warehouse, say)
+            return 0
+        with run_lock(warehouse.lock_file()):
+            outcome = seed_tests.CHANGES[args.action](args, warehouse, say)
+        for line in outcome.notices:
+            say(f"notice: {line}")
+        for line in outcome.errors:
+            fail(line)
+    except Exception as exc:  # noqa: BLE001
+        fail(explain(exc, "campaign_cleaner"))
+        return summary(outcome, started, log_file, "failed")
+    return summary(outcome, started, log_file)
+
+
+def loaded_warehouse(destination: str) -> Warehouse:
+    """The configured warehouse; the demo's when only `make demo` has loaded one."""
+    warehouse = resolve(destination)
+    if warehouse.duckdb_file is not None and not warehouse.duckdb_file.exists():
+        if Path(DEMO_DUCKDB).exists():
+            return resolve("duckdb", duckdb_file=DEMO_DUCKDB)
+        raise ConfigError(f"no warehouse at {warehouse.duckdb_file} yet: load it first (make run, or make demo)")
+    return warehouse
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The HTML report of the warehouse's marts (works on every destination). While a run holds
+    a DuckDB warehouse, the report reads its BI snapshot, and says so."""
+    open_run_log("report")
+    output = Path(args.output).resolve()
+    try:
+        warehouse = loaded_warehouse(args.destination)
+        try:
+            with run_lock(warehouse.lock_file()):  # read while no run writes
+                path = write_report(warehouse, output, utc_today())
+            read_from = ""
+        except AlreadyRunning:
+            snapshot = warehouse.snapshot_file
+            if snapshot is None or not snapshot.exists():
+                raise
+            path = write_report(resolve("duckdb", duckdb_file=str(snapshot)), output, utc_today())
+            read_from = f" (read from the BI snapshot {snapshot}: a run is writing the warehouse)"
+    except Exception as exc:  # noqa: BLE001
+        fail(explain(exc))
+        return 1
+    say(f"report: {path}{read_from}")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    """dbt's documentation site, built on the configured warehouse (or the demo's, when only the
+    demo has run)."""
+    log_file = open_run_log("docs")
+    try:
+        warehouse = loaded_warehouse(args.destination)
+        index = dbt_docs(warehouse, log_file)
+    except Exception as exc:  # noqa: BLE001
+        fail(explain(exc))
+        return 1
+    say(f"docs of {warehouse.identity}: open {index}")
+    say("or serve them: .venv/bin/dbt docs serve --project-dir dbt_project --profiles-dir dbt_project")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    destination: Dict[str, Any] = dict(
+        default=os.environ.get("DESTINATION_TYPE", "duckdb"),
+        help="dlt destination to load into: duckdb (default) or postgres; also DESTINATION_TYPE",
+    )
+
+    run = sub.add_parser("run", help="load every configured source, then dbt build")
+    run.add_argument("--destination", **destination)
+    run.add_argument("--skip-dbt", action="store_true", help="load only, do not run dbt build")
+    run.add_argument(
+        "--backfill", metavar="FROM[:TO]",
+        help="also re-pull these UTC days (YYYY-MM-DD; TO defaults to today) of the day-based tables"
+             " and merge them; the incremental cursors stay where they are",
+    )
+    run.set_defaults(func=cmd_run)
+
+    seeds = sub.add_parser("seed-tests", help="Campaign Cleaner seed tests: add, create, remove, list")
+    seeds.add_argument("--destination", **destination)
+    actions = seeds.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="track existing jobs (and poll them now)")
+    add.add_argument("job_ids", nargs="+", metavar="JOB", help="Campaign Cleaner job ids")
+    create = actions.add_parser("create", help="create a seed test, print its seed addresses, track it")
+    create.add_argument("--name", required=True, help="a name for the test, kept with its results")
+    remove = actions.add_parser("remove", help="stop tracking jobs (their loaded results stay)")
+    remove.add_argument("job_ids", nargs="+", metavar="JOB", help="Campaign Cleaner job ids")
+    actions.add_parser("list", help="the tracked jobs and their state")
+    seeds.set_defaults(func=cmd_seed_tests)
+
+    report = sub.add_parser("report", help="write the HTML report of the marts (data/report.html)")
+    report.add_argument("--destination", **destination)
+    report.add_argument("--output", default="data/report.html", help="where to write it (default data/report.html)")
+    report.set_defaults(func=cmd_report)
+
+    docs = sub.add_parser("docs", help="generate dbt's documentation site of the warehouse")
+    docs.add_argument("--destination", **destination)
+    docs.set_defaults(func=cmd_docs)
+
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,100 @@
+"""`python -m pipelines seed-tests add|create|remove|list`: the Campaign Cleaner job registry.
+
+The registry lives in the `campaign_cleaner` source's dlt state, which dlt stores in the
+warehouse; `add`, `create` and `remove` change it through a normal run of that source (which
+polls the due jobs at once), so the registry is saved exactly like every other run's state, in
+the configured destination.
+"""
+
+import argparse
+import asyncio
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+import dlt
+
+from pipelines.campaign_cleaner import campaign_cleaner, settings
+from pipelines.campaign_cleaner.helpers import cleaner_client, job_id_list
+from pipelines.common.errors import ConfigError
+from pipelines.common.tracking import RequestStats
+from pipelines.engine import runner
+from pipelines.engine.families import CAMPAIGN_CLEANER
+from pipelines.engine.warehouse import Warehouse
+
+Say = Callable[[str], None]
+
+
+def track(warehouse: Warehouse, say: Say, **changes: Any) -> runner.LoadOutcome:
+    """One run of the Campaign Cleaner source with registry `changes` (see its arguments)."""
+    pipeline = runner.make_pipeline(warehouse)
+    spec = runner.SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(run=run, **changes), CAMPAIGN_CLEANER)
+    outcome = runner.load_all(lambda name: pipeline, [spec])
+    runner.say_loaded(outcome.results, say)
+    return outcome
+
+
+def add(args: argparse.Namespace, warehouse: Warehouse, say: Say) -> runner.LoadOutcome:
+    return track(warehouse, say, register_job_ids=args.job_ids)
+
+
+def remove(args: argparse.Namespace, warehouse: Warehouse, say: Say) -> runner.LoadOutcome:
+    configured = set(job_id_list(dlt.config.get("sources.campaign_cleaner.job_ids")))
+    for job_id in configured.intersection(args.job_ids):
+        say(f"notice: {job_id} is also in SOURCES__CAMPAIGN_CLEANER__JOB_IDS: remove it there too")
+    return track(warehouse, say, unregister_job_ids=args.job_ids)
+
+
+def create(args: argparse.Namespace, warehouse: Warehouse, say: Say) -> runner.LoadOutcome:
+    api_key = str(dlt.secrets.get("sources.campaign_cleaner.api_key") or "")
+    if not api_key:
+        raise ConfigError("Missing setting SOURCES__CAMPAIGN_CLEANER__API_KEY")
+    base_url = str(dlt.config.get("sources.campaign_cleaner.base_url") or settings.DEFAULT_BASE_URL)
+    client = cleaner_client(api_key, base_url, settings.DEFAULT_MAX_REQUESTS_PER_SECOND, 1, RequestStats())
+
+    async def post() -> dict:
+        async with client:
+            return await client.post(settings.CREATE_INBOX_TEST, settings.create_body(args.name))
+
+    answer = asyncio.run(post())
+    if not isinstance(answer, dict) or answer.get("error") or not answer.get("job_id"):
+        problem = answer.get("error") if isinstance(answer, dict) else answer
+        raise ConfigError(f"Campaign Cleaner create_inbox_test failed: {problem}")
+    say(f"created seed test {answer['job_id']}; send your campaign to every address below:")
+    for address in answer.get("send_to") or []:
+        say(f"  {address}")
+    return track(warehouse, say, register_job_ids=[answer["job_id"]], register_name=args.name)
+
+
+def registry(warehouse: Warehouse) -> Dict[str, dict]:
+    """The tracked jobs, as the warehouse's copy of the state has them. Read through a throwaway
+    working directory, so a `list` during a run never touches that run's local state. A DuckDB
+    warehouse not created yet stays uncreated: its registry is empty."""
+    if warehouse.duckdb_file is not None and not warehouse.duckdb_file.exists():
+        return {}
+    with tempfile.TemporaryDirectory() as scratch:
+        pipeline = runner.make_pipeline(replace(warehouse, state_dir=Path(scratch)))
+        try:
+            pipeline.sync_destination()
+        except Exception:  # noqa: BLE001 - nothing loaded yet: an empty registry
+            return {}
+        return pipeline.state.get("sources", {}).get("campaign_cleaner", {}).get("jobs", {})
+
+
+def list_jobs(warehouse: Warehouse, say: Say) -> None:
+    jobs = registry(warehouse)
+    configured: List[str] = job_id_list(dlt.config.get("sources.campaign_cleaner.job_ids"))
+    say(f"{'job_id':<24} {'state':<12} {'name':<24} {'registered_at':<26} last_polled_at")
+    for job_id, entry in sorted(jobs.items(), key=lambda kv: kv[1].get("registered_at", "")):
+        say(
+            f"{job_id:<24} {entry.get('final_state') or 'processing':<12} {entry.get('name') or '':<24}"
+            f" {entry.get('registered_at') or '':<26} {entry.get('last_polled_at') or 'never'}"
+        )
+    for job_id in configured:
+        if job_id not in jobs:
+            say(f"{job_id:<24} {'configured':<12} {'':<24} {'(next run)':<26} never")
+
+
+CHANGES = {"add": add, "create": create, "remove": remove}
+"""The actions that change the registry: each is a run of the source, under the run lock."""

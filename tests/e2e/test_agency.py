@@ -1,0 +1,243 @@
+"""Agency mode: several Instantly workspaces (one key each) side by side in one warehouse.
+
+Two simulated client workspaces sit behind one address, each with its own data and limit; they
+share a mailbox, as agencies' clients sometimes do. Loaded together they must equal each loaded
+alone, and a workspace whose key fails must fail alone.
+"""
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Dict, List
+
+import duckdb
+import pytest
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from test_simulator_spec import SPEC, get, validator
+
+from helpers import env_for, run_cli
+from simulator.accounts import AccountsWorkspace
+from simulator.agency import WorkspaceGroup, agency_app
+from simulator.app import simulator_app
+from simulator.compare import warehouse_tables
+from simulator.placement import PlacementWorkspace
+from simulator.server import Simulator, SimulatorState
+from simulator.workspace import Workspace
+
+KEYS = {"acme": "key-of-acme", "globex": "key-of-globex"}
+ADMIN_KEY = "admin-key-of-the-agency"
+
+
+class Agency:
+    """The simulated workspaces of an agency: per label, its workspace data and server state."""
+
+    def __init__(self) -> None:
+        self.workspaces: Dict[str, Workspace] = {}
+        self.states: Dict[str, SimulatorState] = {}
+        apps = {}
+        for n, (label, key) in enumerate(KEYS.items()):
+            accounts = AccountsWorkspace(accounts=3, days=15)  # the same mailboxes in both
+            self.workspaces[label] = Workspace(campaigns=4, days=15, seed=20 + n)
+            self.states[label] = SimulatorState(api_key=key)
+            apps[key] = simulator_app(
+                self.workspaces[label], self.states[label],
+                PlacementWorkspace(tests=2, days=15, seed=20 + n, senders=accounts.emails[:2]), None, accounts,
+            )
+        self.group = WorkspaceGroup(ADMIN_KEY, {
+            self.workspaces[label].id: {"name": self.workspaces[label].name, "key": key} for label, key in KEYS.items()
+        })
+        self.server = Simulator(agency_app(apps, self.group))
+
+    def env(self, root: Path, workspaces: Dict[str, str], **extra: str) -> dict:
+        env = env_for(self, root, SOURCES__INSTANTLY__WORKSPACES=json.dumps(workspaces), **extra)
+        del env["SOURCES__INSTANTLY__API_KEY"]
+        if not workspaces:
+            del env["SOURCES__INSTANTLY__WORKSPACES"]
+        return env
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def workspace(self) -> Workspace:
+        """The dates every workspace shares (for `env_for`)."""
+        return self.workspaces["acme"]
+
+    api_key = "unused: agency mode"
+
+
+@pytest.fixture(scope="module")
+def agency():
+    simulated = Agency()
+    with simulated.server:
+        yield simulated
+
+
+@pytest.fixture(scope="module")
+def loads(agency, tmp_path_factory):
+    """Warehouses: both workspaces together, and each alone."""
+    out = {}
+    for name, keys in (("both", KEYS), ("acme", {"acme": KEYS["acme"]}), ("globex", {"globex": KEYS["globex"]})):
+        root = tmp_path_factory.mktemp(name)
+        done = run_cli(agency.env(root, keys))
+        assert done.returncode == 0, done.stdout + done.stderr
+        out[name] = root / "warehouse.duckdb"
+    return out
+
+
+def query(db: Path, sql: str) -> List[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_two_workspaces_in_one_warehouse_equal_each_loaded_alone(loads):
+    both, acme, globex = (warehouse_tables(loads[name]) for name in ("both", "acme", "globex"))
+    assert both.keys() == acme.keys() == globex.keys()
+    for table in both:
+        if table == "analytics.source_freshness":
+            continue
+        assert Counter(both[table]) == Counter(acme[table]) + Counter(globex[table]), table
+
+
+def test_every_row_carries_its_workspace_and_the_workspaces_table_names_them(agency, loads):
+    rows = query(loads["both"], "select id, name, label from raw.instantly_workspaces order by label")
+    assert rows == [(agency.workspaces[label].id, agency.workspaces[label].name, label) for label in KEYS]
+    tables = ("instantly_campaigns", "instantly_campaign_analytics_steps", "instantly_accounts",
+              "instantly_inbox_placement_analytics")
+    for table in tables:
+        assert query(loads["both"], f"select count(*) from raw.{table} where workspace_id is null") == [(0,)], table
+
+
+def test_a_mailbox_in_two_workspaces_keeps_a_row_in_each(agency, loads):
+    per_email = query(loads["both"], "select email, count(distinct workspace_id) from raw.instantly_accounts group by 1")
+    assert per_email and all(n == 2 for _, n in per_email)
+
+
+def test_a_revoked_key_fails_alone_with_one_line_naming_its_label(agency, tmp_path):
+    done = run_cli(agency.env(tmp_path, {"acme": KEYS["acme"], "former-client": "revoked-key-9"}), "--skip-dbt")
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "former-client" in errors[0] and "HTTP 401" in errors[0], done.stderr
+    assert "revoked-key-9" not in done.stdout + done.stderr
+    assert "SOURCES__INSTANTLY__WORKSPACES" in errors[0]
+    db = tmp_path / "warehouse.duckdb"
+    assert query(db, "select label from raw.instantly_workspaces") == [("acme",)]
+    assert query(db, "select count(*) from raw.instantly_campaigns")[0][0] > 0
+
+
+def test_an_unpaid_workspace_fails_alone_and_loads_nothing(agency, tmp_path):
+    agency.states["globex"].reset(unpaid=True)
+    try:
+        done = run_cli(agency.env(tmp_path, KEYS), "--skip-dbt")
+    finally:
+        agency.states["globex"].reset()
+    assert done.returncode == 1
+    assert "globex" in done.stderr and "HTTP 402" in done.stderr
+    db = tmp_path / "warehouse.duckdb"
+    assert query(db, "select distinct workspace_id from raw.instantly_campaigns") == [(agency.workspaces["acme"].id,)]
+
+
+def test_a_second_key_of_the_same_workspace_is_loaded_once(agency, tmp_path):
+    done = run_cli(agency.env(tmp_path, {**KEYS, "acme-again": KEYS["acme"]}), "--skip-dbt")
+    assert done.returncode == 0, done.stderr
+    assert "workspace acme-again skipped" in done.stdout
+    assert query(tmp_path / "warehouse.duckdb", "select count(*) from raw.instantly_workspaces") == [(2,)]
+
+
+@pytest.mark.parametrize("value, complaint", [
+    ("not json", "must be a JSON object"),
+    ('{"Acme Corp": "k"}', "label 'Acme Corp'"),
+    ('{"acme": ""}', "the key of workspace 'acme' is empty"),
+])
+def test_a_malformed_workspaces_setting_is_one_line(agency, tmp_path, value, complaint):
+    env = agency.env(tmp_path, {})
+    env["SOURCES__INSTANTLY__WORKSPACES"] = value
+    done = run_cli(env)
+    assert done.returncode == 1
+    assert complaint in done.stderr and "SOURCES__INSTANTLY__WORKSPACES" in done.stderr
+    assert done.stderr.strip().count("\n") == 0
+
+
+def test_rows_loaded_before_rows_carried_a_workspace_join_the_single_keys_workspace(sim, tmp_path):
+    """A warehouse from before workspaces: its rows have no workspace_id. The next run gives them
+    the single key's workspace before it merges, so keys that now include the workspace match."""
+    env = env_for(sim, tmp_path)
+    assert run_cli(env, "--skip-dbt").returncode == 0
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        tables = [name for (name,) in con.execute(
+            "select table_name from information_schema.columns where table_schema = 'raw'"
+            " and column_name = 'workspace_id' and table_name like 'instantly%'").fetchall()]
+        for table in tables:
+            con.execute(f"alter table raw.{table} drop column workspace_id")
+        before = {table: con.execute(f"select count(*) from raw.{table}").fetchone()[0] for table in tables}
+    assert "instantly_accounts" in tables
+
+    done = run_cli(env, "--skip-dbt")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    with duckdb.connect(str(db), read_only=True) as con:
+        for table in tables:
+            assert con.execute(f"select count(*) from raw.{table} where workspace_id is null").fetchone() == (0,), table
+        accounts = con.execute("select count(*) from raw.instantly_accounts").fetchone()[0]
+    assert accounts == before["instantly_accounts"]
+
+
+def test_a_workspace_group_admin_key_loads_every_member_workspace(agency, loads, tmp_path):
+    """UNVERIFIED upstream: members from /workspace-group-members, reached with `x-as-workspace`."""
+    done = run_cli(agency.env(tmp_path, {}, SOURCES__INSTANTLY__WORKSPACE_GROUP_KEY=ADMIN_KEY), "--skip-dbt")
+    assert done.returncode == 0, done.stdout + done.stderr
+    db = tmp_path / "warehouse.duckdb"
+    ids = sorted(ws.id for ws in agency.workspaces.values())
+    assert query(db, "select id, label from raw.instantly_workspaces order by 1") == [(i, i) for i in ids]
+    by_key = "select workspace_id, count(*) from raw.instantly_campaign_analytics_steps group by 1 order by 1"
+    assert query(db, by_key) == query(loads["both"], by_key)
+    assert ADMIN_KEY not in done.stdout + done.stderr
+
+
+def test_the_workspace_group_members_list_matches_the_spec(agency):
+    registry = Registry().with_resource("urn:spec", Resource.from_contents(json.loads(SPEC.read_text()), DRAFT202012))
+    status, body = get(agency, "/api/v2/workspace-group-members", [("limit", "100")], key=ADMIN_KEY)
+    assert status == 200 and len(body["items"]) == len(KEYS)
+    validator(registry, "/api/v2/workspace-group-members").validate(body)
+
+
+def test_each_workspace_loads_what_it_allows_and_fails_alone(agency, tmp_path):
+    """acme has no placement add-on (a notice); globex's account daily keeps failing (an error):
+    every other family of both loads, and the ledger says which is which."""
+    agency.states["acme"].reset(no_placement_addon=True)
+    agency.states["globex"].reset(failing_path="/api/v2/accounts/analytics/daily")
+    try:
+        done = run_cli(agency.env(tmp_path, KEYS), "--skip-dbt")
+    finally:
+        agency.states["acme"].reset()
+        agency.states["globex"].reset()
+    assert done.returncode == 1
+    assert [line for line in done.stdout.splitlines() if "not loaded" in line] == [
+        next(line for line in done.stdout.splitlines() if line.startswith("notice: acme: inbox placement not loaded"))]
+    [error] = done.stderr.strip().splitlines()
+    assert error.startswith("error: globex: accounts and account daily failed")
+    db = tmp_path / "warehouse.duckdb"
+    statuses = query(db, "select workspace_label, family, status from raw.run_ledger where family <> 'dbt' order by 1, 2")
+    assert statuses == [
+        ("acme", "accounts", "ok"), ("acme", "campaigns", "ok"), ("acme", "placement", "unsupported"),
+        ("acme", "vitals", "ok"), ("acme", "warmup", "ok"),
+        ("globex", "accounts", "failed"), ("globex", "campaigns", "ok"), ("globex", "placement", "ok"),
+        ("globex", "vitals", "ok"), ("globex", "warmup", "ok"),
+    ]
+    placement = "select distinct workspace_id from raw.instantly_inbox_placement_tests"
+    assert query(db, placement) == [(agency.workspaces["globex"].id,)]
+
+
+def test_an_agency_run_prints_one_line_per_workspace_and_logs_the_rest(agency, tmp_path):
+    done = run_cli(agency.env(tmp_path, KEYS), "--skip-dbt")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert not [line for line in lines if line.startswith("resource ")]
+    for label in KEYS:
+        [line] = [line for line in lines if line.startswith(f"workspace {label}: ")]
+        assert line.endswith("families: 5 ok")
+    log = Path(lines[-1].split("; log: ")[1])
+    assert "acme: resource instantly_campaigns: " in log.read_text()

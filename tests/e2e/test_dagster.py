@@ -1,0 +1,117 @@
+"""The same sources on Dagster: two workspace partitions and the dbt assets, materialised
+in-process (in a process of their own, so the code location reads this test's settings); and the
+UI as the README starts it."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import duckdb
+import pytest
+from test_agency import KEYS, Agency
+
+from helpers import ROOT, run_cli
+from simulator.compare import warehouse_tables
+from simulator.server import free_port
+
+MATERIALISE = """
+import json
+import dagster as dg
+from pipelines.commands.orchestration import defs
+
+loads = defs.get_assets_def(dg.AssetKey(["instantly", "instantly_workspaces"]))
+results = {label: dg.materialize([loads], partition_key=label, resources=defs.resources).success
+           for label in %(labels)r}
+models = defs.get_assets_def(dg.AssetKey(["analytics", "campaigns"]))
+results["dbt"] = dg.materialize([models], resources=defs.resources).success
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def agency():
+    simulated = Agency()
+    with simulated.server:
+        yield simulated
+
+
+@pytest.fixture(scope="module")
+def materialised(agency, tmp_path_factory):
+    """Both workspace partitions, then the dbt assets, materialised into one DuckDB warehouse:
+    (its directory, what the materialisation printed)."""
+    root = tmp_path_factory.mktemp("dagster")
+    done = subprocess.run(
+        [sys.executable, "-c", MATERIALISE % {"labels": sorted(KEYS)}], cwd=root,
+        env=agency.env(root, KEYS, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return root, done.stdout
+
+
+def test_two_workspace_partitions_and_the_dbt_assets_materialise_into_one_warehouse(agency, materialised):
+    root, printed = materialised
+    assert json.loads(printed.strip().splitlines()[-1]) == {"acme": True, "globex": True, "dbt": True}
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select label from raw.instantly_workspaces order by 1").fetchall() == [("acme",), ("globex",)]
+        per_workspace = dict(con.execute(
+            "select workspace_label, count(*) from analytics.campaigns group by 1").fetchall())
+        expected = {label: sum(1 for c in agency.workspaces[label].campaigns if c.last_active or c.listed)
+                    for label in KEYS}
+        assert per_workspace == expected
+        assert con.execute("select count(distinct workspace_id) from analytics.sender_health_daily").fetchone() == (2,)
+        ledger = con.execute(
+            "select workspace_label, count(*), count(*) filter (where status = 'ok') from raw.run_ledger group by 1 order by 1"
+        ).fetchall()
+        assert ledger == [("*", 1, 1), ("acme", 5, 5), ("globex", 5, 5)]
+
+
+def test_a_dagster_materialisation_and_make_run_leave_equal_warehouses(agency, materialised, tmp_path):
+    cron = run_cli(agency.env(tmp_path, KEYS))
+    assert cron.returncode == 0, cron.stderr
+    assert warehouse_tables(materialised[0] / "warehouse.duckdb") == warehouse_tables(tmp_path / "warehouse.duckdb")
+
+
+def asset_keys(port: int) -> set:
+    """The asset keys the UI's GraphQL lists, once it answers."""
+    query = json.dumps({"query": "{ assetNodes { assetKey { path } } }"}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", query, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return {"/".join(node["assetKey"]["path"]) for node in json.load(answer)["data"]["assetNodes"]}
+
+
+def test_make_dagster_serves_the_ui_with_every_source_as_an_asset(agency, tmp_path):
+    port = free_port()
+    env = agency.env(tmp_path, KEYS, PYTHONPATH=str(ROOT), DAGSTER_HOME=str(tmp_path))
+    ui = subprocess.Popen(["make", "dagster", f"PORT={port}"], cwd=ROOT, env=env, start_new_session=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, keys = time.monotonic() + 240, set()
+        while time.monotonic() < deadline and ui.poll() is None and not keys:
+            try:
+                keys = asset_keys(port)
+            except (OSError, KeyError, ValueError):
+                time.sleep(1)
+        assert keys, "the UI did not answer"
+        assert {"instantly/instantly_campaigns", "instantly/instantly_domain_vitals",
+                "campaign_cleaner/campaign_cleaner_inbox_tests", "analytics/campaigns", "analytics/source_freshness"} <= keys
+    finally:
+        os.killpg(ui.pid, signal.SIGTERM)
+        ui.wait(timeout=60)
+
+
+def test_the_readme_selection_picks_every_instantly_table(agency, tmp_path):
+    env = agency.env(tmp_path, KEYS, PYTHONPATH=str(ROOT), DAGSTER_HOME=str(tmp_path))
+    listed = subprocess.run(
+        [str(ROOT / ".venv/bin/dagster"), "asset", "list", "-m", "pipelines.commands.orchestration",
+         "--select", "group:instantly"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    from pipelines.engine.families import INSTANTLY_FAMILIES
+
+    expected = {f"instantly/{table}" for family in INSTANTLY_FAMILIES for table in family.resources}
+    assert set(listed.stdout.split()) == expected

@@ -1,0 +1,230 @@
+"""The dbt project on simulator-loaded warehouses: it builds, its tests bite, the marts are right,
+and every query in sql/ runs on the marts."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from helpers import RECEIVED, ROOT
+from pipelines.common.dates import utc_today
+from pipelines.common.errors import TransformError
+from pipelines.engine import runner
+from pipelines.engine.warehouse import resolve
+from pipelines.outputs.report import write_report
+from pipelines.outputs.transform import dbt_build
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+
+
+def test_marts_count_every_received_seed_email_once(built):
+    received = built.query(
+        "select count(*) from raw.instantly_inbox_placement_analytics"
+        f" where {RECEIVED}")
+    placed = built.query("select sum(total_count) from analytics.inbox_placement where source = 'instantly'")
+    assert placed == received
+    seeds = built.query("select count(*) from raw.campaign_cleaner_inbox_test_results where placement in ('Inbox', 'Spam')")
+    assert built.query(
+        "select sum(total_count) from analytics.inbox_placement where source = 'campaign_cleaner'") == seeds
+
+
+def test_rates_are_counts_over_the_total(built):
+    off = built.query("""
+        select count(*) from analytics.placement_rates_by_esp
+        where abs(inbox_rate - cast(inbox_count as double) / total_count) > 1e-9
+           or abs(inbox_rate + spam_rate + category_rate - 1) > 1e-9""")
+    assert off == [(0,)]
+
+
+def test_deleted_campaigns_are_flagged_and_keep_their_days(built):
+    deleted = [c.id for c in built.sim.workspace.campaigns if not c.listed]
+    flagged = {r[0] for r in built.query("select campaign_id from analytics.campaigns where is_deleted")}
+    assert flagged == set(deleted)
+    assert built.query(
+        f"select count(*) > 0 from analytics.campaign_daily where campaign_id = '{deleted[0]}'") == [(True,)]
+
+
+def test_campaign_daily_is_a_dense_calendar(built):
+    gaps = built.query("""
+        select campaign_id from analytics.campaign_daily group by campaign_id
+        having count(*) <> datediff('day', min(activity_date), max(activity_date)) + 1""")
+    assert gaps == []
+
+
+@pytest.mark.parametrize("query", sorted(p.name for p in SQL_DIR.glob("*.sql") if p.name[0] != "_"))
+def test_every_analysis_query_runs_on_the_marts(built, query):
+    rows = built.query((SQL_DIR / query).read_text())
+    assert rows, f"{query} returned nothing on a loaded warehouse"
+
+
+def test_dbt_builds_before_placement_or_seed_test_tables_exist(warehouse, tmp_path):
+    campaign_resources = [name for name in warehouse.source().resources if "campaign" in name]
+    runner.run(warehouse.pipeline(), lambda run: warehouse.source(run=run).with_resources(*campaign_resources))
+    dbt_build(warehouse.destination(), target_path=str(tmp_path / "target"))
+    assert warehouse.query("select count(*) from analytics.inbox_placement") == [(0,)]
+
+
+@pytest.mark.parametrize("corruption, warning", [
+    ("update raw.instantly_campaign_analytics_steps set sent = sent + 1 where step = '1' and variant = '0'",
+     "assert_steps_sum_to_daily_sent"),
+    ("update raw.instantly_inbox_placement_stats set spam_count = spam_count + 1 where recipient_esp = 1",
+     "assert_placement_records_match_stats"),
+], ids=["steps no longer add up to daily sent", "placement records and stats disagree"])
+def test_sources_that_stop_reconciling_warn_and_hold_back_no_mart(built, tmp_path, corruption, warning):
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(built.db, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(corruption)
+    outcome = dbt_build(resolve("duckdb", duckdb_file=str(copy)), target_path=str(tmp_path / "target"))
+    assert outcome.warnings == (warning,)
+    assert "(1 warning: names in the log)" in outcome.line
+
+
+def test_a_broken_grain_fails_the_build(built, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(built.db, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("insert into raw.instantly_workspaces select * from raw.instantly_workspaces")
+    with pytest.raises(TransformError, match="unique"):
+        dbt_build(resolve("duckdb", duckdb_file=str(copy)), target_path=str(tmp_path / "target"))
+
+
+def test_reports_mart_names_the_listing_blacklists_and_the_rules_that_added_points(built):
+    expected = dict(built.query("""
+        select r.id, count(d.blacklist) filter (where d.is_listed)
+        from raw.instantly_inbox_placement_reports r
+        left join raw.instantly_inbox_placement_reports__blacklist_report__details d on d._dlt_root_id = r._dlt_id
+        group by r.id"""))
+    rows = built.query("select report_id, listed_blacklist_count, listed_blacklists from analytics.inbox_placement_reports")
+    assert rows and {r: n for r, n, _ in rows} == expected
+    assert all((names is None) == (n == 0) and (names is None or len(names.split(", ")) == n) for _, n, names in rows)
+    failing = dict(built.query("""
+        select r.id, count(s.name) filter (where cast(s.score as double) > 0)
+        from raw.instantly_inbox_placement_reports r
+        left join raw.instantly_inbox_placement_reports__spam_assassin_report__report s on s._dlt_root_id = r._dlt_id
+        group by r.id"""))
+    assert dict(built.query("select report_id, failing_rule_count from analytics.inbox_placement_reports")) == failing
+
+
+@pytest.mark.parametrize("old, new", [
+    ("fct_inbox_placement", "inbox_placement"), ("dim_campaigns", "campaigns"),
+    ("dim_inbox_placement_tests", "inbox_placement_tests"), ("fct_campaign_daily", "campaign_daily"),
+    ("fct_campaign_step_daily", "campaign_step_daily"), ("fct_seed_test_results", "seed_test_results"),
+])
+def test_the_old_mart_names_still_answer_as_views_of_the_new(built, old, new):
+    assert built.query(f"select count(*) from analytics.{old}") == built.query(f"select count(*) from analytics.{new}")
+    assert built.query(f"select table_type from information_schema.tables where table_name = '{old}'") == [("VIEW",)]
+
+
+def test_sender_health_adds_up_to_the_raw_tables_per_mailbox(built):
+    sending = built.query("""
+        select lower(email_account), sum(sent), sum(bounced), sum(unique_replies)
+        from raw.instantly_account_analytics_daily group by 1 order by 1""")
+    assert sending and built.query(
+        "select email, sum(sent), sum(bounced), sum(unique_replies) from analytics.sender_health_daily"
+        " group by 1 having sum(sent) > 0 order by 1") == sending
+    warmup = built.query("""
+        select lower(email), sum(landed_inbox), sum(landed_spam) from raw.instantly_warmup_analytics_daily
+        group by 1 order by 1""")
+    assert built.query(
+        "select email, sum(warmup_landed_inbox), sum(warmup_landed_spam) from analytics.sender_health_daily"
+        " group by 1 having sum(warmup_sent) > 0 order by 1") == warmup
+
+
+def test_sender_health_counts_each_received_placement_record_on_its_mailbox_and_utc_day(built):
+    received = built.query(f"""
+        select lower(sender_email), cast(timestamp_created_date as date), count(*),
+               count(*) filter (where not coalesce(is_spam, false) and not coalesce(has_category, false)),
+               count(*) filter (where coalesce(is_spam, false))
+        from raw.instantly_inbox_placement_analytics
+        where {RECEIVED}
+        group by 1, 2 order by 1, 2""")
+    assert received and built.query("""
+        select email, health_date, placement_received, placement_inbox, placement_spam
+        from analytics.sender_health_daily where placement_received > 0 order by 1, 2""") == received
+    off = built.query("""
+        select count(*) from analytics.sender_health_daily
+        where abs(placement_inbox_rate - cast(placement_inbox as double) / placement_received) > 1e-9
+           or abs(warmup_inbox_rate - cast(warmup_landed_inbox as double)
+                  / (warmup_landed_inbox + warmup_landed_spam)) > 1e-9""")
+    assert off == [(0,)]
+
+
+def test_placement_rates_by_sender_split_the_instantly_totals_by_mailbox(built):
+    by_sender = built.query("select sum(total_count) from analytics.placement_rates_by_sender where source = 'instantly'")
+    assert by_sender == built.query("select sum(total_count) from analytics.inbox_placement where source = 'instantly'")
+    senders = {e for (e,) in built.query("select distinct sender_email from analytics.placement_rates_by_sender"
+                                         " where source = 'instantly'")}
+    assert senders and senders <= set(built.sim.accounts.emails)
+
+
+def test_a_domain_failing_its_vitals_shows_it_on_every_day_since_the_check(built):
+    failing = sorted(built.sim.accounts.failing)
+    rows = built.query("""
+        select domain, bool_and(not all_pass), bool_and(not dkim), count(*)
+        from analytics.sender_domain_health where vitals_checked_date is not null group by domain order by domain""")
+    assert [(d, bad) for d, bad, _, _ in rows if bad] == [(d, True) for d in failing]
+    assert built.query("select count(*) from analytics.sender_domain_health where accounts = 0") == [(0,)]
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def rendered(html: Path) -> str:
+    """The page's DOM once its scripts ran, as headless Chromium sees it."""
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+         "--dump-dom", html.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def report(built, tmp_path_factory):
+    html = write_report(built.destination(), tmp_path_factory.mktemp("report") / "report.html", utc_today())
+    return html, rendered(html) if CHROMIUM else None
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install chromium")
+def test_the_report_draws_every_chart_in_a_browser_without_errors(report):
+    html, dom = report
+    assert 'data-report-ready="true"' in dom
+    assert re.search(r'id="report-errors"[^>]*data-count="0"', dom)
+    panels = re.findall(r'<section class="panel" data-title="([^"]+)" data-expected-marks="(\d+)" data-drawn-marks="(\d+)"',
+                        dom)
+    assert len(panels) == 7
+    assert all(expected == drawn for _, expected, drawn in panels), panels
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--virtual-time-budget=10000", "--window-size=1280,3600",
+                    f"--screenshot={ROOT / 'data' / 'report.png'}", html.as_uri()],
+                   capture_output=True, timeout=120)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install chromium")
+def test_the_report_charts_one_mark_per_mart_row(report, built):
+    _, dom = report
+    drawn = dict(re.findall(r'data-title="([^"]+)" data-expected-marks="\d+" data-drawn-marks="(\d+)"', dom))
+    days = built.query("select count(distinct activity_date) from analytics.campaign_daily")[0][0]
+    assert int(drawn["Campaigns: emails sent and reply rate by day"]) == 2 * days
+    esp_days = built.query("select count(*) from (select distinct source, \"date\", esp"
+                           " from analytics.placement_rates_by_esp where total_count > 0) as cells")[0][0]
+    assert int(drawn["Inbox, spam and category rate by recipient ESP"]) == esp_days
+    tests = built.query("select count(distinct source || test_id) from analytics.inbox_placement")[0][0]
+    assert int(drawn["Each test's latest run: inbox rate, and its worst cell"]) == tests
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install chromium")
+def test_the_report_freshness_table_matches_the_warehouse(report, built):
+    _, dom = report
+    shown = re.findall(
+        r'<tr data-source="[^"]+" data-family="([^"]+)" data-status="([^"]+)"><td>([^<]*)</td><td>[^<]*</td>'
+        r'<td class="status">[^<]*</td><td class="day">([^<]*)</td>', dom)
+    truth = built.query("select family, freshness_status, workspace_label, coalesce(cast(last_loaded_day as varchar), '')"
+                        " from analytics.source_freshness order by source, workspace_label, family")
+    assert len(truth) == 6 and {status for _, status, _, _ in truth} == {"fresh"}
+    assert shown == truth

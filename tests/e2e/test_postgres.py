@@ -1,0 +1,211 @@
+"""The whole pipeline and `dbt build` on a real PostgreSQL server: the same truth as on DuckDB.
+
+The fixture makes a throwaway cluster in a temp dir (initdb, pg_ctl) on a free loopback port and
+removes it afterwards. `.ci/run` installs Debian's postgresql package when it is missing, so CI
+always runs these; elsewhere they skip only when the server binaries are absent.
+"""
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import replace
+from datetime import timezone
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from helpers import EVENING_UTC, RECEIVED, env_for, run_cli, run_seed_tests, truth_cells, truth_daily, truth_steps
+from pipelines.campaign_cleaner import campaign_cleaner
+from pipelines.common.dates import utc_today
+from pipelines.engine import runner
+from pipelines.engine.warehouse import resolve
+from pipelines.outputs.report import write_report
+from pipelines.outputs.transform import dbt_build
+from simulator.server import free_port
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+SERVER_TZ = "Pacific/Kiritimati"
+
+
+def server_binaries():
+    found = shutil.which("initdb") and shutil.which("pg_ctl")
+    if found:
+        return Path(shutil.which("initdb")).parent
+    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    return Path(dirs[-1]) if dirs and (Path(dirs[-1]) / "initdb").exists() else None
+
+
+def as_server_user(args):
+    """initdb and postgres refuse to run as root: run them as the `postgres` user then."""
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+def psql(bin_dir: Path, port: int, user: str, database: str, script: str) -> None:
+    """Runs one of `sql/`'s scripts with psql, as the README says to (trust auth: no passwords)."""
+    client = bin_dir / "psql" if (bin_dir / "psql").exists() else Path(shutil.which("psql") or "psql")
+    done = subprocess.run([str(client), "-h", "127.0.0.1", "-p", str(port), "-U", user, "-d", database,
+                           "-v", "ON_ERROR_STOP=1", "-f", str(SQL_DIR / script)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    bin_dir = server_binaries()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql")
+    root = Path(tempfile.mkdtemp(prefix="deliverability-pg-"))  # under /tmp: the server user can reach it
+    data = root / "data"
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    port = free_port()
+    env = dict(os.environ, LC_ALL="C")  # the host's far-off TZ: the server's default zone is not UTC
+    subprocess.run(as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
+                                   "--auth=trust", "-E", "UTF8"]), check=True, env=env, capture_output=True)
+    subprocess.run(as_server_user([
+        str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w", "start",
+        "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c timezone={SERVER_TZ}",
+    ]), check=True, env=env, capture_output=True)
+    try:
+        psql(bin_dir, port, "postgres", "postgres", "_setup_postgres_roles.sql")  # as the README: the admin's step
+        settings = {
+            "DESTINATION__POSTGRES__CREDENTIALS__HOST": "127.0.0.1",
+            "DESTINATION__POSTGRES__CREDENTIALS__PORT": str(port),
+            "DESTINATION__POSTGRES__CREDENTIALS__USERNAME": "loader",
+            "DESTINATION__POSTGRES__CREDENTIALS__PASSWORD": "unused",
+            "DESTINATION__POSTGRES__CREDENTIALS__DATABASE": "deliverability",
+        }
+        saved = {k: os.environ.get(k) for k in settings}
+        os.environ.update(settings)
+        yield port
+    finally:
+        for k, v in locals().get("saved", {}).items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+        subprocess.run(as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+                       env=env, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def loaded(postgres, simulator, tmp_path_factory):
+    """Both sources loaded into PostgreSQL, then `dbt build` there."""
+    simulator.state.reset()
+    ws = simulator.workspace
+    pipeline = runner.make_pipeline(replace(resolve("postgres"), state_dir=tmp_path_factory.mktemp("pipelines")))
+    from pipelines.instantly import instantly
+
+    runner.run(pipeline, lambda run: instantly(
+        api_key=simulator.api_key, base_url=simulator.url, start_date=ws.first_day.isoformat(),
+        end_date=ws.today.isoformat(), max_requests_per_second=100, run=run))
+    job = simulator.cleaner.add("On PostgreSQL", EVENING_UTC, polls_to_complete=1)
+    runner.run(pipeline, lambda run: campaign_cleaner(
+        api_key=simulator.cleaner.api_key, base_url=simulator.url, job_ids=[job.job_id],
+        max_requests_per_second=50, run=run))
+    dbt_build(resolve("postgres"), target_path=str(tmp_path_factory.mktemp("target")))
+    return simulator
+
+
+def query(port: int, sql: str):
+    with psycopg2.connect(host="127.0.0.1", port=port, user="loader", dbname="deliverability") as con:
+        cur = con.cursor()
+        cur.execute(sql)
+        return cur.fetchall()
+
+
+def test_campaign_analytics_match_the_simulators_truth(loaded, postgres):
+    daily = query(postgres, "select campaign_id, cast(date as varchar), sent from raw.instantly_campaign_analytics_daily")
+    assert {(c, d): s for c, d, s in daily} == truth_daily(loaded.workspace)
+    steps = query(postgres, "select campaign_id, cast(date as varchar), step, variant, sent"
+                            " from raw.instantly_campaign_analytics_steps")
+    assert {(c, d, st, v): s for c, d, st, v, s in steps} == truth_steps(loaded.workspace)
+
+
+def test_placement_stats_match_the_simulators_truth(loaded, postgres):
+    rows = query(postgres, "select test_id, cast(date as varchar), recipient_geo, recipient_type, recipient_esp,"
+                           " count, spam_count, category_count from raw.instantly_inbox_placement_stats")
+    assert {tuple(r[:5]): tuple(int(x) for x in r[5:]) for r in rows} == truth_cells(loaded.placement)
+
+
+def test_the_marts_are_built_and_reconcile(loaded, postgres):
+    received = query(postgres, "select count(*) from raw.instantly_inbox_placement_analytics"
+                               f" where {RECEIVED}")
+    placed = query(postgres, "select sum(total_count) from analytics.inbox_placement where source = 'instantly'")
+    assert placed == received
+    assert query(postgres, "select count(*) from analytics.seed_test_results")[0][0] > 0
+
+
+@pytest.mark.parametrize("sql_file", sorted(p.name for p in SQL_DIR.glob("*.sql") if p.name[0] != "_"))
+def test_every_analysis_query_runs_on_postgres(loaded, postgres, sql_file):
+    assert query(postgres, (SQL_DIR / sql_file).read_text())
+
+
+def test_dates_are_utc_days_on_a_server_outside_utc(loaded, postgres):
+    assert query(postgres, "show timezone") == [(SERVER_TZ,)]
+    submitted = query(postgres, "select distinct submitted_date from analytics.seed_test_results"
+                                " where test_name = 'On PostgreSQL'")
+    assert submitted == [(EVENING_UTC.date(),)]
+    created = query(postgres, "select raw.timestamp_created, stg.created_at from raw.instantly_campaigns as raw"
+                              " join staging.stg_instantly__campaigns as stg on stg.campaign_id = raw.id")
+    assert created and all(utc.astimezone(timezone.utc).replace(tzinfo=None) == wall for utc, wall in created)
+    placed = query(postgres, "select r.timestamp_created_date, s.created_date from raw.instantly_inbox_placement_analytics"
+                             " as r join staging.stg_instantly__inbox_placement_records as s on s.record_id = r.id")
+    assert placed and all(str(day) == str(stg) for day, stg in placed)
+
+
+def test_the_report_is_built_from_the_marts_on_postgres(loaded, postgres, tmp_path):
+    html = write_report(resolve("postgres"), tmp_path / "report.html", utc_today()).read_text()
+    assert html.count('<section class="panel"') == 7
+    assert html.count('class="plotly-graph-div"') >= 5
+
+
+def as_role(port: int, user: str, password: str = ""):
+    return psycopg2.connect(host="127.0.0.1", port=port, user=user, password=password, dbname="deliverability")
+
+
+def test_the_read_only_role_reads_every_mart_after_another_run_and_cannot_write(loaded, postgres, tmp_path):
+    assert query(postgres, "select rolsuper from pg_roles where rolname = 'loader'") == [(False,)]
+    psql(server_binaries(), postgres, "loader", "deliverability", "_setup_postgres_readonly_role.sql")  # as the loader
+    dbt_build(resolve("postgres"), target_path=str(tmp_path / "target"))  # recreates every mart
+
+    marts = [name for (name,) in query(postgres, "select table_name from information_schema.tables"
+                                                 " where table_schema = 'analytics'")]
+    reader = as_role(postgres, "bi_reader", "change-me")
+    try:
+        cur = reader.cursor()
+        for mart in marts:
+            cur.execute(f"select count(*) from analytics.{mart}")
+        cur.execute("select count(*) from analytics.inbox_placement")
+        assert cur.fetchone()[0] > 0
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute("delete from analytics.inbox_placement")
+    finally:
+        reader.close()
+    assert len(marts) >= 10
+
+
+def postgres_env(simulator, root: Path, **extra: str) -> dict:
+    """The CLI's environment for this server (env_for leaves out the destination settings)."""
+    settings = {k: v for k, v in os.environ.items() if k.startswith("DESTINATION__POSTGRES__")}
+    return env_for(simulator, root, DESTINATION_TYPE="postgres", **{**settings, **extra})
+
+
+def test_seed_tests_use_the_configured_destination(loaded, postgres, tmp_path):
+    job = loaded.cleaner.add("Tracked on PostgreSQL", EVENING_UTC, polls_to_complete=3)
+    env = postgres_env(loaded, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=loaded.cleaner.api_key,
+                       SOURCES__CAMPAIGN_CLEANER__BASE_URL=loaded.url)
+    added = run_seed_tests(env, "add", job.job_id)
+    assert added.returncode == 0, added.stderr
+    assert any(line.startswith(job.job_id) for line in run_seed_tests(env, "list").stdout.splitlines())
+    assert query(postgres, f"select count(*) from raw.campaign_cleaner_inbox_tests where job_id = '{job.job_id}'") == [(1,)]
+    assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_a_missing_database_is_one_line_naming_it(postgres, simulator, tmp_path):
+    env = postgres_env(simulator, tmp_path, DESTINATION__POSTGRES__CREDENTIALS__DATABASE="no_such_db")
+    result = run_cli(env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: PostgreSQL: database no_such_db does not exist: create it or check"
+        " DESTINATION__POSTGRES__CREDENTIALS__DATABASE")

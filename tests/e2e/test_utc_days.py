@@ -1,0 +1,92 @@
+"""Every date is a UTC day and every timestamp UTC, whatever the host's or the reader's time zone.
+
+The same simulated workspace is loaded (and built by dbt) on hosts in three zones, and each
+warehouse is read in its own zone: every DATE and timestamp column of every raw, staging and
+analytics table must be the same. (PostgreSQL: see test_postgres.py.)
+"""
+
+import subprocess
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Dict, List
+
+import duckdb
+import pytest
+
+from helpers import EVENING_UTC, ROOT, env_for
+from pipelines.engine.warehouse import our_columns_sql
+
+ZONES = ("UTC", "Pacific/Kiritimati", "America/Los_Angeles")
+RUN_TIMES = ("first_polled_at", "last_polled_at", "registered_at", "loaded_at", "last_run_at", "started_at", "ended_at",
+             "last_ok_at")
+"""When this run polled: they differ between runs by nature, whatever the zone."""
+
+
+def as_utc_text(value: object) -> object:
+    if isinstance(value, datetime):
+        return (value.astimezone(timezone.utc) if value.tzinfo else value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def dates_and_times(db: Path, zone: str) -> Dict[str, List[tuple]]:
+    """table -> sorted rows of its DATE and timestamp columns, read in a session in `zone`."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        con.execute(f"set TimeZone = '{zone}'")
+        columns = con.execute(our_columns_sql(
+            ("raw", "staging", "analytics"), where="(data_type = 'DATE' or data_type like 'TIMESTAMP%')")).fetchall()
+        by_table: Dict[str, List[str]] = {}
+        for table, column in columns:
+            if column not in RUN_TIMES:
+                by_table.setdefault(table, []).append(f'"{column}"')
+        return {
+            table: sorted(
+                (tuple(as_utc_text(v) for v in row) for row in con.execute(f"select {', '.join(cols)} from {table}").fetchall()),
+                key=repr,
+            )
+            for table, cols in by_table.items()
+        }
+
+
+@pytest.fixture(scope="module")
+def loaded_in_every_zone(simulator, tmp_path_factory):
+    simulator.state.reset()
+    job = simulator.cleaner.add("Evening seed test", EVENING_UTC, polls_to_complete=1)
+    roots = {zone: tmp_path_factory.mktemp(zone.replace("/", "_")) for zone in ZONES}
+    runs = {
+        zone: subprocess.Popen(
+            [sys.executable, "-m", "pipelines", "run"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True, env=env_for(
+                simulator, root, TZ=zone,
+                SOURCES__CAMPAIGN_CLEANER__API_KEY=simulator.cleaner.api_key,
+                SOURCES__CAMPAIGN_CLEANER__BASE_URL=simulator.url,
+                SOURCES__CAMPAIGN_CLEANER__JOB_IDS=job.job_id,
+            ),
+        )
+        for zone, root in roots.items()  # the three hosts at once
+    }
+    for zone, process in runs.items():
+        _, errors = process.communicate(timeout=300)
+        assert process.returncode == 0, f"{zone}: {errors}"
+    return {zone: root / "warehouse.duckdb" for zone, root in roots.items()}
+
+
+def test_every_date_and_timestamp_column_is_the_same_in_every_zone(loaded_in_every_zone):
+    dumps = {zone: dates_and_times(db, zone) for zone, db in loaded_in_every_zone.items()}
+    reference = dumps["UTC"]
+    assert {"analytics.seed_test_results", "staging.stg_instantly__campaigns"} <= set(reference)
+    for zone in ZONES[1:]:
+        differing = [t for t in reference if dumps[zone].get(t) != reference[t]]
+        assert differing == [], f"{zone}: {differing}"
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_a_seed_test_submitted_in_the_evening_stays_on_its_utc_day(loaded_in_every_zone, zone):
+    with duckdb.connect(str(loaded_in_every_zone[zone]), read_only=True) as con:
+        con.execute(f"set TimeZone = '{zone}'")
+        placed = con.execute(
+            "select distinct submitted_date, submitted_at from analytics.seed_test_results"
+            " where test_name = 'Evening seed test'").fetchall()
+    assert placed == [(EVENING_UTC.date(), EVENING_UTC.naive())]

@@ -1,0 +1,99 @@
+"""A run's local state belongs to one warehouse, the cursors never freeze, a range can be
+re-pulled on demand, and a load an earlier run left pending is finished, not mistaken for this run."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pendulum
+
+from helpers import ROOT, Warehouse, env_for, run_cli, truth_daily
+from pipelines.instantly import settings
+
+STEPS = settings.CAMPAIGN_ANALYTICS_STEPS
+
+
+def loaded_daily(db_owner: Warehouse):
+    rows = db_owner.query("select campaign_id, cast(date as varchar), sent from raw.instantly_campaign_analytics_daily")
+    return {(c, d): s for c, d, s in rows}
+
+
+def cursor(wh: Warehouse) -> str:
+    pipeline = wh.pipeline()
+    pipeline.sync_destination()
+    resources = pipeline.state["sources"]["instantly"]["resources"]
+    return resources["instantly_campaign_analytics_daily"]["incremental"]["date"]["last_value"]
+
+
+def test_two_warehouses_on_one_host_never_share_local_state(sim, tmp_path):
+    """Backfill X to a day, run Y twice, then run X: X still gets every day."""
+    today = sim.workspace.today
+    host = dict(DLT_DATA_DIR=str(tmp_path / "dlt"))  # one user's dlt directory for both
+    x = env_for(sim, tmp_path / "x", **host, SOURCES__INSTANTLY__END_DATE=today.subtract(days=10).isoformat())
+    y = env_for(sim, tmp_path / "y", **host)
+    assert run_cli(x, "--skip-dbt").returncode == 0
+    for _ in range(2):
+        assert run_cli(y, "--skip-dbt").returncode == 0
+    x["SOURCES__INSTANTLY__END_DATE"] = today.isoformat()
+    assert run_cli(x, "--skip-dbt").returncode == 0
+    assert loaded_daily(Warehouse(tmp_path / "x", sim)) == truth_daily(sim.workspace)
+
+
+def test_a_start_date_after_today_is_refused_with_one_line(sim, tmp_path):
+    tomorrow = pendulum.now("UTC").add(days=1).date().isoformat()
+    result = run_cli(env_for(sim, tmp_path, SOURCES__INSTANTLY__START_DATE=tomorrow), "--skip-dbt")
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith(f"error: SOURCES__INSTANTLY__START_DATE {tomorrow} is after today")
+    assert sim.state.log == []
+
+
+def test_a_backfill_re_pulls_days_the_cursor_has_passed_and_leaves_the_cursor(warehouse):
+    ws = warehouse.sim.workspace
+    warehouse.load(start_date=ws.today.subtract(days=5).isoformat())
+    before = cursor(warehouse)
+    assert loaded_daily(warehouse) != truth_daily(ws)
+
+    warehouse.sim.state.reset()
+    warehouse.load(start_date=ws.today.subtract(days=5).isoformat(), backfill=f"{ws.first_day}:{ws.today.subtract(days=6)}")
+    asked = {r.param("start_date")[:10] for r in warehouse.sim.state.requests(STEPS)}
+    assert asked and max(asked) <= ws.today.subtract(days=6).isoformat()
+    assert loaded_daily(warehouse) == truth_daily(ws)
+    assert cursor(warehouse) == before
+
+
+def test_a_backfill_range_must_be_days_in_order(warehouse):
+    ws = warehouse.sim.workspace
+    try:
+        warehouse.source(backfill=f"{ws.today}:{ws.first_day}")
+    except Exception as exc:  # noqa: BLE001
+        assert "--backfill" in str(exc) and "before the first" in str(exc)
+    else:
+        raise AssertionError("a reversed range was accepted")
+
+
+def test_a_load_left_pending_is_finished_first_and_this_run_still_extracts(warehouse):
+    pipeline = warehouse.pipeline()
+    pipeline.extract(warehouse.source(), loader_file_format="jsonl")
+    pipeline.normalize()  # and then the load failed (a locked file) or the run was killed
+    assert pipeline.has_pending_data
+
+    warehouse.sim.state.reset()
+    report = warehouse.load()
+    assert report.pending_rows and report.pending_rows > 0
+    assert sum(report.requests.values()) > 0 and report.total_rows > 0
+    assert loaded_daily(warehouse) == truth_daily(warehouse.sim.workspace)
+    assert not warehouse.pipeline().has_pending_data
+
+
+def test_the_readme_says_where_dlt_keeps_its_working_files(tmp_path):
+    """Without DLT_DATA_DIR, dlt picks ~/.dlt, or /var/dlt for root: the README names both."""
+    env = {k: v for k, v in os.environ.items() if k != "DLT_DATA_DIR"}
+    shown = subprocess.run(
+        [sys.executable, "-c", "from pipelines.engine.warehouse import resolve; print(resolve().pipelines_dir())"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    expected = "/var/dlt/pipelines/" if os.geteuid() == 0 else str(Path("~/.dlt/pipelines/").expanduser())
+    assert shown.stdout.startswith(expected), shown.stdout + shown.stderr
+    row = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `DLT_DATA_DIR`"))
+    assert "`~/.dlt`" in row and "`/var/dlt`" in row
