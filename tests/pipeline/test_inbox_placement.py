@@ -7,7 +7,11 @@ import pytest
 
 from helpers import RECEIVED, client_for, truth_cells, truth_records
 from pipelines.common.errors import ApiError
+from pipelines.engine import families
 from pipelines.instantly import settings
+
+PLACEMENT = families.PLACEMENT.resources
+"""Loads select the placement family's resources: the tables these tests check."""
 
 RECORDS = settings.INBOX_PLACEMENT_RECORDS
 STATS = settings.INBOX_PLACEMENT_STATS
@@ -21,18 +25,18 @@ def loaded_stats(wh):
 
 
 def test_every_per_email_record_is_loaded_once(warehouse):
-    warehouse.load()
+    warehouse.load(*PLACEMENT)
     ids = [r[0] for r in warehouse.query("select id from raw.instantly_inbox_placement_analytics")]
     assert sorted(ids) == sorted(truth_records(warehouse.sim.placement))
 
 
 def test_stats_hold_one_row_per_test_day_cell_with_the_simulators_counts(warehouse):
-    warehouse.load()
+    warehouse.load(*PLACEMENT)
     assert loaded_stats(warehouse) == truth_cells(warehouse.sim.placement)
 
 
 def test_received_records_reconcile_with_stats_in_the_warehouse(warehouse):
-    warehouse.load()
+    warehouse.load(*PLACEMENT)
     mismatches = warehouse.query(f"""
         with received as (
             select test_id, timestamp_created_date as day, recipient_geo, recipient_type, recipient_esp,
@@ -54,7 +58,7 @@ def test_received_records_reconcile_with_stats_in_the_warehouse(warehouse):
 
 
 def test_stats_are_asked_once_per_day_and_cell_for_all_tests_together(warehouse):
-    warehouse.load()
+    warehouse.load(*PLACEMENT)
     asked = [
         (r.body["date_from"][:10], r.body["recipient_geo"][0], r.body["recipient_type"][0],
          r.body["recipient_esp"][0])
@@ -65,7 +69,7 @@ def test_stats_are_asked_once_per_day_and_cell_for_all_tests_together(warehouse)
 
 
 def test_old_style_zero_one_flags_load_as_booleans(warehouse):
-    warehouse.load()
+    warehouse.load(*PLACEMENT)
     legacy = next(t.id for t in warehouse.sim.placement.tests if t.legacy_flags)
     types = warehouse.query(
         "select distinct typeof(is_spam), typeof(spf_pass) from raw.instantly_inbox_placement_analytics"
@@ -76,14 +80,14 @@ def test_old_style_zero_one_flags_load_as_booleans(warehouse):
 def test_a_second_run_asks_each_test_only_from_its_own_cursor_minus_the_overlap(warehouse):
     pw = warehouse.sim.placement
     first_end = pw.today.subtract(days=6)
-    warehouse.load(end_date=first_end.isoformat(), lookback_days=1)
+    warehouse.load(*PLACEMENT, end_date=first_end.isoformat(), lookback_days=1)
     assert warehouse.query("select count(*) from raw.instantly_inbox_placement_analytics")[0][0] == len(
         truth_records(pw, first_end))
     newest = dict(warehouse.query(
         "select test_id, max(timestamp_created) from raw.instantly_inbox_placement_analytics group by 1"))
     warehouse.sim.state.reset()
 
-    warehouse.load(lookback_days=1)
+    warehouse.load(*PLACEMENT, lookback_days=1)
 
     start = f"{pw.first_day.isoformat()}T00:00:00.000Z"
     for request in warehouse.sim.state.requests(RECORDS):
@@ -107,10 +111,10 @@ def test_a_test_first_seen_late_is_backfilled_from_the_start(warehouse):
     late = pw.tests[0]
     pw.deleted.add(late.id)
     try:
-        warehouse.load(lookback_days=1)
+        warehouse.load(*PLACEMENT, lookback_days=1)
     finally:
         pw.deleted.clear()
-    warehouse.load(lookback_days=1)
+    warehouse.load(*PLACEMENT, lookback_days=1)
     loaded = {r[0] for r in warehouse.query(
         f"select id from raw.instantly_inbox_placement_analytics where test_id = '{late.id}'")}
     assert loaded == {r["id"] for r in pw.all_records(late.id)}
@@ -120,17 +124,17 @@ def test_an_automated_test_that_keeps_running_gains_new_days(warehouse):
     pw = warehouse.sim.placement
     running = next(t for t in pw.tests if t.type == 2 and t.status == 1)
     first_end = pw.today.subtract(days=3)
-    warehouse.load(end_date=first_end.isoformat(), lookback_days=1)
+    warehouse.load(*PLACEMENT, end_date=first_end.isoformat(), lookback_days=1)
     days = lambda: {r[0] for r in warehouse.query(  # noqa: E731
         f"select distinct cast(date as varchar) from raw.instantly_inbox_placement_stats where test_id = '{running.id}'")}
     before = days()
-    warehouse.load(lookback_days=1)
+    warehouse.load(*PLACEMENT, lookback_days=1)
     gained = days() - before
     assert gained == {pw.today.subtract(days=n).isoformat() for n in range(3)}
 
 
 def test_reports_and_their_rules_and_blacklists_join_back(warehouse):
-    warehouse.load()
+    warehouse.load(*PLACEMENT)
     pw = warehouse.sim.placement
     reports = warehouse.query("select count(*) from raw.instantly_inbox_placement_reports")[0][0]
     assert reports == sum(len(pw.reports(t.id)) for t in pw.tests)
@@ -144,7 +148,7 @@ def test_reports_and_their_rules_and_blacklists_join_back(warehouse):
 
 
 def test_tests_and_esp_options_are_loaded(warehouse):
-    warehouse.load()
+    warehouse.load(*PLACEMENT)
     pw = warehouse.sim.placement
     assert sorted(r[0] for r in warehouse.query("select id from raw.instantly_inbox_placement_tests")) == sorted(
         t.id for t in pw.tests)
@@ -163,11 +167,11 @@ def test_an_unknown_test_id_is_one_clear_error(sim):
 
 def test_a_test_deleted_upstream_stays_in_the_warehouse(warehouse):
     pw = warehouse.sim.placement
-    warehouse.load()
+    warehouse.load(*PLACEMENT)
     gone = pw.tests[-1].id
     pw.deleted.add(gone)
     try:
-        warehouse.load()
+        warehouse.load(*PLACEMENT)
     finally:
         pw.deleted.clear()
     assert warehouse.query(f"select count(*) from raw.instantly_inbox_placement_tests where id = '{gone}'") == [(1,)]

@@ -3,8 +3,12 @@
 import pytest
 
 from helpers import duplicates, truth_daily, truth_steps
+from pipelines.engine import families
 from pipelines.engine.explain import explain
 from pipelines.instantly import settings
+
+CAMPAIGNS = families.CAMPAIGNS.resources
+"""Loads select the campaigns family's resources: the tables these tests check."""
 
 DAILY = settings.CAMPAIGN_ANALYTICS_DAILY
 STEPS = settings.CAMPAIGN_ANALYTICS_STEPS
@@ -25,13 +29,13 @@ def loaded_steps(wh):
 
 
 def test_backfill_loads_exactly_the_simulators_daily_truth(warehouse):
-    warehouse.load()
+    warehouse.load(*CAMPAIGNS)
     assert loaded_daily(warehouse) == truth_daily(warehouse.sim.workspace)
     assert duplicates(warehouse, "instantly_campaign_analytics_daily", "campaign_id, date") == 0
 
 
 def test_backfill_loads_every_step_and_variant_per_day_with_unknown_steps_kept(warehouse):
-    warehouse.load()
+    warehouse.load(*CAMPAIGNS)
     truth = truth_steps(warehouse.sim.workspace)
     assert loaded_steps(warehouse) == truth
     assert any(key[2] == "unknown" for key in truth), "the simulator should serve null steps"
@@ -39,7 +43,7 @@ def test_backfill_loads_every_step_and_variant_per_day_with_unknown_steps_kept(w
 
 
 def test_steps_sum_to_daily_sent_per_campaign_day(warehouse):
-    warehouse.load()
+    warehouse.load(*CAMPAIGNS)
     mismatches = warehouse.query("""
         select d.campaign_id, d.date from raw.instantly_campaign_analytics_daily d
         left join (select campaign_id, date, sum(sent) sent from raw.instantly_campaign_analytics_steps
@@ -49,7 +53,7 @@ def test_steps_sum_to_daily_sent_per_campaign_day(warehouse):
 
 
 def test_overview_has_one_row_per_campaign_day_matching_the_simulator(warehouse):
-    warehouse.load()
+    warehouse.load(*CAMPAIGNS)
     ws = warehouse.sim.workspace
     rows = warehouse.query(
         "select campaign_id, cast(date as varchar), emails_sent_count, reply_count"
@@ -63,7 +67,7 @@ def test_overview_has_one_row_per_campaign_day_matching_the_simulator(warehouse)
 
 
 def test_deleted_campaigns_keep_their_analytics(warehouse):
-    warehouse.load()
+    warehouse.load(*CAMPAIGNS)
     deleted = [c.id for c in warehouse.sim.workspace.campaigns if not c.listed]
     assert deleted
     listed = {r[0] for r in warehouse.query("select id from raw.instantly_campaigns")}
@@ -75,7 +79,7 @@ def test_deleted_campaigns_keep_their_analytics(warehouse):
 
 
 def test_lifetime_summary_asks_again_only_for_listed_campaigns_left_out_in_one_ids_batch(warehouse):
-    warehouse.load()
+    warehouse.load(*CAMPAIGNS)
     ws = warehouse.sim.workspace
     lifetime = [r for r in warehouse.sim.state.requests(settings.CAMPAIGN_ANALYTICS) if not r.param("start_date")]
     everything, batch = lifetime
@@ -89,11 +93,11 @@ def test_lifetime_summary_asks_again_only_for_listed_campaigns_left_out_in_one_i
 def test_second_run_asks_only_for_the_lookback_window_and_new_days(warehouse):
     ws = warehouse.sim.workspace
     first_end = ws.today.subtract(days=5)
-    warehouse.load(end_date=first_end.isoformat(), lookback_days=3)
+    warehouse.load(*CAMPAIGNS, end_date=first_end.isoformat(), lookback_days=3)
     last_loaded = max(d for (_, d) in loaded_daily(warehouse))
     warehouse.sim.state.reset()
 
-    warehouse.load(lookback_days=3)
+    warehouse.load(*CAMPAIGNS, lookback_days=3)
 
     resume = ws.first_day.__class__.fromisoformat(last_loaded).subtract(days=3)
     step_days = {r.param("start_date")[:10] for r in warehouse.sim.state.requests(STEPS)}
@@ -106,11 +110,11 @@ def test_second_run_asks_only_for_the_lookback_window_and_new_days(warehouse):
 
 def test_a_fresh_machine_continues_from_the_state_stored_in_the_warehouse(warehouse, tmp_path):
     ws = warehouse.sim.workspace
-    warehouse.load(end_date=ws.today.subtract(days=2).isoformat(), lookback_days=1)
+    warehouse.load(*CAMPAIGNS, end_date=ws.today.subtract(days=2).isoformat(), lookback_days=1)
     warehouse.sim.state.reset()
     warehouse.pipelines_dir = tmp_path / "another-machine"
 
-    warehouse.load(lookback_days=1)
+    warehouse.load(*CAMPAIGNS, lookback_days=1)
 
     days = {r.param("start_date")[:10] for r in warehouse.sim.state.requests(STEPS)}
     assert ws.first_day.isoformat() not in days
@@ -120,7 +124,7 @@ def test_a_fresh_machine_continues_from_the_state_stored_in_the_warehouse(wareho
 
 def test_runs_survive_throttling_server_errors_and_dropped_connections(warehouse):
     warehouse.sim.state.reset(server_error_rate=0.08, throttle_rate=0.05, drop_rate=0.05)
-    warehouse.load()
+    warehouse.load(*CAMPAIGNS)
     statuses = {r.status for r in warehouse.sim.state.log}
     assert {429, 200} <= statuses and statuses & {500, 502, 503}
     assert loaded_daily(warehouse) == truth_daily(warehouse.sim.workspace)
@@ -130,7 +134,7 @@ def test_runs_survive_throttling_server_errors_and_dropped_connections(warehouse
 
 def test_short_pages_are_followed_to_the_empty_page(warehouse):
     warehouse.sim.state.reset(page_size=2)
-    warehouse.load()
+    warehouse.load(*CAMPAIGNS)
     listed = [c.id for c in warehouse.sim.workspace.campaigns if c.listed]
     assert sorted(r[0] for r in warehouse.query("select id from raw.instantly_campaigns")) == sorted(listed)
     pages = warehouse.sim.state.requests(settings.CAMPAIGNS)
@@ -140,13 +144,13 @@ def test_short_pages_are_followed_to_the_empty_page(warehouse):
 
 def test_an_unknown_new_field_is_loaded_as_a_new_column(warehouse):
     warehouse.sim.state.reset(extra_field=True)
-    warehouse.load()
+    warehouse.load(*CAMPAIGNS)
     assert warehouse.query("select min(sim_new_metric) from raw.instantly_campaign_analytics_daily") == [(1,)]
 
 
 def test_the_same_days_load_whichever_way_the_api_reads_end_date(warehouse):
     warehouse.sim.state.reset(window_semantics="instant")
-    warehouse.load()
+    warehouse.load(*CAMPAIGNS)
     assert loaded_daily(warehouse) == truth_daily(warehouse.sim.workspace)
     assert loaded_steps(warehouse) == truth_steps(warehouse.sim.workspace)
 
