@@ -6,31 +6,21 @@ import os
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from extract_spec import called_paths
 from pipelines.instantly import settings
 from simulator.server import parse_faults
+from spec_check import SPEC, get, registry, validator
 
-"""The fast tier (`make test-fast`): no warehouse is built here."""
-
-SPEC = Path(
-    os.environ.get("INSTANTLY_OPENAPI_SPEC", Path(__file__).resolve().parents[1] / "spec/instantly-openapi-v2.responses.json")
-)
-"""The responses of the endpoints we call, extracted from the official spec (tests/extract_spec.py)."""
 OFFICIAL_SPEC = os.environ.get("OFFICIAL_OPENAPI_SPEC", "")
 """Where the full official spec is, when a developer has it: the extract is then checked against it."""
 
 
 @pytest.fixture(scope="module")
 def spec_registry():
-    spec = json.loads(SPEC.read_text(encoding="utf-8-sig"))
-    return Registry().with_resource("urn:spec", Resource.from_contents(spec, DRAFT202012))
+    return registry()
 
 
 def test_the_kept_extract_covers_every_endpoint_the_pipeline_calls():
@@ -42,25 +32,6 @@ def test_the_kept_extract_is_current_with_the_official_spec():
     extract = json.loads(SPEC.read_text())
     assert extract["info"]["source_sha256"] == hashlib.sha256(Path(OFFICIAL_SPEC).read_bytes()).hexdigest(), (
         "the spec changed: run python tests/extract_spec.py SPEC")
-
-
-def validator(registry, path: str, status: str = "200", method: str = "get") -> Draft202012Validator:
-    escaped = path.replace("~", "~0").replace("/", "~1")
-    pointer = f"/paths/{escaped}/{method}/responses/{status}/content/application~1json/schema"
-    return Draft202012Validator({"$ref": f"urn:spec#{pointer}"}, registry=registry)
-
-
-def get(sim, path: str, params=(), key=None, body=None):
-    request = urllib.request.Request(
-        f"{sim.url}{path}?{urlencode(list(params))}",
-        headers={"Authorization": f"Bearer {key or sim.api_key}", "Content-Type": "application/json"},
-        data=None if body is None else json.dumps(body).encode(),
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 def a_campaign(sim) -> str:
