@@ -4,6 +4,7 @@ and every query in sql/ runs on the marts."""
 import re
 import shutil
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -227,3 +228,30 @@ def test_the_report_freshness_table_matches_the_warehouse(report, built):
                         " from analytics.source_freshness order by source, workspace_label, family")
     assert len(truth) == 6 and {status for _, status, _, _ in truth} == {"fresh"}
     assert shown == truth
+
+
+def test_seed_coverage_counts_every_sent_seed_and_the_missing_ones(built):
+    placement = built.sim.placement
+    sent: Counter = Counter()
+    received: Counter = Counter()
+    for test in placement.tests:
+        for record in placement.all_records(test.id):
+            key = (test.id, record["timestamp_created_date"], record["sender_email"].lower())
+            (received if placement.is_received(record) else sent)[key] += 1
+    truth = sorted((*key, sent[key], received[key], sent[key] - received[key]) for key in sent)
+    assert any(missing for *_, missing in truth), "the simulator's tests have seeds that never arrive"
+    assert built.query("""
+        select test_id, cast(sent_date as varchar), sender_email,
+               sum(sent_count), sum(received_count), sum(missing_count)
+        from analytics.seed_coverage group by 1, 2, 3 order by 1, 2, 3""") == truth
+
+
+def test_seed_coverage_rates_are_over_sent_beside_the_received_only_inbox_rate(built):
+    wrong = built.query("""
+        select * from analytics.seed_coverage
+        where abs(inbox_rate_of_sent - cast(inbox_count as double) / sent_count) > 1e-9
+           or abs(missing_rate - cast(missing_count as double) / sent_count) > 1e-9
+           or (received_count > 0 and abs(inbox_rate - cast(inbox_count as double) / received_count) > 1e-9)
+           or (received_count = 0 and inbox_rate is not null)
+           or inbox_count + category_count + spam_count <> received_count""")
+    assert wrong == []

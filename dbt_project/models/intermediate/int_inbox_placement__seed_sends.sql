@@ -1,0 +1,73 @@
+-- One row per seed email Instantly sent in a test (a sent record), with what became of it: the
+-- received record that answers it, or none (missing). A receipt answers the latest send of the
+-- same test, sender and seed address made at or before it, at most a day earlier; a send with
+-- several receipts keeps the first. Records from before August 2025 have no record_type: there
+-- only received records carry the spam flag.
+with records as (
+    select
+        workspace_id,
+        record_id,
+        test_id,
+        created_at,
+        created_date,
+        coalesce(lower(sender_email), 'Unknown') as sender_email,
+        lower(recipient_email) as recipient_email,
+        recipient_geo as geo,
+        recipient_esp as esp,
+        recipient_type,
+        is_spam,
+        has_category,
+        coalesce(record_type_code = 2, is_spam is not null) as is_received
+    from {{ ref('stg_instantly__inbox_placement_records') }}
+),
+
+sends as (
+    select * from records where not is_received
+),
+
+receipts as (
+    select * from records where is_received
+),
+
+answers as (
+    select
+        sends.record_id as sent_record_id,
+        receipts.created_at as received_at,
+        receipts.record_id as received_record_id,
+        receipts.is_spam,
+        receipts.has_category,
+        row_number() over (partition by receipts.record_id order by sends.created_at desc) as send_rank
+    from receipts
+    inner join sends
+        on sends.test_id = receipts.test_id
+        and sends.sender_email = receipts.sender_email
+        and sends.recipient_email = receipts.recipient_email
+        and sends.created_at <= receipts.created_at
+        and sends.created_at > {{ dbt.dateadd('day', -1, 'receipts.created_at') }}
+),
+
+first_answers as (
+    select
+        sent_record_id,
+        is_spam,
+        has_category,
+        row_number() over (partition by sent_record_id order by received_at, received_record_id) as answer_rank
+    from answers
+    where send_rank = 1
+)
+
+select
+    sends.workspace_id,
+    sends.test_id,
+    sends.record_id as sent_record_id,
+    sends.created_date as sent_date,
+    sends.sender_email,
+    sends.geo,
+    sends.esp,
+    sends.recipient_type,
+    first_answers.sent_record_id is not null as is_received,
+    coalesce(first_answers.is_spam, false) as is_spam,
+    coalesce(first_answers.has_category, false) and not coalesce(first_answers.is_spam, false) as is_category
+from sends
+left join first_answers
+    on first_answers.sent_record_id = sends.record_id and first_answers.answer_rank = 1

@@ -1,0 +1,43 @@
+-- Every seed email Instantly's tests sent, per test, UTC day of the send, sending mailbox and
+-- recipient cell: how many were sent, received, and where the received landed; the missing ones
+-- (sent, never received) count against the rates of sent.
+with counts as (
+    select
+        workspace_id,
+        test_id,
+        sent_date,
+        sender_email,
+        geo,
+        esp,
+        recipient_type,
+        count(*) as sent_count,
+        sum(case when is_received then 1 else 0 end) as received_count,
+        sum(case when is_received then 0 else 1 end) as missing_count,
+        sum(case when is_received and not is_spam and not is_category then 1 else 0 end) as inbox_count,
+        sum(case when is_received and is_category then 1 else 0 end) as category_count,
+        sum(case when is_received and is_spam then 1 else 0 end) as spam_count
+    from {{ ref('int_inbox_placement__seed_sends') }}
+    group by workspace_id, test_id, sent_date, sender_email, geo, esp, recipient_type
+)
+
+select
+    counts.workspace_id,
+    workspace_labels.workspace_label,
+    counts.test_id,
+    counts.sent_date,
+    counts.sender_email,
+    counts.geo,
+    counts.esp,
+    counts.recipient_type,
+    counts.sent_count,
+    counts.received_count,
+    counts.missing_count,
+    counts.inbox_count,
+    counts.category_count,
+    counts.spam_count,
+    {{ safe_ratio('counts.inbox_count', 'counts.sent_count') }} as inbox_rate_of_sent,
+    {{ safe_ratio('counts.spam_count', 'counts.sent_count') }} as spam_rate_of_sent,
+    {{ safe_ratio('counts.missing_count', 'counts.sent_count') }} as missing_rate,
+    {{ safe_ratio('counts.inbox_count', 'counts.received_count') }} as inbox_rate
+from counts
+{{ join_workspace_labels('counts.workspace_id') }}
