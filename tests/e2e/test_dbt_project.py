@@ -255,3 +255,22 @@ def test_seed_coverage_rates_are_over_sent_beside_the_received_only_inbox_rate(b
            or (received_count = 0 and inbox_rate is not null)
            or inbox_count + category_count + spam_count <> received_count""")
     assert wrong == []
+
+
+def test_placement_rates_gain_the_seeds_sent_and_missing_and_a_row_where_all_went_missing(built):
+    coverage = built.query("""
+        select test_id, cast(sent_date as varchar), esp, sum(sent_count), sum(missing_count)
+        from analytics.seed_coverage group by 1, 2, 3 order by 1, 2, 3""")
+    by_esp = built.query("""
+        select test_id, cast("date" as varchar), esp, sent_count, missing_count
+        from analytics.placement_rates_by_esp where source = 'instantly' and sent_count is not null order by 1, 2, 3""")
+    assert by_esp == coverage
+    assert built.query("select count(*) from analytics.placement_rates_by_esp"
+                       " where source = 'campaign_cleaner' and sent_count is not null") == [(0,)]
+    all_missing = built.query("""
+        select count(*) from (
+            select test_id, sent_date, esp from analytics.seed_coverage
+            group by 1, 2, 3 having sum(received_count) = 0) as cells""")
+    assert all_missing[0][0] > 0, "the simulator has cells whose every seed went missing"
+    assert built.query("select count(*) from analytics.placement_rates_by_esp"
+                       " where source = 'instantly' and total_count = 0 and missing_count = sent_count") == all_missing
