@@ -9,7 +9,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import pendulum
 from pendulum import Date
@@ -52,6 +52,8 @@ class PlacementTest:
     last_run: Date
     legacy_flags: bool  # records carry 0/1 numbers and no record_type, as before 2025-08
     sender: str  # the sending account the test's emails come from
+    configured: Tuple[str, ...]  # the senders the test lists (`emails`): `sender`, and a silent one on some tests
+    foreign: Optional[str] = None  # a sender the test does not list, whose emails reach some seeds anyway
 
 
 class PlacementWorkspace:
@@ -82,6 +84,11 @@ class PlacementWorkspace:
                 last = self.today if not stopped else min(self.today, created.add(days=rng.randint(1, 5)))
             else:
                 last = created
+            sender = senders[n % len(senders)]
+            # some tests list a sender that never sends (silent); some get emails from a sender
+            # they do not list (foreign): both as public clients report them
+            silent = senders[(n + 2) % len(senders)] if n % 3 == 2 and len(senders) > 2 else None
+            foreign = senders[(n + 1) % len(senders)] if n % 4 == 2 and len(senders) > 1 else None
             self.tests.append(
                 PlacementTest(
                     id=tid,
@@ -91,7 +98,9 @@ class PlacementWorkspace:
                     created=created,
                     last_run=last,
                     legacy_flags=n == 0,
-                    sender=senders[n % len(senders)],
+                    sender=sender,
+                    configured=(sender,) + ((silent,) if silent else ()),
+                    foreign=foreign,
                 )
             )
         self.tests.sort(key=lambda t: t.id)
@@ -112,12 +121,14 @@ class PlacementWorkspace:
         out = []
         for k, seed in enumerate(SEEDS):
             sent_at = start.add(seconds=20 * k)
-            out.append(self._record(rng, test, seed, sent_at, received=False))
+            sender = test.foreign if test.foreign and k == 0 else test.sender
+            out.append(self._record(rng, test, seed, sent_at, sender, received=False))
             if rng.random() < 0.9:  # most seeds receive the email within minutes
-                out.append(self._record(rng, test, seed, sent_at.add(seconds=rng.randint(30, 300)), received=True))
+                arrived = sent_at.add(seconds=rng.randint(30, 300))
+                out.append(self._record(rng, test, seed, arrived, sender, received=True))
         return sorted(out, key=lambda r: (r["timestamp_created"], r["id"]))
 
-    def _record(self, rng: random.Random, test: PlacementTest, seed: Seed, at, received: bool) -> dict:
+    def _record(self, rng: random.Random, test: PlacementTest, seed: Seed, at, sender: str, received: bool) -> dict:
         stamp = at.format("YYYY-MM-DDTHH:mm:ss.SSS") + "Z"
         record = {
             "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
@@ -125,7 +136,7 @@ class PlacementWorkspace:
             "timestamp_created_date": at.date().isoformat(),
             "organization_id": ORGANIZATION,
             "test_id": test.id,
-            "sender_email": test.sender,
+            "sender_email": sender,
             "recipient_email": seed.email,
             "recipient_esp": seed.esp,
             "recipient_geo": seed.geo,
@@ -238,7 +249,7 @@ class PlacementWorkspace:
             "delivery_mode": 1,
             "email_subject": "Quick question",
             "email_body": "<p>Hi there</p>",
-            "emails": [test.sender],
+            "emails": list(test.configured),
             "recipients": [s.email for s in SEEDS],
             "recipients_labels": [
                 {"region": s.region, "sub_region": s.sub_region, "type": s.type_label, "esp": s.esp_label}

@@ -274,3 +274,23 @@ def test_placement_rates_gain_the_seeds_sent_and_missing_and_a_row_where_all_wen
     assert all_missing[0][0] > 0, "the simulator has cells whose every seed went missing"
     assert built.query("select count(*) from analytics.placement_rates_by_esp"
                        " where source = 'instantly' and total_count = 0 and missing_count = sent_count") == all_missing
+
+
+def test_each_test_run_says_which_senders_sent_which_stayed_silent_and_which_were_foreign(built):
+    placement = built.sim.placement
+    truth = []
+    for test in placement.tests:
+        sent_by_day: dict = {}
+        for record in placement.all_records(test.id):
+            if not placement.is_received(record):
+                senders = sent_by_day.setdefault(record["timestamp_created_date"], Counter())
+                senders[record["sender_email"].lower()] += 1
+        for day, senders in sent_by_day.items():
+            for sender in sorted(set(senders) | {s.lower() for s in test.configured}):
+                configured = sender in {s.lower() for s in test.configured}
+                status = "foreign" if not configured else "ok" if senders[sender] else "silent"
+                truth.append((test.id, day, sender, status, senders[sender]))
+    assert {status for *_, status, _ in truth} == {"ok", "silent", "foreign"}, "the simulator has each kind"
+    assert built.query("""
+        select test_id, cast(run_date as varchar), sender_email, sender_status, sent_count
+        from analytics.placement_test_senders order by 1, 2, 3""") == sorted(truth)
