@@ -89,8 +89,9 @@ def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
     dbt = DbtCliResource(
         project_dir=project, profiles_dir=str(DBT_PROJECT), target=warehouse.destination, dbt_executable=DBT_EXECUTABLE,
     )
-    if not project.manifest_path.exists():
-        dbt.cli(["parse"], target_path=project.target_path).wait()
+    # parsed at every load of the code location, never read stale: a manifest from before the
+    # project gained a model makes dagster-dbt fail on it (dbt's partial parse keeps this quick)
+    dbt.cli(["--quiet", "parse"], target_path=project.target_path).wait()
 
     @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=DagsterDbtTranslator(), pool=POOL)
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
