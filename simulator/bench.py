@@ -29,9 +29,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 from pipelines.commands.run_log import open_run_log
 from pipelines.engine import runner
@@ -118,29 +119,37 @@ def measure(run: Run, base_url: str) -> Dict[str, object]:
     }
 
 
-def run_in_child(run: Run) -> Dict[str, object]:
-    """A fresh simulator of the run's workspace, and the run in a process of its own."""
+@contextmanager
+def simulator_process(*args: str) -> Iterator[str]:
+    """`python -m simulator ARGS` on a free loopback port in a process of its own, until the block
+    ends: its base URL."""
     port = free_port()
     simulator = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "--port", str(port),
-         "--workspace", "sparse" if run.workspace == "sparse" else "dense",
-         "--agency", str(run.workspaces if run.workspaces > 1 else 0),
-         "--campaigns", str(run.campaigns), "--tests", str(run.tests), "--days", str(run.days),
-         "--rate-limit", str(run.rate_limit), "--latency-ms", "50", "150"],
-        stdout=subprocess.DEVNULL,
+        [sys.executable, "-m", "simulator", "--port", str(port), *args],
+        cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port)
-        child = subprocess.run(
-            [sys.executable, "-m", "simulator.bench", "--child", json.dumps(asdict(run)),
-             "--base-url", f"http://127.0.0.1:{port}"],
-            capture_output=True, text=True,
-        )
-        if child.returncode != 0:
-            raise RuntimeError(f"bench run {run.workspace}/{run.plan}/{run.kind} failed: {child.stderr[-2000:]}")
+        yield f"http://127.0.0.1:{port}"
     finally:
         simulator.terminate()
         simulator.wait()
+
+
+def run_in_child(run: Run) -> Dict[str, object]:
+    """A fresh simulator of the run's workspace, and the run in a process of its own."""
+    with simulator_process(
+        "--workspace", "sparse" if run.workspace == "sparse" else "dense",
+        "--agency", str(run.workspaces if run.workspaces > 1 else 0),
+        "--campaigns", str(run.campaigns), "--tests", str(run.tests), "--days", str(run.days),
+        "--rate-limit", str(run.rate_limit), "--latency-ms", "50", "150",
+    ) as base_url:
+        child = subprocess.run(
+            [sys.executable, "-m", "simulator.bench", "--child", json.dumps(asdict(run)), "--base-url", base_url],
+            capture_output=True, text=True,
+        )
+    if child.returncode != 0:
+        raise RuntimeError(f"bench run {run.workspace}/{run.plan}/{run.kind} failed: {child.stderr[-2000:]}")
     return json.loads(child.stdout.strip().splitlines()[-1])
 
 

@@ -28,8 +28,8 @@ from typing import Dict, List
 import duckdb
 import pendulum
 
-from simulator.bench import wait_for_port
-from simulator.server import DEFAULT_API_KEY, free_port
+from simulator.bench import simulator_process
+from simulator.server import DEFAULT_API_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,23 +74,19 @@ def breakdown(db: Path, target: Path, printed: str, wall: float, rate_limit: flo
 
 
 def daily_cost(campaigns: int, days: int, rate_limit: float, root: Path) -> Dict[str, object]:
-    port = free_port()
-    simulator = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "--port", str(port), "--workspace", "sparse", "--campaigns", str(campaigns),
-         "--tests", "20", "--days", str(days), "--rate-limit", str(rate_limit), "--latency-ms", "50", "150"],
-        cwd=ROOT, stdout=subprocess.DEVNULL,
-    )
     today = pendulum.now("UTC").date()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
-    env.update(
-        PYTHONPATH=str(ROOT), DLT_DATA_DIR=str(root / "dlt"), LOG_DIR=str(root / "logs"),
-        DESTINATION__DUCKDB__CREDENTIALS=str(root / "warehouse.duckdb"),
-        SOURCES__INSTANTLY__API_KEY=DEFAULT_API_KEY, SOURCES__INSTANTLY__BASE_URL=f"http://127.0.0.1:{port}",
-        SOURCES__INSTANTLY__START_DATE=today.subtract(days=days - 1).isoformat(),
-        SOURCES__INSTANTLY__MAX_REQUESTS_PER_SECOND=str(rate_limit),
-    )
-    try:
-        wait_for_port(port)
+    with simulator_process(
+        "--workspace", "sparse", "--campaigns", str(campaigns), "--tests", "20", "--days", str(days),
+        "--rate-limit", str(rate_limit), "--latency-ms", "50", "150",
+    ) as base_url:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}
+        env.update(
+            PYTHONPATH=str(ROOT), DLT_DATA_DIR=str(root / "dlt"), LOG_DIR=str(root / "logs"),
+            DESTINATION__DUCKDB__CREDENTIALS=str(root / "warehouse.duckdb"),
+            SOURCES__INSTANTLY__API_KEY=DEFAULT_API_KEY, SOURCES__INSTANTLY__BASE_URL=base_url,
+            SOURCES__INSTANTLY__START_DATE=today.subtract(days=days - 1).isoformat(),
+            SOURCES__INSTANTLY__MAX_REQUESTS_PER_SECOND=str(rate_limit),
+        )
         started = time.monotonic()
         cli(env, "--skip-dbt")
         backfill_s = time.monotonic() - started
@@ -101,9 +97,6 @@ def daily_cost(campaigns: int, days: int, rate_limit: float, root: Path) -> Dict
             wall = time.monotonic() - started
             target = next((root / "dlt").rglob("dbt-target"))
             runs.append({"run": name, **breakdown(root / "warehouse.duckdb", target, done.stdout, wall, rate_limit)})
-    finally:
-        simulator.terminate()
-        simulator.wait()
     return {"campaigns": campaigns, "days": days, "rate_limit": rate_limit, "backfill_s": round(backfill_s, 1),
             "daily_runs": runs}
 

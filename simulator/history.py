@@ -72,7 +72,7 @@ def copied(con: duckdb.DuckDBPyConnection, table: str, workspaces: int, copies: 
     """The SELECT that copies `table`'s rows: per workspace, per campaign copy, per day block."""
     per_campaign = table.startswith(CAMPAIGN_TABLES)
     per_day = table in DAY_TABLES
-    dims = ["range(?) as w(w)"]
+    dims = [f"range({workspaces}) as w(w)"]
     suffix = "'-w' || w"
     if per_campaign:
         dims.append(f"range({copies}) as k(k)")
@@ -93,7 +93,7 @@ def copied(con: duckdb.DuckDBPyConnection, table: str, workspaces: int, copies: 
             out.append(f"{quoted} - cast(b * {BLOCK_DAYS} as integer) as {quoted}")
         else:
             out.append(quoted)
-    return f"select {', '.join(out)} from raw.\"{table}\", {', '.join(dims).replace('?', str(workspaces))}"
+    return f"select {', '.join(out)} from raw.\"{table}\", {', '.join(dims)}"
 
 
 def widen(db: Path, workspaces: int, campaigns: int, days: int) -> Dict[str, int]:

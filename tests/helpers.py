@@ -2,6 +2,7 @@
 compare loads against, and the CLI as cron runs it."""
 
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from pipelines.engine.warehouse import our_columns_sql, resolve
 from pipelines.instantly import instantly
 from pipelines.instantly.campaigns import has_counts
 from simulator.accounts import AccountsWorkspace
+from simulator.agency import WorkspaceGroup, agency_app
 from simulator.app import simulator_app
 from simulator.campaign_cleaner import CleanerWorkspace
 from simulator.compare import RUN_RECORDS
@@ -137,6 +139,11 @@ class Warehouse:
     def load_seed_tests(self, **settings: Any) -> runner.RunReport:
         defaults = dict(api_key=self.sim.cleaner.api_key, base_url=self.sim.url, max_requests_per_second=50)
         return runner.run(self.pipeline(), lambda run: campaign_cleaner(run=run, **{**defaults, **settings}))
+
+    def daily_sent(self) -> Dict[Tuple[str, str], int]:
+        """(campaign, UTC day) -> sent, as loaded: what `truth_daily` gives from the simulator."""
+        rows = self.query("select campaign_id, cast(date as varchar), sent from raw.instantly_campaign_analytics_daily")
+        return {(campaign, day): sent for campaign, day, sent in rows}
 
     def query(self, sql: str) -> List[tuple]:
         with duckdb.connect(str(self.db), read_only=True) as con:
@@ -254,3 +261,48 @@ def run_seed_tests(env: dict, *args: str) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "pipelines", "seed-tests", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
+
+
+KEYS = {"acme": "key-of-acme", "globex": "key-of-globex"}
+ADMIN_KEY = "admin-key-of-the-agency"
+
+
+class Agency:
+    """Agency mode's simulator: two client workspaces (one key each) behind one address, sharing a
+    mailbox, and a workspace group whose admin key lists both; per label, its workspace data and
+    server state."""
+
+    def __init__(self) -> None:
+        self.workspaces: Dict[str, Workspace] = {}
+        self.states: Dict[str, SimulatorState] = {}
+        apps = {}
+        for n, (label, key) in enumerate(KEYS.items()):
+            accounts = AccountsWorkspace(accounts=3, days=15)  # the same mailboxes in both
+            self.workspaces[label] = Workspace(campaigns=4, days=15, seed=20 + n)
+            self.states[label] = SimulatorState(api_key=key)
+            apps[key] = simulator_app(
+                self.workspaces[label], self.states[label],
+                PlacementWorkspace(tests=2, days=15, seed=20 + n, senders=accounts.emails[:2]), None, accounts,
+            )
+        self.group = WorkspaceGroup(ADMIN_KEY, {
+            self.workspaces[label].id: {"name": self.workspaces[label].name, "key": key} for label, key in KEYS.items()
+        })
+        self.server = Simulator(agency_app(apps, self.group))
+
+    def env(self, root: Path, workspaces: Dict[str, str], **extra: str) -> dict:
+        env = env_for(self, root, SOURCES__INSTANTLY__WORKSPACES=json.dumps(workspaces), **extra)
+        del env["SOURCES__INSTANTLY__API_KEY"]
+        if not workspaces:
+            del env["SOURCES__INSTANTLY__WORKSPACES"]
+        return env
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def workspace(self) -> Workspace:
+        """The dates every workspace shares (for `env_for`)."""
+        return self.workspaces["acme"]
+
+    api_key = "unused: agency mode"

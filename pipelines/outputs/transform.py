@@ -110,13 +110,14 @@ def reuse_parse(target: Path) -> Iterator[None]:
     """Starts a target without a parse from the project's last one (`SHARED_PARSE`), and keeps
     what dbt parsed there for the next new target: a new warehouse (an agency's next client, a
     test's) skips the full parse. dbt checks a parse before using it and parses again when the
-    project, the profile or dbt changed, so a stale one costs only that parse."""
+    project, the profile or dbt changed, so a stale one costs only that parse. A build that reused
+    its parse leaves the file as it was: nothing is copied back."""
     own = target / PARSE_FILE
     if not own.exists() and SHARED_PARSE.exists():
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(SHARED_PARSE, own)
     yield
-    if own.exists():
+    if own.exists() and (not SHARED_PARSE.exists() or own.stat().st_mtime > SHARED_PARSE.stat().st_mtime):
         SHARED_PARSE.parent.mkdir(parents=True, exist_ok=True)
         draft = SHARED_PARSE.with_name(f"{PARSE_FILE}.{os.getpid()}")
         shutil.copyfile(own, draft)

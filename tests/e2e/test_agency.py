@@ -5,72 +5,16 @@ share a mailbox, as agencies' clients sometimes do. Loaded together they must eq
 alone, and a workspace whose key fails must fail alone.
 """
 
-import json
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List
+from typing import List
 
 import duckdb
 import pytest
 
-from helpers import env_for, run_cli
-from simulator.accounts import AccountsWorkspace
-from simulator.agency import WorkspaceGroup, agency_app
-from simulator.app import simulator_app
+from helpers import ADMIN_KEY, KEYS, env_for, run_cli
 from simulator.compare import warehouse_tables
-from simulator.placement import PlacementWorkspace
-from simulator.server import Simulator, SimulatorState
-from simulator.workspace import Workspace
 from spec_check import get, registry, validator
-
-KEYS = {"acme": "key-of-acme", "globex": "key-of-globex"}
-ADMIN_KEY = "admin-key-of-the-agency"
-
-
-class Agency:
-    """The simulated workspaces of an agency: per label, its workspace data and server state."""
-
-    def __init__(self) -> None:
-        self.workspaces: Dict[str, Workspace] = {}
-        self.states: Dict[str, SimulatorState] = {}
-        apps = {}
-        for n, (label, key) in enumerate(KEYS.items()):
-            accounts = AccountsWorkspace(accounts=3, days=15)  # the same mailboxes in both
-            self.workspaces[label] = Workspace(campaigns=4, days=15, seed=20 + n)
-            self.states[label] = SimulatorState(api_key=key)
-            apps[key] = simulator_app(
-                self.workspaces[label], self.states[label],
-                PlacementWorkspace(tests=2, days=15, seed=20 + n, senders=accounts.emails[:2]), None, accounts,
-            )
-        self.group = WorkspaceGroup(ADMIN_KEY, {
-            self.workspaces[label].id: {"name": self.workspaces[label].name, "key": key} for label, key in KEYS.items()
-        })
-        self.server = Simulator(agency_app(apps, self.group))
-
-    def env(self, root: Path, workspaces: Dict[str, str], **extra: str) -> dict:
-        env = env_for(self, root, SOURCES__INSTANTLY__WORKSPACES=json.dumps(workspaces), **extra)
-        del env["SOURCES__INSTANTLY__API_KEY"]
-        if not workspaces:
-            del env["SOURCES__INSTANTLY__WORKSPACES"]
-        return env
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def workspace(self) -> Workspace:
-        """The dates every workspace shares (for `env_for`)."""
-        return self.workspaces["acme"]
-
-    api_key = "unused: agency mode"
-
-
-@pytest.fixture(scope="module")
-def agency():
-    simulated = Agency()
-    with simulated.server:
-        yield simulated
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,8 @@ import urllib.request
 
 import duckdb
 import pytest
-from test_agency import KEYS, Agency
 
-from helpers import ROOT, run_cli
+from helpers import KEYS, ROOT, run_cli
 from simulator.compare import warehouse_tables
 from simulator.server import free_port
 
@@ -30,13 +29,6 @@ models = defs.get_assets_def(dg.AssetKey(["analytics", "campaigns"]))
 results["dbt"] = dg.materialize([models], resources=defs.resources).success
 print(json.dumps(results))
 """
-
-
-@pytest.fixture(scope="module")
-def agency():
-    simulated = Agency()
-    with simulated.server:
-        yield simulated
 
 
 @pytest.fixture(scope="module")

@@ -285,10 +285,10 @@ def test_each_test_run_says_which_senders_sent_which_stayed_silent_and_which_wer
             if not placement.is_received(record):
                 senders = sent_by_day.setdefault(record["timestamp_created_date"], Counter())
                 senders[record["sender_email"].lower()] += 1
+        configured = {sender.lower() for sender in test.configured}
         for day, senders in sent_by_day.items():
-            for sender in sorted(set(senders) | {s.lower() for s in test.configured}):
-                configured = sender in {s.lower() for s in test.configured}
-                status = "foreign" if not configured else "ok" if senders[sender] else "silent"
+            for sender in sorted(set(senders) | configured):
+                status = "foreign" if sender not in configured else "ok" if senders[sender] else "silent"
                 truth.append((test.id, day, sender, status, senders[sender]))
     assert {status for *_, status, _ in truth} == {"ok", "silent", "foreign"}, "the simulator has each kind"
     assert built.query("""

@@ -6,11 +6,6 @@ import pendulum
 from helpers import Warehouse, env_for, run_cli, truth_daily
 
 
-def loaded_daily(db_owner: Warehouse):
-    rows = db_owner.query("select campaign_id, cast(date as varchar), sent from raw.instantly_campaign_analytics_daily")
-    return {(c, d): s for c, d, s in rows}
-
-
 def test_two_warehouses_on_one_host_never_share_local_state(sim, tmp_path):
     """Backfill X to a day, run Y twice, then run X: X still gets every day."""
     today = sim.workspace.today
@@ -22,7 +17,7 @@ def test_two_warehouses_on_one_host_never_share_local_state(sim, tmp_path):
         assert run_cli(y, "--skip-dbt").returncode == 0
     x["SOURCES__INSTANTLY__END_DATE"] = today.isoformat()
     assert run_cli(x, "--skip-dbt").returncode == 0
-    assert loaded_daily(Warehouse(tmp_path / "x", sim)) == truth_daily(sim.workspace)
+    assert Warehouse(tmp_path / "x", sim).daily_sent() == truth_daily(sim.workspace)
 
 
 def test_a_start_date_after_today_is_refused_with_one_line(sim, tmp_path):

@@ -15,11 +15,6 @@ STEPS = settings.CAMPAIGN_ANALYTICS_STEPS
 OVERVIEW = settings.CAMPAIGN_ANALYTICS_OVERVIEW
 
 
-def loaded_daily(wh):
-    rows = wh.query("select campaign_id, cast(date as varchar), sent from raw.instantly_campaign_analytics_daily")
-    return {(c, d): s for c, d, s in rows}
-
-
 def loaded_steps(wh):
     rows = wh.query(
         "select campaign_id, cast(date as varchar), step, variant, sent"
@@ -30,7 +25,7 @@ def loaded_steps(wh):
 
 def test_backfill_loads_exactly_the_simulators_daily_truth(warehouse):
     warehouse.load(*CAMPAIGNS)
-    assert loaded_daily(warehouse) == truth_daily(warehouse.sim.workspace)
+    assert warehouse.daily_sent() == truth_daily(warehouse.sim.workspace)
     assert duplicates(warehouse, "instantly_campaign_analytics_daily", "campaign_id, date") == 0
 
 
@@ -94,7 +89,7 @@ def test_second_run_asks_only_for_the_lookback_window_and_new_days(warehouse):
     ws = warehouse.sim.workspace
     first_end = ws.today.subtract(days=5)
     warehouse.load(*CAMPAIGNS, end_date=first_end.isoformat(), lookback_days=3)
-    last_loaded = max(d for (_, d) in loaded_daily(warehouse))
+    last_loaded = max(d for (_, d) in warehouse.daily_sent())
     warehouse.sim.state.reset()
 
     warehouse.load(*CAMPAIGNS, lookback_days=3)
@@ -104,7 +99,7 @@ def test_second_run_asks_only_for_the_lookback_window_and_new_days(warehouse):
     expected = {resume.add(days=n).isoformat() for n in range((ws.today - resume).days + 1)}
     assert step_days == expected
     assert {r.param("start_date")[:10] for r in warehouse.sim.state.requests(DAILY)} <= expected
-    assert loaded_daily(warehouse) == truth_daily(ws)
+    assert warehouse.daily_sent() == truth_daily(ws)
     assert duplicates(warehouse, "instantly_campaign_analytics_daily", "campaign_id, date") == 0
 
 
@@ -119,7 +114,7 @@ def test_a_fresh_machine_continues_from_the_state_stored_in_the_warehouse(wareho
     days = {r.param("start_date")[:10] for r in warehouse.sim.state.requests(STEPS)}
     assert ws.first_day.isoformat() not in days
     assert len(days) <= 4
-    assert loaded_daily(warehouse) == truth_daily(ws)
+    assert warehouse.daily_sent() == truth_daily(ws)
 
 
 def test_runs_survive_throttling_server_errors_and_dropped_connections(warehouse):
@@ -127,7 +122,7 @@ def test_runs_survive_throttling_server_errors_and_dropped_connections(warehouse
     warehouse.load(*CAMPAIGNS)
     statuses = {r.status for r in warehouse.sim.state.log}
     assert {429, 200} <= statuses and statuses & {500, 502, 503}
-    assert loaded_daily(warehouse) == truth_daily(warehouse.sim.workspace)
+    assert warehouse.daily_sent() == truth_daily(warehouse.sim.workspace)
     assert loaded_steps(warehouse) == truth_steps(warehouse.sim.workspace)
     assert duplicates(warehouse, "instantly_campaign_analytics_steps", "campaign_id, date, step, variant") == 0
 
@@ -151,7 +146,7 @@ def test_an_unknown_new_field_is_loaded_as_a_new_column(warehouse):
 def test_the_same_days_load_whichever_way_the_api_reads_end_date(warehouse):
     warehouse.sim.state.reset(window_semantics="instant")
     warehouse.load(*CAMPAIGNS)
-    assert loaded_daily(warehouse) == truth_daily(warehouse.sim.workspace)
+    assert warehouse.daily_sent() == truth_daily(warehouse.sim.workspace)
     assert loaded_steps(warehouse) == truth_steps(warehouse.sim.workspace)
 
 

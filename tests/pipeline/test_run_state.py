@@ -12,11 +12,6 @@ from pipelines.instantly import settings
 STEPS = settings.CAMPAIGN_ANALYTICS_STEPS
 
 
-def loaded_daily(db_owner: Warehouse):
-    rows = db_owner.query("select campaign_id, cast(date as varchar), sent from raw.instantly_campaign_analytics_daily")
-    return {(c, d): s for c, d, s in rows}
-
-
 def cursor(wh: Warehouse) -> str:
     pipeline = wh.pipeline()
     pipeline.sync_destination()
@@ -28,13 +23,13 @@ def test_a_backfill_re_pulls_days_the_cursor_has_passed_and_leaves_the_cursor(wa
     ws = warehouse.sim.workspace
     warehouse.load(start_date=ws.today.subtract(days=5).isoformat())
     before = cursor(warehouse)
-    assert loaded_daily(warehouse) != truth_daily(ws)
+    assert warehouse.daily_sent() != truth_daily(ws)
 
     warehouse.sim.state.reset()
     warehouse.load(start_date=ws.today.subtract(days=5).isoformat(), backfill=f"{ws.first_day}:{ws.today.subtract(days=6)}")
     asked = {r.param("start_date")[:10] for r in warehouse.sim.state.requests(STEPS)}
     assert asked and max(asked) <= ws.today.subtract(days=6).isoformat()
-    assert loaded_daily(warehouse) == truth_daily(ws)
+    assert warehouse.daily_sent() == truth_daily(ws)
     assert cursor(warehouse) == before
 
 
@@ -58,7 +53,7 @@ def test_a_load_left_pending_is_finished_first_and_this_run_still_extracts(wareh
     report = warehouse.load()
     assert report.pending_rows and report.pending_rows > 0
     assert sum(report.requests.values()) > 0 and report.total_rows > 0
-    assert loaded_daily(warehouse) == truth_daily(warehouse.sim.workspace)
+    assert warehouse.daily_sent() == truth_daily(warehouse.sim.workspace)
     assert not warehouse.pipeline().has_pending_data
 
 
