@@ -37,7 +37,7 @@ def serve(
         return simulator_app(
             WORKSPACES[workspace](campaigns=campaigns, days=days, seed=seed),
             state,
-            PlacementWorkspace(tests=tests, days=days, seed=seed, senders=accounts.emails),
+            PlacementWorkspace(tests=tests, days=days, seed=seed, senders=accounts.emails, sender_esps=accounts.sender_esps()),
             cleaner,
             accounts,
         )

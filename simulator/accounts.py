@@ -19,6 +19,11 @@ WARMUP_WINDOW_DAYS = 14
 HEALTH_DAYS = 7
 """Days the health score covers (the help center says the last 7 days of warmup)."""
 ACCOUNTS_PER_DOMAIN = 4
+PROVIDERS = (2, 3)
+"""`provider_code` of the mailboxes in turn: Google, Microsoft (API reference)."""
+PROVIDER_ESP = {2: 1, 3: 2}
+"""A mailbox provider's code in the inbox placement ESP enum (Google 1, Microsoft 2): the
+`sender_esp` its received seed emails carry."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,7 @@ class AccountsWorkspace:
         for n in range(accounts):
             domain = f"outreach{n // ACCOUNTS_PER_DOMAIN + 1}.example"
             created = self.first_day.subtract(days=rng.randint(0, 30))
-            self.accounts.append(Account(f"sender{n + 1}@{domain}", domain, created, rng.choice([2, 3])))
+            self.accounts.append(Account(f"sender{n + 1}@{domain}", domain, created, PROVIDERS[n % len(PROVIDERS)]))
         self.by_email: Dict[str, Account] = {a.email: a for a in self.accounts}
         domains = sorted({a.domain for a in self.accounts})
         self.failing = set(domains[:failing_domains])
@@ -54,6 +59,10 @@ class AccountsWorkspace:
     @property
     def emails(self) -> List[str]:
         return [a.email for a in self.accounts]
+
+    def sender_esps(self) -> Dict[str, int]:
+        """Each mailbox's ESP, as placement records name the sender's (`sender_esp`)."""
+        return {a.email: PROVIDER_ESP[a.provider_code] for a in self.accounts}
 
     def remove(self, email: str) -> None:
         """The account is deleted upstream: gone from the list, and the API no longer knows it."""

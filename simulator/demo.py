@@ -43,7 +43,9 @@ def demo(campaigns: int, days: int) -> int:
         shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
     workspace = Workspace(campaigns=campaigns, days=days)
     accounts = AccountsWorkspace(accounts=max(campaigns, 1), days=days)
-    placement = PlacementWorkspace(tests=max(campaigns // 2, 2), days=days, senders=accounts.emails)
+    placement = PlacementWorkspace(
+        tests=max(campaigns // 2, 2), days=days, senders=accounts.emails, sender_esps=accounts.sender_esps()
+    )
     cleaner = CleanerWorkspace()
     warehouse = replace(resolve("duckdb", duckdb_file=str(DEMO_DB)), state_dir=DEMO_STATE.resolve())
     outcome = RunOutcome()

@@ -53,7 +53,7 @@ MARTS_SHOWN = ("campaigns", "campaign_daily", "campaign_step_daily", "inbox_plac
 def load_base(db: Path) -> None:
     """The simulator's workspace loaded through the pipeline (no dbt)."""
     accounts = AccountsWorkspace(accounts=10, days=BLOCK_DAYS)
-    placement = PlacementWorkspace(tests=5, days=BLOCK_DAYS, senders=accounts.emails[:4])
+    placement = PlacementWorkspace(tests=5, days=BLOCK_DAYS, senders=accounts.emails[:4], sender_esps=accounts.sender_esps())
     workspace = Workspace(campaigns=BASE_CAMPAIGNS, days=BLOCK_DAYS)
     state = SimulatorState(rate_limit=100)
     with Simulator(simulator_app(workspace, state, placement, None, accounts)) as sim:

@@ -9,7 +9,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import pendulum
 from pendulum import Date
@@ -39,6 +39,10 @@ SEEDS = (
     Seed("fr.pro.google@seeds.example", "Europe", "France", "Professional", "Google", 4, 1, 1),
 )
 ORGANIZATION = "0199a0c1-0000-7000-8000-00000000a11e"
+GOOGLE, MICROSOFT = 1, 2
+SPAM_CHANCE = {(MICROSOFT, GOOGLE): 0.5}
+"""Chance a received seed lands in spam, by (sender ESP, recipient ESP); 0.2 elsewhere. Sending
+infrastructure drives placement: Microsoft mailboxes fare worse at Google's seeds."""
 FLAGS = ("is_spam", "has_category", "spf_pass", "dkim_pass", "dmarc_pass")
 
 
@@ -66,8 +70,14 @@ class PlacementWorkspace:
         seed: int = 7,
         today: Optional[Date] = None,
         senders: Sequence[str] = ("sender@example.com",),
+        sender_esps: Optional[Mapping[str, int]] = None,
     ):
         self.seed = seed
+        self.sender_esps: Mapping[str, int] = sender_esps or {}
+        """Each sender's ESP (`sender_esp` of its received records); Google when not given."""
+        self.well_placed = senders[0] if senders else None
+        """A pre-warmed mailbox whose every seed arrives in the inbox (as public clients report
+        for such mailboxes), so the marts have a ready mailbox beside the others."""
         self.today = today or pendulum.now("UTC").date()
         self.first_day = self.today.subtract(days=days - 1)
         rng = random.Random(f"placement|{seed}")
@@ -123,7 +133,7 @@ class PlacementWorkspace:
             sent_at = start.add(seconds=20 * k)
             sender = test.foreign if test.foreign and k == 0 else test.sender
             out.append(self._record(rng, test, seed, sent_at, sender, received=False))
-            if rng.random() < 0.9:  # most seeds receive the email within minutes
+            if rng.random() < 0.9 or sender == self.well_placed:  # most seeds arrive within minutes
                 arrived = sent_at.add(seconds=rng.randint(30, 300))
                 out.append(self._record(rng, test, seed, arrived, sender, received=True))
         return sorted(out, key=lambda r: (r["timestamp_created"], r["id"]))
@@ -143,11 +153,15 @@ class PlacementWorkspace:
             "recipient_type": seed.recipient_type,
         }
         if received:
-            spam = rng.random() < 0.2
+            sender_esp = self.sender_esps.get(sender, GOOGLE)
+            spam = rng.random() < SPAM_CHANCE.get((sender_esp, seed.esp), 0.2)
+            category = rng.random() < 0.15
+            if sender == self.well_placed:
+                spam = category = False
             record.update(
                 is_spam=spam,
-                has_category=rng.random() < 0.15,
-                sender_esp=1,
+                has_category=category,
+                sender_esp=sender_esp,
                 spf_pass=True,
                 dkim_pass=rng.random() < 0.95,
                 dmarc_pass=rng.random() < 0.9,

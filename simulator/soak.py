@@ -90,7 +90,10 @@ def soak(days: int, campaigns: int, seed: int, root: Path) -> dict:
     accounts = AccountsWorkspace(accounts=max(campaigns // 2, 3), days=days, today=last)
     world = SimulatedWorkspace(
         Workspace(campaigns=campaigns, days=days, today=last),
-        PlacementWorkspace(tests=max(campaigns // 5, 2), days=days, today=last, senders=accounts.emails[:4]),
+        PlacementWorkspace(
+            tests=max(campaigns // 5, 2), days=days, today=last, senders=accounts.emails[:4],
+            sender_esps=accounts.sender_esps(),
+        ),
         accounts,
     )
     state = SimulatorState()

@@ -38,7 +38,7 @@ def pytest_collection_modifyitems(items: list) -> None:
 @pytest.fixture(scope="session")
 def simulator():
     accounts = AccountsWorkspace(accounts=9, days=20)
-    placement = PlacementWorkspace(tests=4, days=20, senders=accounts.emails[:3])
+    placement = PlacementWorkspace(tests=4, days=20, senders=accounts.emails[:3], sender_esps=accounts.sender_esps())
     with serving(Workspace(campaigns=6, days=20, deleted=1, drafts=1), placement, accounts) as sim:
         yield sim
 

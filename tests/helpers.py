@@ -282,7 +282,10 @@ class Agency:
             self.states[label] = SimulatorState(api_key=key)
             apps[key] = simulator_app(
                 self.workspaces[label], self.states[label],
-                PlacementWorkspace(tests=2, days=15, seed=20 + n, senders=accounts.emails[:2]), None, accounts,
+                PlacementWorkspace(
+                    tests=2, days=15, seed=20 + n, senders=accounts.emails[:2], sender_esps=accounts.sender_esps(),
+                ),
+                None, accounts,
             )
         self.group = WorkspaceGroup(ADMIN_KEY, {
             self.workspaces[label].id: {"name": self.workspaces[label].name, "key": key} for label, key in KEYS.items()

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+import pendulum
 import pytest
 
 from helpers import RECEIVED, ROOT
@@ -17,6 +18,7 @@ from pipelines.engine import runner
 from pipelines.engine.warehouse import resolve
 from pipelines.outputs.report import write_report
 from pipelines.outputs.transform import dbt_build
+from simulator.placement import SEEDS
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
@@ -294,3 +296,76 @@ def test_each_test_run_says_which_senders_sent_which_stayed_silent_and_which_wer
     assert built.query("""
         select test_id, cast(run_date as varchar), sender_email, sender_status, sent_count
         from analytics.placement_test_senders order by 1, 2, 3""") == sorted(truth)
+
+
+ESP_LABELS = {seed.esp: seed.esp_label for seed in SEEDS}
+
+
+def seed_sends(placement):
+    """Every seed a simulated test sent: (test, UTC day, sender, seed ESP, sender ESP, where it
+    landed: inbox, category, spam or None when it never arrived), from the simulator's records
+    (in time order: a receipt answers the last send to its seed from its sender)."""
+    for test in placement.tests:
+        unanswered: dict = {}
+        for record in placement.all_records(test.id):
+            key = (record["sender_email"], record["recipient_email"])
+            if placement.is_received(record):
+                landed = "spam" if record["is_spam"] else "category" if record["has_category"] else "inbox"
+                yield seed_send(unanswered.pop(key), record["sender_esp"], landed)
+                continue
+            if key in unanswered:
+                yield seed_send(unanswered[key], placement.sender_esps.get(key[0], 1), None)
+            unanswered[key] = record
+        for (sender, _), record in unanswered.items():
+            yield seed_send(record, placement.sender_esps.get(sender, 1), None)
+
+
+def seed_send(record, sender_esp, landed):
+    return (record["test_id"], pendulum.parse(record["timestamp_created_date"]).date(),
+            record["sender_email"].lower(), ESP_LABELS[record["recipient_esp"]], ESP_LABELS[sender_esp], landed)
+
+
+def test_esp_pairs_by_week_count_every_sent_seed_with_the_previous_week_beside(built):
+    weeks: dict = {}
+    for _, day, _, recipient_esp, sender_esp, landed in seed_sends(built.sim.placement):
+        cell = weeks.setdefault((day.start_of("week"), sender_esp, recipient_esp), Counter())
+        cell["sent"] += 1
+        cell[landed or "missing"] += 1
+    assert len({sender for _, sender, _ in weeks}) > 1, "the simulator's tests send from several ESPs"
+    truth = sorted(
+        (str(week), sender, recipient, c["sent"], c["missing"], c["inbox"], c["spam"],
+         weeks.get((week.subtract(weeks=1), sender, recipient), {}).get("sent"))
+        for (week, sender, recipient), c in weeks.items())
+    assert built.query("""
+        select cast(week_start as varchar), sender_esp, recipient_esp, sent_count, missing_count, inbox_count,
+               spam_count, previous_week_sent_count
+        from analytics.placement_rates_by_esp_pair_weekly order by 1, 2, 3""") == truth
+
+
+def test_a_mailbox_is_ready_only_when_its_latest_test_at_every_esp_tested_meets_the_threshold(built):
+    runs: dict = {}
+    for test_id, day, sender, recipient_esp, _, landed in seed_sends(built.sim.placement):
+        cell = runs.setdefault(sender, {}).setdefault(recipient_esp, {}).setdefault((day, test_id), Counter())
+        cell["sent"] += 1
+        cell["inbox"] += landed == "inbox"
+    mailboxes = {email.lower() for email in built.sim.accounts.emails} | set(runs)
+    truth = []
+    for mailbox in sorted(mailboxes):
+        latest = [by_run[max(by_run)] for by_run in runs.get(mailbox, {}).values()]
+        ready = bool(latest) and all(c["inbox"] / c["sent"] >= 0.9 for c in latest)
+        truth.append((mailbox, ready, len(latest)))
+    assert {(ready, tested > 0) for _, ready, tested in truth} == {(True, True), (False, True), (False, False)}, (
+        "the simulator has a ready mailbox, one below the threshold and an untested one")
+    assert built.query("select mailbox_email, is_ready, tested_esp_count from analytics.mailbox_readiness"
+                       " order by 1") == truth
+    reasons = dict(built.query("select mailbox_email, readiness_reason from analytics.mailbox_readiness"))
+    assert all(reasons[m].startswith("ready: at least 90%" if ready else "not ready: ") for m, ready, _ in truth)
+    assert all("no inbox placement test" in reasons[m] for m, _, tested in truth if not tested)
+
+
+def test_mailbox_readiness_shows_the_latest_warmup_score_and_domain_checks(built):
+    accounts = built.sim.accounts
+    truth = sorted((a.email, float(accounts.health(a.email)["health_score"]), a.domain not in accounts.failing)
+                   for a in accounts.accounts)
+    assert built.query("select mailbox_email, warmup_health_score, dkim_pass from analytics.mailbox_readiness"
+                       " where warmup_health_score is not null order by 1") == truth

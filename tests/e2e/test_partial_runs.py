@@ -181,7 +181,7 @@ def test_every_family_is_named_once_in_code():
 def late_opens():
     """A workspace whose days count opens of earlier sends (opens above sends)."""
     accounts = AccountsWorkspace(accounts=3, days=10)
-    placement = PlacementWorkspace(tests=1, days=10, senders=accounts.emails[:2])
+    placement = PlacementWorkspace(tests=1, days=10, senders=accounts.emails[:2], sender_esps=accounts.sender_esps())
     with serving(Workspace(campaigns=4, days=10, late_opens=True), placement, accounts) as sim:
         yield sim
 

@@ -25,7 +25,7 @@ PLANS = ("exhaustive", "activity")
 @pytest.fixture(scope="module")
 def sparse():
     accounts = AccountsWorkspace(accounts=4, days=30)
-    placement = PlacementWorkspace(tests=2, days=30, senders=accounts.emails[:2])
+    placement = PlacementWorkspace(tests=2, days=30, senders=accounts.emails[:2], sender_esps=accounts.sender_esps())
     with serving(SparseWorkspace(campaigns=30, days=30, deleted=1, drafts=1), placement, accounts) as sim:
         yield sim
 

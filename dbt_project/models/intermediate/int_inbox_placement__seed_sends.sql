@@ -2,7 +2,9 @@
 -- received record that answers it, or none (missing). A receipt answers the latest send of the
 -- same test, sender and seed address made at or before it, at most a day earlier; a send with
 -- several receipts keeps the first. Records from before August 2025 have no record_type: there
--- only received records carry the spam flag.
+-- only received records carry the spam flag. The sender's ESP is on received records only: a
+-- send takes its receipt's, else the latest its sender's receipts carried, else the one its
+-- mailbox's provider implies.
 with records as (
     select
         workspace_id,
@@ -17,6 +19,7 @@ with records as (
         recipient_type,
         is_spam,
         has_category,
+        sender_esp_code,
         coalesce(record_type_code = 2, is_spam is not null) as is_received
     from {{ ref('stg_instantly__inbox_placement_records') }}
 ),
@@ -29,6 +32,27 @@ receipts as (
     select * from records where is_received
 ),
 
+sender_esps as (
+    select workspace_id, sender_email, sender_esp_code
+    from (
+        select
+            workspace_id,
+            sender_email,
+            sender_esp_code,
+            row_number() over (
+                partition by workspace_id, sender_email order by created_at desc, record_id desc
+            ) as recency
+        from receipts
+        where sender_esp_code is not null
+    ) as ranked
+    where recency = 1
+),
+
+provider_esps as (
+    select workspace_id, email as sender_email, {{ account_provider_esp_code('provider_code') }} as sender_esp_code
+    from {{ ref('stg_instantly__accounts') }}
+),
+
 answers as (
     select
         sends.record_id as sent_record_id,
@@ -36,6 +60,7 @@ answers as (
         receipts.record_id as received_record_id,
         receipts.is_spam,
         receipts.has_category,
+        receipts.sender_esp_code,
         row_number() over (partition by receipts.record_id order by sends.created_at desc) as send_rank
     from receipts
     inner join sends
@@ -51,6 +76,7 @@ first_answers as (
         sent_record_id,
         is_spam,
         has_category,
+        sender_esp_code,
         row_number() over (partition by sent_record_id order by received_at, received_record_id) as answer_rank
     from answers
     where send_rank = 1
@@ -62,6 +88,8 @@ select
     sends.record_id as sent_record_id,
     sends.created_date as sent_date,
     sends.sender_email,
+    {{ instantly_esp('coalesce(first_answers.sender_esp_code, sender_esps.sender_esp_code, provider_esps.sender_esp_code)') }}
+        as sender_esp,
     sends.geo,
     sends.esp,
     sends.recipient_type,
@@ -71,3 +99,7 @@ select
 from sends
 left join first_answers
     on first_answers.sent_record_id = sends.record_id and first_answers.answer_rank = 1
+left join sender_esps
+    on sender_esps.workspace_id = sends.workspace_id and sender_esps.sender_email = sends.sender_email
+left join provider_esps
+    on provider_esps.workspace_id = sends.workspace_id and provider_esps.sender_email = sends.sender_email

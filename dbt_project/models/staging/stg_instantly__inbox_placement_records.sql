@@ -9,6 +9,8 @@ select
     is_spam,
     has_category,
     sender_email,
+    cast(sender_esp as integer) as sender_esp_code,
+    {{ instantly_esp('sender_esp') }} as sender_esp,
     recipient_email,
     cast(recipient_geo as integer) as recipient_geo_code,
     {{ instantly_geo('recipient_geo') }} as recipient_geo,

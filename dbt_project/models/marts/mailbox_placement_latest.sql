@@ -1,0 +1,46 @@
+-- Each mailbox's latest Instantly test run at each recipient ESP: the last UTC day a test sent
+-- seeds of that ESP from the mailbox, and where those seeds went.
+with runs as (
+    select
+        workspace_id,
+        sender_email,
+        esp as recipient_esp,
+        test_id,
+        sent_date,
+        count(*) as sent_count,
+        sum(case when is_received then 1 else 0 end) as received_count,
+        sum(case when is_received then 0 else 1 end) as missing_count,
+        sum(case when is_received and not is_spam and not is_category then 1 else 0 end) as inbox_count,
+        sum(case when is_received and is_spam then 1 else 0 end) as spam_count
+    from {{ ref('int_inbox_placement__seed_sends') }}
+    where sender_email <> 'Unknown'
+    group by workspace_id, sender_email, esp, test_id, sent_date
+),
+
+ranked as (
+    select
+        runs.*,
+        row_number() over (
+            partition by workspace_id, sender_email, recipient_esp order by sent_date desc, test_id desc
+        ) as recency
+    from runs
+)
+
+select
+    ranked.workspace_id,
+    workspace_labels.workspace_label,
+    ranked.sender_email as mailbox_email,
+    ranked.recipient_esp,
+    ranked.test_id,
+    ranked.sent_date as tested_date,
+    ranked.sent_count,
+    ranked.received_count,
+    ranked.missing_count,
+    ranked.inbox_count,
+    ranked.spam_count,
+    {{ safe_ratio('ranked.inbox_count', 'ranked.sent_count') }} as inbox_rate_of_sent,
+    {{ safe_ratio('ranked.inbox_count', 'ranked.sent_count') }} >= {{ var('mailbox_ready_inbox_rate') }}
+        as meets_threshold
+from ranked
+{{ join_workspace_labels('ranked.workspace_id') }}
+where ranked.recency = 1

@@ -1,0 +1,116 @@
+{%- set threshold = var('mailbox_ready_inbox_rate') -%}
+{%- set threshold_text = ((threshold * 100) | round | int) ~ '%' -%}
+-- Which mailboxes are safe to send from: ready when the latest Instantly test at every recipient
+-- ESP it was tested at put at least the threshold's share of its seeds in the inbox; untested
+-- mailboxes are not ready. Beside it, what else a deliverability lead checks: warmup health and
+-- the domain's DNS.
+with placement as (
+    select
+        *,
+        cast(cast(round(inbox_rate_of_sent * 100) as integer) as {{ dbt.type_string() }}) as inbox_percent_text
+    from {{ ref('mailbox_placement_latest') }}
+),
+
+mailboxes as (
+    select workspace_id, email as mailbox_email from {{ ref('stg_instantly__accounts') }}
+    union
+    select workspace_id, mailbox_email from placement
+),
+
+tested as (
+    select
+        workspace_id,
+        mailbox_email,
+        count(*) as tested_esp_count,
+        sum(case when meets_threshold then 0 else 1 end) as esps_below_threshold,
+        min(inbox_rate_of_sent) as lowest_inbox_rate_of_sent,
+        max(tested_date) as latest_tested_date,
+        {{ dbt.listagg('recipient_esp', "', '", 'order by recipient_esp') }} as tested_esps
+    from placement
+    group by workspace_id, mailbox_email
+),
+
+below as (
+    select
+        workspace_id,
+        mailbox_email,
+        {{ dbt.listagg(
+            "recipient_esp || ' ' || inbox_percent_text || '% of ' || cast(sent_count as " ~ dbt.type_string()
+            ~ ") || ' seeds on ' || cast(tested_date as " ~ dbt.type_string() ~ ")",
+            "', '", 'order by inbox_rate_of_sent, recipient_esp') }} as below_detail
+    from placement
+    where not meets_threshold
+    group by workspace_id, mailbox_email
+),
+
+latest_health as (
+    select workspace_id, email, health_date, health_score
+    from (
+        select
+            *,
+            row_number() over (partition by workspace_id, email order by health_date desc) as recency
+        from {{ ref('stg_instantly__warmup_health') }}
+    ) as ranked
+    where recency = 1
+),
+
+latest_vitals as (
+    select workspace_id, domain, checked_date, spf_pass, dkim_pass, dmarc_pass
+    from (
+        select
+            *,
+            row_number() over (partition by workspace_id, domain order by checked_date desc) as recency
+        from {{ ref('stg_instantly__domain_vitals') }}
+    ) as ranked
+    where recency = 1
+),
+
+assessed as (
+    select
+        mailboxes.workspace_id,
+        mailboxes.mailbox_email,
+        lower(split_part(mailboxes.mailbox_email, '@', 2)) as domain,
+        coalesce(tested.tested_esp_count, 0) as tested_esp_count,
+        coalesce(tested.esps_below_threshold, 0) as esps_below_threshold,
+        tested.tested_esps,
+        tested.lowest_inbox_rate_of_sent,
+        tested.latest_tested_date,
+        below.below_detail,
+        coalesce(tested.tested_esp_count, 0) > 0 and coalesce(tested.esps_below_threshold, 0) = 0 as is_ready
+    from mailboxes
+    left join tested
+        on tested.workspace_id = mailboxes.workspace_id and tested.mailbox_email = mailboxes.mailbox_email
+    left join below
+        on below.workspace_id = mailboxes.workspace_id and below.mailbox_email = mailboxes.mailbox_email
+)
+
+select
+    assessed.workspace_id,
+    workspace_labels.workspace_label,
+    assessed.mailbox_email,
+    assessed.domain,
+    assessed.is_ready,
+    case
+        when assessed.tested_esp_count = 0 then 'not ready: no inbox placement test has sent from this mailbox'
+        when assessed.is_ready
+            then 'ready: at least {{ threshold_text }} inbox of sent at every ESP tested (' || assessed.tested_esps || ')'
+        else 'not ready: below {{ threshold_text }} inbox of sent at ' || assessed.below_detail
+    end as readiness_reason,
+    {{ threshold }} as ready_inbox_rate_threshold,
+    assessed.tested_esp_count,
+    assessed.esps_below_threshold,
+    assessed.tested_esps,
+    assessed.lowest_inbox_rate_of_sent,
+    assessed.latest_tested_date,
+    latest_health.health_score as warmup_health_score,
+    latest_health.health_date as warmup_health_date,
+    latest_vitals.spf_pass,
+    latest_vitals.dkim_pass,
+    latest_vitals.dmarc_pass,
+    latest_vitals.checked_date as dns_checked_date
+from assessed
+left join latest_health
+    on latest_health.workspace_id = assessed.workspace_id and latest_health.email = assessed.mailbox_email
+left join latest_vitals
+    on latest_vitals.workspace_id = assessed.workspace_id and latest_vitals.domain = assessed.domain
+{{ join_workspace_labels('assessed.workspace_id') }}
