@@ -6,6 +6,7 @@ One file per run under `data/logs/` (or `LOG_DIR`), named by its UTC start, the 
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 import pendulum
@@ -36,6 +37,16 @@ def open_run_log(command: str) -> Path:
     dlt_logger.handlers[:] = [handler]
     dlt_logger.propagate = False
     logging.captureWarnings(True)
+    sys.unraisablehook = log_unraisable
     for old in sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime)[:-KEEP_RUNS]:
         old.unlink(missing_ok=True)
     return path
+
+
+def log_unraisable(unraisable: "sys.UnraisableHookArgs") -> None:
+    """Python's report of an exception it could not raise (the usual one: a request of a family
+    that already failed, left in flight when dlt closed that family's event loop, cleaned up
+    later) goes to the log: it is a detail of a failure the run has already named in one line."""
+    logging.getLogger("pipelines").warning(
+        "ignored in %r: %s", unraisable.object, unraisable.exc_value, exc_info=unraisable.exc_value
+    )
