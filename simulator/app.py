@@ -12,6 +12,7 @@ from simulator.campaign_routes import add_campaign_routes
 from simulator.placement import PlacementWorkspace
 from simulator.placement_routes import add_placement_routes
 from simulator.server import SimulatorState, error_body, make_middleware
+from simulator.tags import TagsWorkspace, add_tag_routes
 from simulator.workspace import Workspace
 
 
@@ -21,9 +22,11 @@ def simulator_app(
     placement: Optional[PlacementWorkspace] = None,
     cleaner: Optional[CleanerWorkspace] = None,
     accounts: Optional[AccountsWorkspace] = None,
+    tags: Optional[TagsWorkspace] = None,
 ) -> web.Application:
     """Every endpoint the pipeline reads: Instantly's under /api/v2/ (bearer key), Campaign
-    Cleaner's under /v1/ (its own key header)."""
+    Cleaner's under /v1/ (its own key header). Without `tags`, the workspace's campaigns and
+    mailboxes are tagged as `TagsWorkspace` does by default."""
 
     def authorize(request: web.Request) -> Optional[web.Response]:
         if request.path.startswith("/v1/") and cleaner is not None:
@@ -45,4 +48,5 @@ def simulator_app(
         add_cleaner_routes(app, cleaner, state)
     if accounts is not None:
         add_account_routes(app, accounts, state)
+    add_tag_routes(app, tags or TagsWorkspace.of(ws, accounts), state)
     return app

@@ -47,6 +47,8 @@ SCOPED_PATHS = {
     "inbox_placement_analytics:read": "/api/v2/inbox-placement-analytics",
     "inbox_placement_reports:read": "/api/v2/inbox-placement-reports",
     "workspaces:read": "/api/v2/workspaces",
+    "custom_tags:read": "/api/v2/custom-tags",
+    "custom_tag_mappings:read": "/api/v2/custom-tag-mappings",
 }
 """Where each scope the simulator can withhold applies (a path prefix)."""
 

@@ -29,6 +29,7 @@ from simulator.campaign_cleaner import CleanerWorkspace
 from simulator.compare import RUN_RECORDS
 from simulator.placement import PlacementWorkspace
 from simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
+from simulator.tags import TagsWorkspace
 from simulator.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +61,7 @@ class Sim:
     placement: PlacementWorkspace
     cleaner: CleanerWorkspace
     accounts: AccountsWorkspace
+    tags: TagsWorkspace
     api_key: str = DEFAULT_API_KEY
 
 
@@ -67,10 +69,11 @@ class Sim:
 def serving(workspace: Workspace, placement: PlacementWorkspace, accounts: AccountsWorkspace) -> Iterator[Sim]:
     """A simulator of these workspaces (and Campaign Cleaner) on a free loopback port."""
     cleaner = CleanerWorkspace()
+    tags = TagsWorkspace.of(workspace, accounts)
     state = SimulatorState(rate_limit=UNTHROTTLED)
     state.limit.per_minute = 60 * UNTHROTTLED
-    with Simulator(simulator_app(workspace, state, placement, cleaner, accounts)) as server:
-        yield Sim(server.url, state, workspace, placement, cleaner, accounts)
+    with Simulator(simulator_app(workspace, state, placement, cleaner, accounts, tags)) as server:
+        yield Sim(server.url, state, workspace, placement, cleaner, accounts, tags)
 
 
 @contextmanager

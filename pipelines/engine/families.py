@@ -60,13 +60,16 @@ ACCOUNTS = Family(
 )
 WARMUP = Family("warmup", "warmup", "instantly", ("instantly_warmup_analytics_daily", "instantly_warmup_health"))
 VITALS = Family("vitals", "domain vitals", "instantly", ("instantly_domain_vitals",))
+TAGS = Family(
+    "tags", "custom tags", "instantly", ("instantly_custom_tags", "instantly_custom_tag_mappings"),
+)
 CAMPAIGN_CLEANER = Family(
     "campaign_cleaner", "Campaign Cleaner seed tests", "campaign_cleaner",
     ("campaign_cleaner_inbox_tests", "campaign_cleaner_inbox_test_results"),
     paid_by="Campaign Cleaner credits",
 )
 
-INSTANTLY_FAMILIES = (CAMPAIGNS, PLACEMENT, ACCOUNTS, WARMUP, VITALS)
+INSTANTLY_FAMILIES = (CAMPAIGNS, PLACEMENT, ACCOUNTS, WARMUP, VITALS, TAGS)
 FAMILIES = INSTANTLY_FAMILIES + (CAMPAIGN_CLEANER,)
 
 

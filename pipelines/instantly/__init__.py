@@ -1,5 +1,5 @@
-"""dlt source `instantly`: campaigns, campaign analytics, inbox placement and sender health
-(accounts, their daily sending, warmup and DNS vitals) from Instantly API v2.
+"""dlt source `instantly`: campaigns, campaign analytics, inbox placement, sender health
+(accounts, their daily sending, warmup and DNS vitals) and custom tags from Instantly API v2.
 
 The source checks its settings, makes one run's client, campaign catalog, request plan and day
 window, and wires them to the resources (`resources.py`), which dlt runs concurrently.
@@ -23,7 +23,9 @@ from pipelines.instantly.placement import PlacementTests
 from pipelines.instantly.resources import (
     CAMPAIGN_COLUMNS,
     DAY_COLUMNS,
+    MAPPING_COLUMNS,
     RECORD_COLUMNS,
+    TAG_COLUMNS,
     TEST_COLUMNS,
     VITALS_COLUMNS,
     account_analytics_daily,
@@ -31,6 +33,8 @@ from pipelines.instantly.resources import (
     campaign_analytics_by_day,
     campaigns,
     current_workspace,
+    custom_tag_mappings,
+    custom_tags,
     domain_vitals,
     esp_options,
     inbox_placement_records,
@@ -168,4 +172,8 @@ def instantly(
             domain_vitals, "instantly_domain_vitals", primary_key=("workspace_id", "domain", "date"),
             columns=VITALS_COLUMNS,
         )(client=client, accounts=accounts),
+        resource(custom_tags, "instantly_custom_tags", primary_key="id", columns=TAG_COLUMNS)(client=client),
+        resource(custom_tag_mappings, "instantly_custom_tag_mappings", primary_key="id", columns=MAPPING_COLUMNS)(
+            client=client,
+        ),
     )

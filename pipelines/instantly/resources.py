@@ -10,9 +10,11 @@ from typing import AsyncIterator, List
 import dlt
 from dlt.common.schema.typing import TTableSchemaColumns
 
+from pipelines.common.changes import DELETED_HINT, listed_changes
 from pipelines.common.client import ApiClient
 from pipelines.common.concurrency import as_completed_bounded, chunks
 from pipelines.common.dates import DayWindow, pull_range, utc_today
+from pipelines.common.pagination import paginate
 from pipelines.instantly import settings
 from pipelines.instantly.accounts import (
     AccountList,
@@ -59,6 +61,8 @@ VITALS_COLUMNS: TTableSchemaColumns = {
     **DAY_COLUMNS,
     **{check: {"data_type": "bool"} for check in ("all_pass", "mx", "spf", "dkim", "dmarc")},
 }
+TAG_COLUMNS: TTableSchemaColumns = {**DELETED_HINT, "description": {"data_type": "text"}}
+MAPPING_COLUMNS: TTableSchemaColumns = DELETED_HINT
 STATS_HINTS = dlt.mark.make_hints(
     table_name=settings.STATS_TABLE,
     primary_key=["test_id", "date", "recipient_geo", "recipient_type", "recipient_esp"],
@@ -215,3 +219,25 @@ async def domain_vitals(client: ApiClient, accounts: AccountList) -> AsyncIterat
             rows = await vitals_rows(client, batch, day)
             if rows:
                 yield rows
+
+
+async def changed_listing(client: ApiClient, path: str, resource: str, version: str) -> AsyncIterator[List[dict]]:
+    """A list the API serves whole, with no time filter: read in full, written only where an
+    item is new or its `version` moved since the last load, and deleted where it is gone."""
+    async with client:
+        listed = [item async for page in paginate(client, path) for item in page]
+        rows = listed_changes(listed, dlt.current.resource_state(resource), key="id", version=version)
+        if rows:
+            yield rows
+
+
+def custom_tags(client: ApiClient) -> AsyncIterator[List[dict]]:
+    """The workspace's custom tags (agencies' clients and offers); a renamed tag moves its
+    `timestamp_updated`."""
+    return changed_listing(client, settings.CUSTOM_TAGS, "instantly_custom_tags", "timestamp_updated")
+
+
+def custom_tag_mappings(client: ApiClient) -> AsyncIterator[List[dict]]:
+    """Which tag is on which campaign or mailbox. A mapping never changes (an unassigned tag
+    removes it), so its creation time is its version."""
+    return changed_listing(client, settings.CUSTOM_TAG_MAPPINGS, "instantly_custom_tag_mappings", "timestamp_created")

@@ -13,6 +13,9 @@ INBOX_PLACEMENT_RECORDS = "/api/v2/inbox-placement-analytics"
 INBOX_PLACEMENT_STATS = "/api/v2/inbox-placement-analytics/stats-by-test-id"
 INBOX_PLACEMENT_REPORTS = "/api/v2/inbox-placement-reports"
 
+CUSTOM_TAGS = "/api/v2/custom-tags"
+CUSTOM_TAG_MAPPINGS = "/api/v2/custom-tag-mappings"
+
 WORKSPACE_CURRENT = "/api/v2/workspaces/current"
 WORKSPACE_GROUP_MEMBERS = "/api/v2/workspace-group-members"
 AS_WORKSPACE_HEADER = "x-as-workspace"
@@ -32,6 +35,8 @@ SCOPES = {
     ACCOUNTS: "accounts:read",
     WARMUP_ANALYTICS: "accounts:read",
     WORKSPACE_CURRENT: "workspaces:read",
+    CUSTOM_TAGS: "custom_tags:read",
+    CUSTOM_TAG_MAPPINGS: "custom_tag_mappings:read",
     WORKSPACE_GROUP_MEMBERS: "workspace_group_members:read",
 }
 """The read scope a key needs for an endpoint (API reference), named when the API answers 403."""

@@ -164,9 +164,9 @@ def test_each_workspace_loads_what_it_allows_and_fails_alone(agency, tmp_path):
     statuses = query(db, "select workspace_label, family, status from raw.run_ledger where family <> 'dbt' order by 1, 2")
     assert statuses == [
         ("acme", "accounts", "ok"), ("acme", "campaigns", "ok"), ("acme", "placement", "unsupported"),
-        ("acme", "vitals", "ok"), ("acme", "warmup", "ok"),
+        ("acme", "tags", "ok"), ("acme", "vitals", "ok"), ("acme", "warmup", "ok"),
         ("globex", "accounts", "failed"), ("globex", "campaigns", "ok"), ("globex", "placement", "ok"),
-        ("globex", "vitals", "ok"), ("globex", "warmup", "ok"),
+        ("globex", "tags", "ok"), ("globex", "vitals", "ok"), ("globex", "warmup", "ok"),
     ]
     placement = "select distinct workspace_id from raw.instantly_inbox_placement_tests"
     assert query(db, placement) == [(agency.workspaces["globex"].id,)]
@@ -179,6 +179,6 @@ def test_an_agency_run_prints_one_line_per_workspace_and_logs_the_rest(agency, t
     assert not [line for line in lines if line.startswith("resource ")]
     for label in KEYS:
         [line] = [line for line in lines if line.startswith(f"workspace {label}: ")]
-        assert line.endswith("families: 5 ok")
+        assert line.endswith("families: 6 ok")
     log = Path(lines[-1].split("; log: ")[1])
     assert "acme: resource instantly_campaigns: " in log.read_text()

@@ -122,7 +122,7 @@ def test_cron_output_is_one_line_per_resource_one_for_dbt_and_a_summary_naming_t
     assert re.fullmatch(r"dbt build: \d+ models, \d+ tests passed in [\d.]+s", lines[-3])
     assert lines[-2].startswith(f"snapshot for BI tools: {root / 'warehouse.snapshot.duckdb'} (")
     summary = re.fullmatch(
-        r"loaded [\d,]+ rows into \d+ tables with [\d,]+ requests in [\d.]+s \(families: 6 ok\); log: (\S+\.log)", lines[-1])
+        r"loaded [\d,]+ rows into \d+ tables with [\d,]+ requests in [\d.]+s \(families: 7 ok\); log: (\S+\.log)", lines[-1])
     assert summary and len(lines) == len(resources) + 3
     log = Path(summary.group(1))
     logs = root / "logs"

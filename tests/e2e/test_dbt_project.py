@@ -1,6 +1,7 @@
 """The dbt project on simulator-loaded warehouses: it builds, its tests bite, the marts are right,
 and every query in sql/ runs on the marts."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ import duckdb
 import pendulum
 import pytest
 
-from helpers import RECEIVED, ROOT
+from helpers import RECEIVED, ROOT, truth_daily
 from pipelines.common.dates import utc_today
 from pipelines.common.errors import TransformError
 from pipelines.engine import runner
@@ -228,7 +229,7 @@ def test_the_report_freshness_table_matches_the_warehouse(report, built):
         r'<td class="status">[^<]*</td><td class="day">([^<]*)</td>', dom)
     truth = built.query("select family, freshness_status, workspace_label, coalesce(cast(last_loaded_day as varchar), '')"
                         " from analytics.source_freshness order by source, workspace_label, family")
-    assert len(truth) == 6 and {status for _, status, _, _ in truth} == {"fresh"}
+    assert len(truth) == 7 and {status for _, status, _, _ in truth} == {"fresh"}
     assert shown == truth
 
 
@@ -369,3 +370,17 @@ def test_mailbox_readiness_shows_the_latest_warmup_score_and_domain_checks(built
                    for a in accounts.accounts)
     assert built.query("select mailbox_email, warmup_health_score, dkim_pass from analytics.mailbox_readiness"
                        " where warmup_health_score is not null order by 1") == truth
+
+
+def test_the_tag_bridge_puts_each_tag_on_its_campaigns_and_mailboxes(built):
+    tags = built.sim.tags
+    kinds = {1: "mailbox", 2: "campaign"}  # the simulator's reading of resource_type
+    truth = sorted((tags.tags[m.tag_id].label, kinds[m.resource_type], m.resource_id.lower())
+                   for m in tags.mappings.values())
+    assert built.query("""
+        select tag_label, resource_kind, coalesce(campaign_id, mailbox_email)
+        from analytics.custom_tag_assignments order by 1, 2, 3""") == truth
+    several = built.query("""
+        select count(*) from (select campaign_id from analytics.custom_tag_assignments
+                              where campaign_id is not null group by 1 having count(*) > 1) as c""")
+    assert several[0][0] > 0, "some campaigns carry two tags"

@@ -37,8 +37,8 @@ def test_every_run_of_an_empty_workspace_builds_every_mart_empty(two_runs):
         marts = [name for (name,) in con.execute(
             "select table_name from information_schema.tables where table_schema = 'analytics'").fetchall()]
         counts = {name: con.execute(f"select count(*) from analytics.{name}").fetchone()[0] for name in marts}
-    assert counts.pop("source_freshness") == 5  # the runs happened: each Instantly family's last run is known
-    assert counts.pop("run_ledger") == 11  # 5 families a run, and the first run's dbt
+    assert counts.pop("source_freshness") == 6  # the runs happened: each Instantly family's last run is known
+    assert counts.pop("run_ledger") == 13  # 6 families a run, and the first run's dbt
     assert counts.pop("workspaces") == 1  # the workspace itself, empty as it is
     assert len(counts) >= 10
     assert set(counts.values()) == {0}

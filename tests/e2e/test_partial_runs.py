@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from helpers import env_for, run_cli, run_report, serving
-from pipelines.engine.families import ACCOUNTS, CAMPAIGNS, FAMILIES, INSTANTLY_FAMILIES, PLACEMENT, VITALS, WARMUP
+from pipelines.engine.families import ACCOUNTS, CAMPAIGNS, FAMILIES, INSTANTLY_FAMILIES, PLACEMENT, TAGS, VITALS, WARMUP
 from simulator.accounts import AccountsWorkspace
 from simulator.compare import warehouse_tables
 from simulator.placement import PlacementWorkspace
@@ -76,7 +76,7 @@ def test_a_workspace_without_the_placement_add_on_loads_everything_else_and_exit
     assert status[PLACEMENT.name][0] == "unsupported" and "Inbox Placement add-on" in status[PLACEMENT.name][1]
     assert status[PLACEMENT.name][2] == 0  # a refusal is not retried
     assert {f: s for f, (s, _, _) in status.items() if f != PLACEMENT.name} == dict.fromkeys(
-        (CAMPAIGNS.name, ACCOUNTS.name, WARMUP.name, VITALS.name), "ok")
+        (CAMPAIGNS.name, ACCOUNTS.name, WARMUP.name, VITALS.name, TAGS.name), "ok")
 
 
 def test_an_unsupported_family_leaves_no_table_and_no_cursor(sim, tmp_path):
@@ -98,10 +98,21 @@ def test_a_key_without_a_scope_skips_the_families_that_need_it(sim, tmp_path, cl
     status = ledger(tmp_path / "warehouse.duckdb")
     assert recovered.returncode == 0, recovered.stderr
     assert {f: s for f, (s, _, _) in status.items()} == {
-        CAMPAIGNS.name: "ok", PLACEMENT.name: "ok",
+        CAMPAIGNS.name: "ok", PLACEMENT.name: "ok", TAGS.name: "ok",
         ACCOUNTS.name: "unsupported", WARMUP.name: "unsupported", VITALS.name: "unsupported",
     }
     assert warehouse_tables(tmp_path / "warehouse.duckdb") == warehouse_tables(clean)
+
+
+def test_a_key_without_the_custom_tags_scope_loads_everything_but_tags(sim, tmp_path):
+    sim.state.reset(missing_scope="custom_tags:read")
+    faulty = run_cli(env_for(sim, tmp_path), "--skip-dbt")
+    assert faulty.returncode == 0, faulty.stderr
+    [notice] = notices(faulty.stdout)
+    assert "custom tags" in notice and "custom_tags:read" in notice
+    status = ledger(tmp_path / "warehouse.duckdb")
+    assert {f: s for f, (s, _, _) in status.items() if s != "ok"} == {TAGS.name: "unsupported"}
+    assert not [t for t in tables(tmp_path / "warehouse.duckdb") if t.startswith("instantly_custom_tag")]
 
 
 def test_an_endpoint_that_keeps_failing_fails_its_family_alone(sim, tmp_path, clean):
@@ -111,7 +122,7 @@ def test_an_endpoint_that_keeps_failing_fails_its_family_alone(sim, tmp_path, cl
     assert error.startswith("error: accounts and account daily failed:") and "HTTP 500" in error
     status = ledger(tmp_path / "warehouse.duckdb")
     assert status[ACCOUNTS.name][0] == "failed" and "HTTP 500" in status[ACCOUNTS.name][1]
-    assert {f for f, (s, _, _) in status.items() if s == "ok"} == {CAMPAIGNS.name, PLACEMENT.name, WARMUP.name, VITALS.name}
+    assert {f for f, (s, _, _) in status.items() if s != "ok"} == {ACCOUNTS.name}
     assert "1 failed" in faulty.stdout.splitlines()[-1]
     assert recovered.returncode == 0, recovered.stderr
     assert warehouse_tables(tmp_path / "warehouse.duckdb") == warehouse_tables(clean)

@@ -84,6 +84,9 @@ CASES = {
     "account daily analytics": lambda sim: (
         settings.ACCOUNT_ANALYTICS_DAILY, [("emails", e) for e in sim.accounts.emails] + window(sim)
     ),
+    "custom tags": lambda sim: (settings.CUSTOM_TAGS, [("limit", "100")]),
+    "custom tags of a campaign": lambda sim: (settings.CUSTOM_TAGS, [("resource_ids", a_campaign(sim))]),
+    "custom tag mappings": lambda sim: (settings.CUSTOM_TAG_MAPPINGS, [("limit", "100")]),
 }
 
 
