@@ -1,10 +1,12 @@
-"""`make report`: one self-contained HTML page of the warehouse, for people rather than SQL.
+"""`make report`: the weekly review, one self-contained HTML page of the warehouse for the
+deliverability lead (the panels: `review.py`).
 
 Built from the `analytics` marts only, through the pipeline's SQL client, so it works on every
 destination (DuckDB and PostgreSQL tested). Plotly draws the charts; its JavaScript is inlined,
-so the page opens with no network. Each chart says how many marks it should draw
-(`data-expected-marks`); a small script records how many it drew and any script error, which a
-headless browser reads back in the tests.
+so the page opens with no network. Each panel says what the browser must draw
+(`data-expected-marks`: chart points, heatmap cells, table rows) and the n it stands on
+(`data-n`); a small script records what was drawn and any script error, which a headless
+browser reads back in the tests. `?panel=KEY` shows one panel alone (for screenshots).
 """
 
 from contextlib import contextmanager
@@ -12,34 +14,15 @@ from dataclasses import dataclass
 from datetime import date
 from html import escape
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Sequence
 
 import duckdb
-import plotly.graph_objects as go
 from plotly.io import to_html
 from plotly.offline import get_plotlyjs
-from plotly.subplots import make_subplots
 
 from pipelines.common.errors import ConfigError
 from pipelines.engine.warehouse import Warehouse
-
-RATE_AXIS = dict(tickformat=".0%", range=[0, 1.02])
-SOURCES = {"instantly": "Instantly inbox placement", "campaign_cleaner": "Campaign Cleaner seed tests"}
-PLACEMENT_DIMENSIONS = {"esp": "recipient ESP", "geo": "recipient geo", "recipient_type": "recipient type"}
-
-
-@dataclass
-class Panel:
-    """One chart (or its 'no data yet' note) and the marks it must draw."""
-
-    title: str
-    figure: Optional[go.Figure]
-    marks: int
-    empty_note: str = ""
-    unavailable: str = ""
-    """Why some workspaces have no data here (a family they do not allow): shown with the chart,
-    or instead of it, so a missing add-on never reads as an empty, healthy chart."""
-
+from pipelines.outputs.review import Panel, weekly_review
 
 Rows = List[Dict[str, Any]]
 
@@ -50,138 +33,6 @@ def query(client: Any, sql: str) -> Rows:
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-
-def placement_over_time(rows: Rows, dimension: str) -> Panel:
-    """Inbox, spam and category rate by day, one line per group, Instantly and Campaign Cleaner
-    side by side (spam and category one click away in the legend, so the inbox lines stay legible)."""
-    title = f"Inbox, spam and category rate by {PLACEMENT_DIMENSIONS[dimension]}"
-    if not rows:
-        return Panel(title, None, 0, "No inbox placement results yet.")
-    sources = [s for s in SOURCES if any(r["source"] == s for r in rows)]
-    figure = make_subplots(rows=1, cols=len(sources), subplot_titles=[SOURCES[s] for s in sources], shared_yaxes=True)
-    marks = 0
-    for col, source in enumerate(sources, start=1):
-        groups = sorted({r[dimension] for r in rows if r["source"] == source})
-        for group in groups:
-            points = sorted((r for r in rows if r["source"] == source and r[dimension] == group), key=lambda r: r["day"])
-            for metric, dash in (("inbox_rate", "solid"), ("spam_rate", "dot"), ("category_rate", "dash")):
-                inbox = metric == "inbox_rate"  # spam and category lines start hidden: click the legend
-                figure.add_trace(go.Scatter(
-                    x=[p["day"] for p in points], y=[p[metric] for p in points], mode="lines+markers",
-                    name=f"{group}: {metric.split('_')[0]}", line=dict(dash=dash), legendgroup=group,
-                    visible=True if inbox else "legendonly",
-                ), row=1, col=col)
-                marks += len(points) if inbox else 0
-    figure.update_yaxes(title_text="share of seed emails", **RATE_AXIS)
-    figure.update_xaxes(title_text="UTC day", tickformat="%b %d")
-    return Panel(title, figure, marks)
-
-
-def latest_runs(rows: Rows) -> Panel:
-    """Each test's latest run: its inbox rate, and its worst (geo, ESP, type) cell."""
-    title = "Each test's latest run: inbox rate, and its worst cell"
-    if not rows:
-        return Panel(title, None, 0, "No inbox placement tests yet.")
-    labels = [f"{r['test_name'] or r['test_id']} ({r['day']})" for r in rows]
-    figure = go.Figure(go.Bar(
-        x=labels, y=[r["inbox_rate"] for r in rows],
-        text=[f"worst: {r['worst_cell']} {r['worst_rate']:.0%}" for r in rows], textposition="outside",
-        marker_color=["#c0392b" if r["worst_rate"] < 0.8 else "#2e86c1" for r in rows],
-    ))
-    figure.update_yaxes(title_text="inbox rate of the run", **RATE_AXIS)
-    figure.update_xaxes(title_text="test (day of its latest run)")
-    return Panel(title, figure, len(rows))
-
-
-def below_80(rows: Rows, what: str) -> Panel:
-    """Mailboxes (or domains) whose lowest inbox rate of the last 7 days is under 80%, worst first."""
-    title = f"{what.capitalize()} below 80% inbox in the last 7 days"
-    if not rows:
-        return Panel(title, None, 0, f"No {what} below 80% inbox in the last 7 days (or no sender data yet).")
-    rows = sorted(rows, key=lambda r: r["worst_rate"])
-    figure = go.Figure(go.Bar(
-        x=[r["worst_rate"] for r in rows], y=[r["name"] for r in rows], orientation="h",
-        marker_color="#c0392b", text=[f"{r['worst_rate']:.0%}" for r in rows], textposition="outside",
-    ))
-    figure.update_xaxes(title_text="lowest inbox rate (warmup or placement)", **RATE_AXIS)
-    figure.update_yaxes(title_text=what, autorange="reversed")
-    return Panel(title, figure, len(rows))
-
-
-def campaign_days(rows: Rows) -> Panel:
-    """Emails sent per day (bars) and the reply rate (line), over every campaign."""
-    title = "Campaigns: emails sent and reply rate by day"
-    if not rows:
-        return Panel(title, None, 0, "No campaign activity yet.")
-    figure = make_subplots(specs=[[{"secondary_y": True}]])
-    figure.add_trace(go.Bar(x=[r["day"] for r in rows], y=[r["sent"] for r in rows], name="emails sent"))
-    figure.add_trace(go.Scatter(x=[r["day"] for r in rows], y=[r["reply_rate"] for r in rows],
-                                mode="lines+markers", name="reply rate"), secondary_y=True)
-    figure.update_yaxes(title_text="emails sent", secondary_y=False)
-    figure.update_yaxes(title_text="reply rate (unique replies / sent)", tickformat=".1%", secondary_y=True)
-    figure.update_xaxes(title_text="UTC day", tickformat="%b %d")
-    return Panel(title, figure, 2 * len(rows))
-
-
-PLACEMENT_BY = """
-select source, cast("date" as date) as day, {dim},
-    sum(inbox_count) * 1.0 / sum(total_count) as inbox_rate,
-    sum(spam_count) * 1.0 / sum(total_count) as spam_rate,
-    sum(category_count) * 1.0 / sum(total_count) as category_rate
-from analytics.placement_rates_by_{table}
-group by source, cast("date" as date), {dim}
-having sum(total_count) > 0
-"""
-
-LATEST_RUNS = """
-with latest as (
-    select source, test_id, max(placement_date) as day from analytics.inbox_placement group by source, test_id
-),
-cells as (
-    select p.source, p.test_id, latest.day, p.geo || ' / ' || p.esp || ' / ' || p.recipient_type as cell,
-        sum(p.inbox_count) as inbox, sum(p.total_count) as total
-    from analytics.inbox_placement as p
-    inner join latest on latest.source = p.source and latest.test_id = p.test_id and latest.day = p.placement_date
-    group by p.source, p.test_id, latest.day, p.geo, p.esp, p.recipient_type
-),
-ranked as (
-    select cells.*, row_number() over (partition by source, test_id order by inbox * 1.0 / total, cell) as rank_in_run
-    from cells where total > 0
-)
-select ranked.source, ranked.test_id, coalesce(tests.test_name, seeds.test_name) as test_name, ranked.day,
-    (select sum(c.inbox) * 1.0 / sum(c.total) from cells as c where c.source = ranked.source and c.test_id = ranked.test_id)
-        as inbox_rate,
-    ranked.cell as worst_cell, ranked.inbox * 1.0 / ranked.total as worst_rate
-from ranked
-left join analytics.inbox_placement_tests as tests on tests.test_id = ranked.test_id
-left join (select distinct job_id, test_name from analytics.seed_test_results) as seeds on seeds.job_id = ranked.test_id
-where rank_in_run = 1
-order by ranked.source, ranked.day, ranked.test_id
-"""
-
-MAILBOXES_BELOW = """
-select email as name, min(least(coalesce(warmup_inbox_rate, 1), coalesce(placement_inbox_rate, 1))) as worst_rate
-from analytics.sender_health_daily
-where health_date >= (select max(health_date) from analytics.sender_health_daily) - 6
-group by email
-having min(least(coalesce(warmup_inbox_rate, 1), coalesce(placement_inbox_rate, 1))) < 0.8
-"""
-
-DOMAINS_BELOW = """
-select domain as name, min(warmup_inbox_rate) as worst_rate
-from analytics.sender_domain_health
-where health_date >= (select max(health_date) from analytics.sender_domain_health) - 6
-group by domain
-having min(warmup_inbox_rate) < 0.8
-"""
-
-CAMPAIGN_DAYS = """
-select activity_date as day, sum(sent_count) as sent,
-    case when sum(sent_count) > 0 then sum(unique_reply_count) * 1.0 / sum(sent_count) end as reply_rate
-from analytics.campaign_daily
-group by activity_date
-order by activity_date
-"""
 
 FRESHNESS = """
 select source, family, workspace_label, freshness_status, last_cause, last_loaded_day, last_ok_at
@@ -202,17 +53,10 @@ def unavailable(freshness: Rows, family: str) -> str:
     return f"Not available{where}: {reason}."
 
 
-def panels(client: Any, freshness: Rows) -> List[Panel]:
-    out = []
-    for dim, table in (("esp", "esp"), ("geo", "geo"), ("recipient_type", "recipient_type")):
-        out.append(placement_over_time(query(client, PLACEMENT_BY.format(dim=dim, table=table)), dim))
-    out.append(latest_runs(query(client, LATEST_RUNS)))
+def panels(client: Any, freshness: Rows, today: date) -> List[Panel]:
+    out = weekly_review(lambda sql: query(client, sql), today)
     for panel in out:
-        panel.unavailable = unavailable(freshness, "placement")
-    out.append(below_80(query(client, MAILBOXES_BELOW), "mailboxes"))
-    out.append(below_80(query(client, DOMAINS_BELOW), "domains"))
-    out[-2].unavailable = out[-1].unavailable = unavailable(freshness, "warmup")
-    out.append(campaign_days(query(client, CAMPAIGN_DAYS)))
+        panel.unavailable = unavailable(freshness, panel.family)
     return out
 
 
@@ -227,7 +71,10 @@ console.error = function () {
 };
 function countMarks() {
   document.querySelectorAll("[data-expected-marks]").forEach(function (panel) {
-    var drawn = panel.querySelectorAll(".scatterlayer .point, .barlayer .point").length;
+    var drawn = panel.querySelectorAll(".scatterlayer .point, .barlayer .point, tr.row").length;
+    panel.querySelectorAll(".heatmap-label text").forEach(function (label) {
+      if ((label.getAttribute("data-unformatted") || "").indexOf("n=") >= 0) { drawn += 1; }
+    });
     panel.setAttribute("data-drawn-marks", String(drawn));
   });
   var errors = document.getElementById("report-errors");
@@ -235,7 +82,14 @@ function countMarks() {
   errors.setAttribute("data-count", String(window.reportErrors.length));
   document.body.setAttribute("data-report-ready", "true");
 }
-window.addEventListener("load", function () { setTimeout(countMarks, 50); });
+function showOnly() {
+  var only = new URLSearchParams(window.location.search).get("panel");
+  if (!only) { return; }
+  document.querySelectorAll("body > *").forEach(function (node) {
+    if (node.getAttribute("data-panel") !== only) { node.style.display = "none"; }
+  });
+}
+window.addEventListener("load", function () { showOnly(); setTimeout(countMarks, 50); });
 </script>
 """
 
@@ -244,6 +98,7 @@ body { font-family: system-ui, sans-serif; margin: 24px; color: #222; max-width:
 h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; }
 table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 4px 10px; text-align: left; }
 .empty { padding: 18px; background: #f6f6f6; border: 1px dashed #bbb; color: #555; }
+.n, .note, .more { color: #555; font-size: 13px; } .unavailable { color: #a04000; }
 """
 
 
@@ -266,25 +121,33 @@ def freshness_table(rows: Rows) -> str:
     )
 
 
-def render(panel_list: Sequence[Panel], freshness: Rows, generated: date) -> str:
-    """The page: freshness first, then every chart or its 'no data yet' note."""
-    parts = []
-    for n, panel in enumerate(panel_list):
-        if panel.figure is None:
-            chart = f'<div class="empty">{escape(panel.unavailable or panel.empty_note)}</div>'
-        else:
-            note = f'<p class="unavailable">{escape(panel.unavailable)}</p>' if panel.unavailable else ""
-            panel.figure.update_layout(height=420, margin=dict(t=60, l=60, r=20, b=60))
-            chart = note + to_html(panel.figure, include_plotlyjs=False, full_html=False, div_id=f"chart-{n}")
-        parts.append(
-            f'<section class="panel" data-title="{escape(panel.title)}" data-expected-marks="{panel.marks}">'
-            f"<h2>{escape(panel.title)}</h2>{chart}</section>"
-        )
+def panel_html(n: int, panel: Panel) -> str:
+    """A panel's section: title, its n, and its chart, table or why there is none."""
+    if panel.figure is None and not panel.table:
+        body = f'<div class="empty">{escape(panel.unavailable or panel.empty_note)}</div>'
+    else:
+        body = f'<p class="unavailable">{escape(panel.unavailable)}</p>' if panel.unavailable else ""
+        if panel.figure is not None:
+            panel.figure.update_layout(height=420, margin=dict(t=30, l=70, r=20, b=60), showlegend=len(panel.figure.data) > 1)
+            body += to_html(panel.figure, include_plotlyjs=False, full_html=False, div_id=f"chart-{n}")
+        body += panel.table
+        body += f'<p class="n">n = {panel.n:,} {escape(panel.n_label)}</p>'
+        body += "".join(f'<p class="note">{escape(note)}</p>' for note in panel.notes)
     return (
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Deliverability report</title>"
+        f'<section class="panel" data-panel="{escape(panel.key)}" data-title="{escape(panel.title)}"'
+        f' data-n="{panel.n}" data-expected-marks="{panel.marks}"><h2>{escape(panel.title)}</h2>{body}</section>'
+    )
+
+
+def render(panel_list: Sequence[Panel], freshness: Rows, generated: date) -> str:
+    """The page: the review's panels, then freshness (what the numbers are as of)."""
+    return (
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Weekly deliverability review</title>"
         f"<style>{STYLE}</style><script>{get_plotlyjs()}</script>{PROBE}</head><body>"
-        f"<h1>Deliverability report</h1><p>Built {generated.isoformat()} (UTC) from the analytics marts.</p>"
-        f"<h2>Freshness</h2>{freshness_table(freshness)}{''.join(parts)}"
+        f"<h1>Weekly deliverability review</h1><p>Built {generated.isoformat()} (UTC) from the analytics marts;"
+        " weeks are UTC weeks starting Monday.</p>"
+        f"{''.join(panel_html(n, p) for n, p in enumerate(panel_list))}"
+        f'<section data-panel="freshness"><h2>Freshness</h2>{freshness_table(freshness)}</section>'
         '<pre id="report-errors" style="display:none"></pre></body></html>'
     )
 
@@ -295,7 +158,7 @@ def write_report(warehouse: Warehouse, path: Path, today: date) -> Path:
         if not query(client, MARTS):
             raise ConfigError(f"{warehouse.identity} has no marts yet: load it first (make run, or make demo)")
         freshness = query(client, FRESHNESS)
-        html = render(panels(client, freshness), freshness, today)
+        html = render(panels(client, freshness, today), freshness, today)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return path

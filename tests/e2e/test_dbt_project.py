@@ -187,41 +187,98 @@ def rendered(html: Path) -> str:
     return result.stdout
 
 
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", ROOT / "data" / "test-artifacts"))
+"""Where the report's panel screenshots are kept for people to look at (CI keeps the folder)."""
+PANELS = ("headline", "esp-weeks", "worst-cells", "not-ready", "silent", "domains", "campaigns")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install chromium")
+
+
 @pytest.fixture(scope="module")
 def report(built, tmp_path_factory):
     html = write_report(built.destination(), tmp_path_factory.mktemp("report") / "report.html", utc_today())
     return html, rendered(html) if CHROMIUM else None
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install chromium")
-def test_the_report_draws_every_chart_in_a_browser_without_errors(report):
-    html, dom = report
+def panel_attributes(dom: str) -> dict:
+    """Each panel's key -> (n, expected marks, drawn marks), in page order."""
+    found = re.findall(r'<section class="panel" data-panel="([^"]+)" data-title="[^"]+" data-n="(\d+)"'
+                       r' data-expected-marks="(\d+)" data-drawn-marks="(\d+)"', dom)
+    return {key: (int(n), int(expected), int(drawn)) for key, n, expected, drawn in found}
+
+
+def sections(dom: str) -> dict:
+    """Each panel's key -> its HTML."""
+    parts = re.split(r'(?=<section class="panel" data-panel=")', dom)
+    return {re.match(r'<section class="panel" data-panel="([^"]+)"', p).group(1): p for p in parts[1:]}
+
+
+@needs_chromium
+def test_the_weekly_review_draws_every_panel_in_a_browser_without_errors(report):
+    _, dom = report
     assert 'data-report-ready="true"' in dom
     assert re.search(r'id="report-errors"[^>]*data-count="0"', dom)
-    panels = re.findall(r'<section class="panel" data-title="([^"]+)" data-expected-marks="(\d+)" data-drawn-marks="(\d+)"',
-                        dom)
-    assert len(panels) == 7
-    assert all(expected == drawn for _, expected, drawn in panels), panels
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    "--virtual-time-budget=10000", "--window-size=1280,3600",
-                    f"--screenshot={ROOT / 'data' / 'report.png'}", html.as_uri()],
-                   capture_output=True, timeout=120)
+    panels = panel_attributes(dom)
+    assert tuple(panels) == PANELS
+    assert all(expected == drawn for _, expected, drawn in panels.values()), panels
+    assert all(expected > 0 for key, (_, expected, _) in panels.items() if key != "silent"), panels
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install chromium")
-def test_the_report_charts_one_mark_per_mart_row(report, built):
+@needs_chromium
+def test_a_screenshot_of_each_panel_is_kept(report):
+    html, _ = report
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for key in PANELS:
+        shot = ARTIFACTS / f"report-{key}.png"
+        shot.unlink(missing_ok=True)
+        subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                        "--virtual-time-budget=10000", "--window-size=1200,700", f"--screenshot={shot}",
+                        f"{html.as_uri()}?panel={key}"], capture_output=True, timeout=120)
+        assert shot.stat().st_size > 5000, f"{key}: no screenshot"
+
+
+@needs_chromium
+def test_each_placement_panel_states_the_seeds_it_stands_on(report, built):
     _, dom = report
-    drawn = dict(re.findall(r'data-title="([^"]+)" data-expected-marks="\d+" data-drawn-marks="(\d+)"', dom))
-    days = built.query("select count(distinct activity_date) from analytics.campaign_daily")[0][0]
-    assert int(drawn["Campaigns: emails sent and reply rate by day"]) == 2 * days
-    esp_days = built.query("select count(*) from (select distinct source, \"date\", esp"
-                           " from analytics.placement_rates_by_esp where total_count > 0) as cells")[0][0]
-    assert int(drawn["Inbox, spam and category rate by recipient ESP"]) == esp_days
-    tests = built.query("select count(distinct source || test_id) from analytics.inbox_placement")[0][0]
-    assert int(drawn["Each test's latest run: inbox rate, and its worst cell"]) == tests
+    panels = panel_attributes(dom)
+    this_week = utc_today().start_of("week")
+    sends = list(seed_sends(built.sim.placement))
+    two_weeks = [s for s in sends if s[1] >= this_week.subtract(weeks=1)]
+    assert panels["headline"][0] == len(two_weeks) > 0
+    eight_weeks = [s for s in sends if s[1] >= this_week.subtract(weeks=7)]
+    cells = {(day.start_of("week"), recipient_esp) for _, day, _, recipient_esp, _, _ in eight_weeks}
+    assert panels["esp-weeks"][:2] == (len(eight_weeks), len(cells))
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install chromium")
+@needs_chromium
+def test_the_review_lists_the_mailboxes_not_ready_and_the_domains_failing(report, built):
+    _, dom = report
+    panels = panel_attributes(dom)
+    not_ready = built.query("select count(*) from analytics.mailbox_readiness where not is_ready")[0][0]
+    assert panels["not-ready"][:2] == (not_ready, not_ready) and not_ready > 0
+    assert panels["domains"][:2] == (len(built.sim.accounts.failing),) * 2
+    assert all(domain in sections(dom)["domains"] for domain in built.sim.accounts.failing)
+
+
+@needs_chromium
+def test_campaign_outcomes_are_weekly_with_every_email_sent_counted(report, built):
+    _, dom = report
+    first = utc_today().start_of("week").subtract(weeks=7)
+    sent = {key: n for key, n in truth_daily(built.sim.workspace).items() if key[1] >= first.isoformat()}
+    weeks = {pendulum.parse(day).date().start_of("week") for _, day in sent}
+    assert panel_attributes(dom)["campaigns"][:2] == (sum(sent.values()), 3 * len(weeks))
+
+
+@needs_chromium
+def test_no_chart_repeats_a_legend_entry_or_an_axis_title(report):
+    _, dom = report
+    for key, html in sections(dom).items():
+        legend = re.findall(r'class="legendtext"[^>]*>([^<]+)<', html)
+        titles = re.findall(r'class="(?:x|y|y2)title"[^>]*>([^<]+)<', html)
+        assert len(legend) == len(set(legend)), (key, legend)
+        assert len(titles) == len(set(titles)), (key, titles)
+
+
+@needs_chromium
 def test_the_report_freshness_table_matches_the_warehouse(report, built):
     _, dom = report
     shown = re.findall(

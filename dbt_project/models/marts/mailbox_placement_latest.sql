@@ -7,11 +7,7 @@ with runs as (
         esp as recipient_esp,
         test_id,
         sent_date,
-        count(*) as sent_count,
-        sum(case when is_received then 1 else 0 end) as received_count,
-        sum(case when is_received then 0 else 1 end) as missing_count,
-        sum(case when is_received and not is_spam and not is_category then 1 else 0 end) as inbox_count,
-        sum(case when is_received and is_spam then 1 else 0 end) as spam_count
+        {{ seed_send_counts() }}
     from {{ ref('int_inbox_placement__seed_sends') }}
     where sender_email <> 'Unknown'
     group by workspace_id, sender_email, esp, test_id, sent_date

@@ -45,24 +45,12 @@ below as (
 
 latest_health as (
     select workspace_id, email, health_date, health_score
-    from (
-        select
-            *,
-            row_number() over (partition by workspace_id, email order by health_date desc) as recency
-        from {{ ref('stg_instantly__warmup_health') }}
-    ) as ranked
-    where recency = 1
+    from {{ latest_rows(ref('stg_instantly__warmup_health'), 'workspace_id, email', 'health_date') }} as health
 ),
 
 latest_vitals as (
     select workspace_id, domain, checked_date, spf_pass, dkim_pass, dmarc_pass
-    from (
-        select
-            *,
-            row_number() over (partition by workspace_id, domain order by checked_date desc) as recency
-        from {{ ref('stg_instantly__domain_vitals') }}
-    ) as ranked
-    where recency = 1
+    from {{ latest_rows(ref('stg_instantly__domain_vitals'), 'workspace_id, domain', 'checked_date') }} as vitals
 ),
 
 assessed as (

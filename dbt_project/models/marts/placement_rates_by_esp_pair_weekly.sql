@@ -7,12 +7,7 @@ with weekly as (
         cast({{ dbt.date_trunc('week', 'sent_date') }} as date) as week_start,
         sender_esp,
         esp as recipient_esp,
-        count(*) as sent_count,
-        sum(case when is_received then 1 else 0 end) as received_count,
-        sum(case when is_received then 0 else 1 end) as missing_count,
-        sum(case when is_received and not is_spam and not is_category then 1 else 0 end) as inbox_count,
-        sum(case when is_received and is_category then 1 else 0 end) as category_count,
-        sum(case when is_received and is_spam then 1 else 0 end) as spam_count,
+        {{ seed_send_counts() }},
         count(distinct test_id) as test_count
     from {{ ref('int_inbox_placement__seed_sends') }}
     group by 1, 2, 3, 4

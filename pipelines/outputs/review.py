@@ -1,0 +1,334 @@
+"""The weekly review's panels: what a deliverability lead opens on Monday, each read from the
+`analytics` marts with the number of seeds, mailboxes or emails behind it.
+
+Rates of a handful of seeds swing wildly from day to day, so nothing here is a daily rate line:
+placement is aggregated to the UTC week (Monday first) and shown with its n, and where a chart
+would mislead (a few rows to read and act on) the panel is a table.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from html import escape
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+Rows = List[Dict[str, Any]]
+Query = Callable[[str], Rows]
+
+HEATMAP_WEEKS = 8
+"""Weeks the ESP heatmap and the campaign chart cover, ending with the report's week."""
+TABLE_ROWS = 50
+"""Rows a table shows; the rest are counted under it."""
+WORST_CELLS_PER_TEST = 3
+SILENT_DAYS = 7
+"""Days back a silent sender is listed."""
+
+
+@dataclass
+class Panel:
+    """One panel: a chart or a table (or why there is neither), and what it stands on."""
+
+    key: str
+    title: str
+    figure: Optional[go.Figure] = None
+    table: str = ""
+    marks: int = 0
+    """What the browser must draw: chart points, heatmap cells, or table rows."""
+    n: int = 0
+    """Seeds (or mailboxes, domains, emails) the panel stands on, printed with it."""
+    n_label: str = ""
+    empty_note: str = ""
+    unavailable: str = ""
+    """Why some workspaces have no data here (a family they do not allow), so a missing add-on
+    never reads as an empty, healthy panel."""
+    family: str = ""
+    """The loaded family the panel reads (its availability note comes from it)."""
+    notes: List[str] = field(default_factory=list)
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def percent(value: Optional[float]) -> str:
+    return "" if value is None else f"{value:.0%}"
+
+
+def ratio(part: Any, whole: Any) -> Optional[float]:
+    return float(part) / float(whole) if whole else None
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """An HTML table; each body row is a `tr.row`, which the browser probe counts. Rows beyond
+    `TABLE_ROWS` are left out and counted under it."""
+    shown = rows[:TABLE_ROWS]
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        '<tr class="row">' + "".join(f"<td>{escape(str(v if v is not None else ''))}</td>" for v in row) + "</tr>"
+        for row in shown
+    )
+    more = len(rows) - len(shown)
+    tail = f'<p class="more">and {more} more (query the mart for all).</p>' if more > 0 else ""
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{tail}"
+
+
+def tabulated(panel: Panel, headers: Sequence[str], rows: Sequence[Sequence[Any]], n: int) -> Panel:
+    """`panel` as a table of `rows`, standing on `n`."""
+    panel.table = table(headers, rows)
+    panel.marks = min(len(rows), TABLE_ROWS)
+    panel.n = n
+    return panel
+
+
+HEADLINE = """
+select week_start, sum(sent_count) as sent, sum(inbox_count) as inbox, sum(missing_count) as missing,
+    sum(spam_count) as spam
+from analytics.placement_rates_by_esp_pair_weekly
+where week_start >= cast('{last_week}' as date) and week_start <= cast('{this_week}' as date)
+group by week_start
+"""
+
+
+def headline(query: Query, today: date) -> Panel:
+    """This week against last: inbox rate of sent, missing and spam, each with its seeds."""
+    this_week = week_start(today)
+    last_week = this_week - timedelta(days=7)
+    panel = Panel("headline", "This week against last (Instantly seed tests)", family="placement",
+                  n_label="seeds sent", empty_note="No Instantly seed emails sent in the last two weeks.")
+    weeks = {str(r["week_start"])[:10]: r for r in query(HEADLINE.format(last_week=last_week, this_week=this_week))}
+    if not weeks:
+        return panel
+    now, before = weeks.get(this_week.isoformat(), {}), weeks.get(last_week.isoformat(), {})
+
+    def cell(week: Dict[str, Any], metric: str) -> str:
+        sent = int(week.get("sent") or 0)
+        return f"{percent(ratio(week.get(metric), sent))} of {sent}" if sent else "no seeds"
+
+    def change(metric: str) -> str:
+        a, b = ratio(now.get(metric), now.get("sent")), ratio(before.get(metric), before.get("sent"))
+        return "" if a is None or b is None else f"{(a - b) * 100:+.0f} points"
+
+    rows = [(label, cell(now, metric), cell(before, metric), change(metric))
+            for label, metric in (("inbox rate of sent", "inbox"), ("missing", "missing"), ("spam rate of sent", "spam"))]
+    panel.notes.append("Campaign Cleaner reports no sends, so its results are not in rates of sent.")
+    return tabulated(panel, ("", f"week of {this_week:%b %d} (to date)", f"week of {last_week:%b %d}", "change"), rows,
+                     int(now.get("sent") or 0) + int(before.get("sent") or 0))
+
+
+ESP_WEEKS = """
+select week_start, recipient_esp, sum(sent_count) as sent, sum(inbox_count) as inbox
+from analytics.placement_rates_by_esp_pair_weekly
+where week_start >= cast('{first_week}' as date)
+group by week_start, recipient_esp
+"""
+
+
+def esp_heatmap(query: Query, today: date) -> Panel:
+    """Inbox rate of sent per recipient ESP and week, each cell with its seed count."""
+    first_week = week_start(today) - timedelta(days=7 * (HEATMAP_WEEKS - 1))
+    panel = Panel("esp-weeks", "Inbox rate of sent by recipient ESP and week", family="placement", n_label="seeds sent",
+                  empty_note=f"No Instantly seed emails sent in the last {HEATMAP_WEEKS} weeks.")
+    rows = query(ESP_WEEKS.format(first_week=first_week))
+    if not rows:
+        return panel
+    weeks = sorted({str(r["week_start"])[:10] for r in rows})
+    esps = sorted({r["recipient_esp"] for r in rows})
+    cells = {(str(r["week_start"])[:10], r["recipient_esp"]): r for r in rows}
+    z = [[ratio(cells[w, e]["inbox"], cells[w, e]["sent"]) if (w, e) in cells else None for w in weeks] for e in esps]
+    text = [[f"n={int(cells[w, e]['sent'])}" if (w, e) in cells else "" for w in weeks] for e in esps]
+    panel.figure = go.Figure(go.Heatmap(
+        x=weeks, y=esps, z=z, text=text, texttemplate="%{z:.0%}<br>%{text}", zmin=0, zmax=1,
+        colorscale="RdYlGn", colorbar=dict(title="inbox of sent", tickformat=".0%"), xgap=2, ygap=2,
+        hovertemplate="week of %{x}<br>%{y}: %{z:.0%} inbox of sent, %{text}<extra></extra>",
+    ))
+    panel.figure.update_xaxes(title_text="week starting (UTC Monday)", type="category")
+    panel.figure.update_yaxes(title_text="recipient ESP")
+    panel.marks = len(cells)
+    panel.n = sum(int(r["sent"]) for r in rows)
+    return panel
+
+
+WORST_CELLS = """
+with instantly_latest as (
+    select workspace_label, test_id, max(sent_date) as run_date from analytics.seed_coverage group by workspace_label, test_id
+),
+instantly_cells as (
+    select c.workspace_label, 'Instantly' as source, c.test_id, c.sent_date as run_date,
+        c.geo || ' / ' || c.esp || ' / ' || c.recipient_type as cell, sum(c.sent_count) as seeds,
+        sum(c.inbox_count) as inbox, 'sent' as rate_of
+    from analytics.seed_coverage as c
+    inner join instantly_latest as l
+        on l.test_id = c.test_id and l.run_date = c.sent_date and l.workspace_label = c.workspace_label
+    group by c.workspace_label, c.test_id, c.sent_date, c.geo, c.esp, c.recipient_type
+),
+cleaner_latest as (
+    select test_id, max(placement_date) as run_date from analytics.inbox_placement
+    where source = 'campaign_cleaner' group by test_id
+),
+cleaner_cells as (
+    select cast(null as varchar) as workspace_label, 'Campaign Cleaner' as source, p.test_id,
+        p.placement_date as run_date, p.geo || ' / ' || p.esp || ' / ' || p.recipient_type as cell,
+        sum(p.total_count) as seeds, sum(p.inbox_count) as inbox, 'received' as rate_of
+    from analytics.inbox_placement as p
+    inner join cleaner_latest as l on l.test_id = p.test_id and l.run_date = p.placement_date
+    where p.source = 'campaign_cleaner'
+    group by p.test_id, p.placement_date, p.geo, p.esp, p.recipient_type
+),
+cells as (
+    select * from instantly_cells union all select * from cleaner_cells
+),
+ranked as (
+    select cells.*, row_number() over (
+        partition by source, test_id order by inbox * 1.0 / seeds, cell) as rank_in_run
+    from cells where seeds > 0
+)
+select ranked.*, coalesce(tests.test_name, ranked.test_id) as test_name
+from ranked
+left join (
+    select test_id, max(test_name) as test_name from analytics.inbox_placement_tests group by test_id
+    union all
+    select job_id, max(test_name) from analytics.seed_test_results group by job_id
+) as tests on tests.test_id = ranked.test_id
+where rank_in_run <= {per_test}
+order by inbox * 1.0 / seeds, run_date desc, source, test_name, cell
+"""
+
+
+def worst_cells(query: Query) -> Panel:
+    """The lowest-placing (geo / ESP / type) cells of each test's latest run, worst first."""
+    panel = Panel("worst-cells", "Worst cells of the latest tests", family="placement", n_label="seeds in these cells",
+                  empty_note="No seed test results yet.")
+    rows = query(WORST_CELLS.format(per_test=WORST_CELLS_PER_TEST))
+    if not rows:
+        return panel
+    return tabulated(
+        panel, ("workspace", "source", "test", "run (UTC day)", "geo / ESP / type", "inbox rate", "seeds"),
+        [(r["workspace_label"] or "", r["source"], r["test_name"], str(r["run_date"])[:10], r["cell"],
+          f"{percent(ratio(r['inbox'], r['seeds']))} of {r['rate_of']}", int(r["seeds"])) for r in rows],
+        sum(int(r["seeds"]) for r in rows),
+    )
+
+
+NOT_READY = """
+select workspace_label, mailbox_email, readiness_reason, warmup_health_score, latest_tested_date, tested_esp_count
+from analytics.mailbox_readiness
+where not is_ready
+order by case when tested_esp_count > 0 then 0 else 1 end, lowest_inbox_rate_of_sent, workspace_label, mailbox_email
+"""
+
+
+def mailboxes_not_ready(query: Query) -> Panel:
+    """Mailboxes whose latest tests fall short at some ESP, then those never tested."""
+    panel = Panel("not-ready", "Mailboxes not ready to send", family="placement", n_label="mailboxes not ready",
+                  empty_note="Every mailbox is ready (or none is loaded yet).")
+    rows = query(NOT_READY)
+    if not rows:
+        return panel
+    return tabulated(
+        panel, ("workspace", "mailbox", "why", "warmup health", "last tested (UTC day)"),
+        [(r["workspace_label"], r["mailbox_email"], r["readiness_reason"],
+          "" if r["warmup_health_score"] is None else f"{float(r['warmup_health_score']):.0f}",
+          str(r["latest_tested_date"] or "never")[:10]) for r in rows],
+        len(rows),
+    )
+
+
+SILENT = """
+select s.workspace_label, coalesce(t.test_name, s.test_id) as test_name, s.sender_email,
+    count(*) as silent_runs, max(s.run_date) as last_silent
+from analytics.placement_test_senders as s
+left join analytics.inbox_placement_tests as t on t.test_id = s.test_id
+where s.sender_status = 'silent' and s.run_date >= cast('{since}' as date)
+group by s.workspace_label, coalesce(t.test_name, s.test_id), s.sender_email
+order by last_silent desc, s.workspace_label, test_name, s.sender_email
+"""
+
+
+def silent_senders(query: Query, today: date) -> Panel:
+    """Senders a test lists that sent nothing on its recent runs: often a disconnected or blocked mailbox."""
+    panel = Panel("silent", f"Silent senders (last {SILENT_DAYS} days)", family="placement",
+                  n_label="silent senders", empty_note=f"No listed sender stayed silent in the last {SILENT_DAYS} days.")
+    rows = query(SILENT.format(since=today - timedelta(days=SILENT_DAYS - 1)))
+    if not rows:
+        return panel
+    return tabulated(panel, ("workspace", "test", "sender", "silent runs", "last silent (UTC day)"),
+                     [(r["workspace_label"], r["test_name"], r["sender_email"], int(r["silent_runs"]),
+                       str(r["last_silent"])[:10]) for r in rows], len(rows))
+
+
+FAILING_DOMAINS = """
+with latest as (
+    select workspace_label, domain, max(vitals_checked_date) as checked
+    from analytics.sender_domain_health where vitals_checked_date is not null group by workspace_label, domain
+)
+select distinct h.workspace_label, h.domain, h.accounts, h.spf, h.dkim, h.dmarc, h.mx, latest.checked
+from analytics.sender_domain_health as h
+inner join latest
+    on latest.workspace_label = h.workspace_label and latest.domain = h.domain and latest.checked = h.vitals_checked_date
+where not h.all_pass
+order by h.workspace_label, h.domain
+"""
+
+
+def failing_domains(query: Query) -> Panel:
+    """Sending domains whose latest DNS check fails SPF, DKIM, DMARC or MX."""
+    panel = Panel("domains", "Domains failing a DNS check", family="vitals", n_label="domains failing",
+                  empty_note="Every sending domain passes SPF, DKIM, DMARC and MX (or none is checked yet).")
+    rows = query(FAILING_DOMAINS)
+    if not rows:
+        return panel
+
+    def check(value: Any) -> str:
+        return "" if value is None else ("pass" if value else "FAIL")
+
+    return tabulated(panel, ("workspace", "domain", "mailboxes", "SPF", "DKIM", "DMARC", "MX", "checked (UTC day)"),
+                     [(r["workspace_label"], r["domain"], r["accounts"], check(r["spf"]), check(r["dkim"]),
+                       check(r["dmarc"]), check(r["mx"]), str(r["checked"])[:10]) for r in rows], len(rows))
+
+
+CAMPAIGN_WEEKS = """
+select cast(date_trunc('week', activity_date) as date) as week_start, sum(sent_count) as sent, sum(unique_reply_count) as replies,
+    sum(bounced_count) as bounced
+from analytics.campaign_daily
+where activity_date >= cast('{first_week}' as date)
+group by cast(date_trunc('week', activity_date) as date)
+order by 1
+"""
+
+
+def campaign_outcomes(query: Query, today: date) -> Panel:
+    """Emails sent per week (bars), with the reply and bounce rates of those weeks (lines)."""
+    first_week = week_start(today) - timedelta(days=7 * (HEATMAP_WEEKS - 1))
+    panel = Panel("campaigns", "Campaign outcomes by week", family="campaigns", n_label="emails sent",
+                  empty_note=f"No campaign emails sent in the last {HEATMAP_WEEKS} weeks.")
+    rows = [r for r in query(CAMPAIGN_WEEKS.format(first_week=first_week)) if r["sent"]]
+    if not rows:
+        return panel
+    weeks = [str(r["week_start"])[:10] for r in rows]
+    figure = make_subplots(specs=[[{"secondary_y": True}]])
+    figure.add_trace(go.Bar(x=weeks, y=[int(r["sent"]) for r in rows], name="emails sent", marker_color="#aab7c4"))
+    for metric, name, color in (("replies", "reply rate", "#1e8449"), ("bounced", "bounce rate", "#c0392b")):
+        figure.add_trace(go.Scatter(x=weeks, y=[ratio(r[metric], r["sent"]) for r in rows], mode="lines+markers",
+                                    name=name, line=dict(color=color)), secondary_y=True)
+    figure.update_yaxes(title_text="emails sent", secondary_y=False)
+    figure.update_yaxes(title_text="share of emails sent", tickformat=".1%", rangemode="tozero", secondary_y=True)
+    figure.update_xaxes(title_text="week starting (UTC Monday)", type="category")
+    panel.figure = figure
+    panel.marks = 3 * len(rows)
+    panel.n = sum(int(r["sent"]) for r in rows)
+    return panel
+
+
+def weekly_review(query: Query, today: date) -> List[Panel]:
+    """Every panel, in the order the page shows them (UTC weeks from Monday, as the marts')."""
+    return [
+        headline(query, today),
+        esp_heatmap(query, today),
+        worst_cells(query),
+        mailboxes_not_ready(query),
+        silent_senders(query, today),
+        failing_domains(query),
+        campaign_outcomes(query, today),
+    ]
