@@ -9,30 +9,18 @@ so the page opens with no network. Each panel says what the browser must draw
 browser reads back in the tests. `?panel=KEY` shows one panel alone (for screenshots).
 """
 
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from html import escape
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Sequence
+from typing import Any, List, Sequence
 
-import duckdb
 from plotly.io import to_html
 from plotly.offline import get_plotlyjs
 
 from pipelines.common.errors import ConfigError
 from pipelines.engine.warehouse import Warehouse
+from pipelines.outputs.marts import Rows, query, reader
 from pipelines.outputs.review import Panel, weekly_review
-
-Rows = List[Dict[str, Any]]
-
-
-def query(client: Any, sql: str) -> Rows:
-    """Rows as dicts, from a dlt SQL client."""
-    with client.execute_query(sql) as cursor:
-        names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
 
 FRESHNESS = """
 select source, family, workspace_label, freshness_status, last_cause, last_loaded_day, last_ok_at
@@ -165,28 +153,3 @@ def write_report(warehouse: Warehouse, path: Path, today: date) -> Path:
 
 
 MARTS = "select table_name from information_schema.tables where table_schema = 'analytics' and table_name = 'source_freshness'"
-
-
-@contextmanager
-def reader(warehouse: Warehouse) -> Iterator[Any]:
-    """A client that reads the warehouse: a DuckDB file is opened read-only (beside BI tools
-    reading it too), any other destination through dlt's SQL client."""
-    if warehouse.duckdb_file is None:
-        from pipelines.engine.runner import make_pipeline
-
-        with make_pipeline(warehouse).sql_client() as client:
-            yield client
-        return
-    with duckdb.connect(str(warehouse.duckdb_file), read_only=True) as con:
-        yield DuckDBReader(con)
-
-
-@dataclass
-class DuckDBReader:
-    """A read-only DuckDB connection that answers like dlt's SQL client (`execute_query`)."""
-
-    con: Any
-
-    @contextmanager
-    def execute_query(self, sql: str) -> Iterator[Any]:
-        yield self.con.execute(sql)

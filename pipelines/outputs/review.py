@@ -14,7 +14,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-Rows = List[Dict[str, Any]]
+from pipelines.outputs.marts import Rows
+
 Query = Callable[[str], Rows]
 
 HEATMAP_WEEKS = 8
