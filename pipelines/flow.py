@@ -1,5 +1,5 @@
 """One run, whoever starts it (`make run`, the demo): load every family, record the ledger,
-build dbt on what loaded, publish the BI snapshot.
+build dbt on what loaded, evaluate the alerts, publish the BI snapshot.
 
 Partial, never nothing: a family the workspace does not allow is one notice line; one that fails
 is one error line and the run's exit code; either way the others load, and dbt builds the marts
@@ -20,6 +20,7 @@ import pendulum
 from pipelines.engine import ledger, runner
 from pipelines.engine.explain import explain
 from pipelines.engine.warehouse import Warehouse
+from pipelines.outputs.alerts import run_alerts
 from pipelines.outputs.snapshot import publish, snapshot_enabled
 from pipelines.outputs.transform import Progress, dbt_build
 
@@ -94,8 +95,27 @@ def build(
     if built.warnings:
         log.warning("dbt tests that warned: %s", ", ".join(built.warnings))
     record([ledger.dbt_row(run_id, "ok", started, built.warnings)])
+    problem = alert(warehouse, say, fail)
     if warehouse.duckdb_file is not None and snapshot_enabled():
         say(publish(warehouse.duckdb_file).line())
+    return problem
+
+
+def alert(warehouse: Warehouse, say: Say, fail: Say, dry_run: bool = False) -> Optional[str]:
+    """The alert rules on the freshly built marts: one line, a notice per destination that did
+    not take its alerts (kept for the next run; the run does not fail for it). Returns the problem
+    for the summary when the rules themselves could not be evaluated."""
+    try:
+        outcome = run_alerts(warehouse, dry_run=dry_run)
+    except Exception as exc:  # noqa: BLE001 - one line; the marts and the ledger stand
+        fail(f"alerts not evaluated: {explain(exc)}")
+        return "alerts failed"
+    say(outcome.line(dry_run))
+    if dry_run:
+        for e in outcome.opened + outcome.resolved:
+            say(f"  {e.line()}")
+    for line in outcome.notices():
+        say(f"notice: {line}")
     return None
 
 

@@ -109,7 +109,9 @@ class AccountsWorkspace:
             "date": day.isoformat(),
             "email_account": email,
             "sent": sent,
-            "bounced": rng.randint(0, max(sent // 15, 0)),
+            # a failing domain's mailboxes bounce more (enough to trip a 5% bounce alert)
+            "bounced": rng.randint(sent // 10, sent // 4) if self.by_email[email].domain in self.failing
+            else rng.randint(0, max(sent // 15, 0)),
             "contacted": sent,
             "new_leads_contacted": rng.randint(0, sent),
             "opened": rng.randint(0, sent),

@@ -10,8 +10,11 @@ from pipelines.engine.warehouse import our_columns_sql
 
 RUN_TIMES = {"loaded_at", "last_run_at", "first_polled_at", "last_polled_at"}
 """Columns that say when a run happened: they differ between any two runs."""
-RUN_RECORDS = {"raw.run_ledger", "analytics.run_ledger", "analytics.source_freshness"}
-"""Tables that record the runs themselves: they differ between any two histories."""
+RUN_RECORDS = {
+    "raw.run_ledger", "analytics.run_ledger", "analytics.source_freshness", "raw.alert_state", "raw.alert_deliveries",
+}
+"""Tables that record the runs themselves (and the alerts they raised, stamped with their times):
+they differ between any two histories."""
 
 
 def warehouse_tables(db: Path) -> Dict[str, List[tuple]]:

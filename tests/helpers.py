@@ -27,7 +27,7 @@ from simulator.agency import WorkspaceGroup, agency_app
 from simulator.app import simulator_app
 from simulator.campaign_cleaner import CleanerWorkspace
 from simulator.compare import RUN_RECORDS
-from simulator.placement import PlacementWorkspace
+from simulator.placement import SEEDS, PlacementWorkspace
 from simulator.server import DEFAULT_API_KEY, Simulator, SimulatorState
 from simulator.tags import TagsWorkspace
 from simulator.workspace import Workspace
@@ -312,3 +312,30 @@ class Agency:
         return self.workspaces["acme"]
 
     api_key = "unused: agency mode"
+
+
+ESP_LABELS = {seed.esp: seed.esp_label for seed in SEEDS}
+
+
+def seed_sends(placement):
+    """Every seed a simulated test sent: (test, UTC day, sender, seed ESP, sender ESP, where it
+    landed: inbox, category, spam or None when it never arrived), from the simulator's records
+    (in time order: a receipt answers the last send to its seed from its sender)."""
+    for test in placement.tests:
+        unanswered: dict = {}
+        for record in placement.all_records(test.id):
+            key = (record["sender_email"], record["recipient_email"])
+            if placement.is_received(record):
+                landed = "spam" if record["is_spam"] else "category" if record["has_category"] else "inbox"
+                yield seed_send(unanswered.pop(key), record["sender_esp"], landed)
+                continue
+            if key in unanswered:
+                yield seed_send(unanswered[key], placement.sender_esps.get(key[0], 1), None)
+            unanswered[key] = record
+        for (sender, _), record in unanswered.items():
+            yield seed_send(record, placement.sender_esps.get(sender, 1), None)
+
+
+def seed_send(record, sender_esp, landed):
+    return (record["test_id"], pendulum.parse(record["timestamp_created_date"]).date(),
+            record["sender_email"].lower(), ESP_LABELS[record["recipient_esp"]], ESP_LABELS[sender_esp], landed)

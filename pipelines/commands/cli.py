@@ -1,4 +1,4 @@
-"""Command line: `python -m pipelines run|seed-tests|report|docs`."""
+"""Command line: `python -m pipelines run|seed-tests|report|alerts|docs`."""
 
 import argparse
 import os
@@ -16,7 +16,7 @@ from pipelines.engine.explain import explain
 from pipelines.engine.lock import AlreadyRunning, run_lock
 from pipelines.engine.plan import configured_sources
 from pipelines.engine.warehouse import DEMO_DUCKDB, Warehouse, resolve
-from pipelines.flow import RunOutcome, load_and_build
+from pipelines.flow import RunOutcome, alert, load_and_build
 from pipelines.outputs.report import write_report
 from pipelines.outputs.transform import dbt_docs
 
@@ -107,6 +107,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """The alert rules on the warehouse's marts now: what opened and resolved is recorded and sent
+    (`--dry-run`: printed, nothing sent or written)."""
+    open_run_log("alerts")
+    try:
+        warehouse = resolve(args.destination)
+        with run_lock(warehouse.lock_file()):
+            problem = alert(warehouse, say, fail, dry_run=args.dry_run)
+    except Exception as exc:  # noqa: BLE001
+        fail(explain(exc))
+        return 1
+    return 1 if problem else 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     """dbt's documentation site, built on the configured warehouse (or the demo's, when only the
     demo has run)."""
@@ -156,6 +170,11 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--destination", **destination)
     report.add_argument("--output", default="data/report.html", help="where to write it (default data/report.html)")
     report.set_defaults(func=cmd_report)
+
+    alerts = sub.add_parser("alerts", help="evaluate the alert rules on the marts and send what opened or resolved")
+    alerts.add_argument("--destination", **destination)
+    alerts.add_argument("--dry-run", action="store_true", help="print what would be sent; send and record nothing")
+    alerts.set_defaults(func=cmd_alerts)
 
     docs = sub.add_parser("docs", help="generate dbt's documentation site of the warehouse")
     docs.add_argument("--destination", **destination)

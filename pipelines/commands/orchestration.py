@@ -104,6 +104,8 @@ def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
         ledger.record(flow.pipelines_of(warehouse), [row])
         if status != "ok":
             raise dg.Failure(outcome.line)
+        if flow.alert(warehouse, context.log.info, context.log.error):
+            raise dg.Failure("alerts not evaluated (see the log)")
 
     return dg.Definitions(assets=[instantly_tables, campaign_cleaner_tables, dbt_models], resources={"dbt": dbt})
 

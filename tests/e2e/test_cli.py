@@ -119,11 +119,12 @@ def test_cron_output_is_one_line_per_resource_one_for_dbt_and_a_summary_naming_t
     assert [line.split(":")[0].removeprefix("resource ") for line in resources] == names
     assert all(re.search(r": [\d,]+ rows, [\d,]+ requests, [\d,]+ retries, [\d,]+ throttled \(429\), [\d.]+s$", line)
                for line in resources)
-    assert re.fullmatch(r"dbt build: \d+ models, \d+ tests passed in [\d.]+s", lines[-3])
+    assert re.fullmatch(r"dbt build: \d+ models, \d+ tests passed in [\d.]+s", lines[-4])
+    assert re.fullmatch(r"alerts: \d+ opened, 0 resolved \(\d+ open\); no destination set", lines[-3])
     assert lines[-2].startswith(f"snapshot for BI tools: {root / 'warehouse.snapshot.duckdb'} (")
     summary = re.fullmatch(
         r"loaded [\d,]+ rows into \d+ tables with [\d,]+ requests in [\d.]+s \(families: 7 ok\); log: (\S+\.log)", lines[-1])
-    assert summary and len(lines) == len(resources) + 3
+    assert summary and len(lines) == len(resources) + 4
     log = Path(summary.group(1))
     logs = root / "logs"
     assert log.parent == logs and "Running with dbt" in log.read_text()

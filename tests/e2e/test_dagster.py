@@ -59,6 +59,9 @@ def test_two_workspace_partitions_and_the_dbt_assets_materialise_into_one_wareho
             "select workspace_label, count(*), count(*) filter (where status = 'ok') from raw.run_ledger group by 1 order by 1"
         ).fetchall()
         assert ledger == [("*", 1, 1), ("acme", 6, 6), ("globex", 6, 6)]
+        # the dbt asset evaluated the alerts as make run does, each keyed by its workspace
+        assert con.execute("select distinct workspace_label from raw.alert_state where workspace_label <> '*'"
+                           " order by 1").fetchall() == [("acme",), ("globex",)]
 
 
 def test_a_dagster_materialisation_and_make_run_leave_equal_warehouses(agency, materialised, tmp_path):

@@ -12,14 +12,13 @@ import duckdb
 import pendulum
 import pytest
 
-from helpers import RECEIVED, ROOT, truth_daily
+from helpers import RECEIVED, ROOT, seed_sends, truth_daily
 from pipelines.common.dates import utc_today
 from pipelines.common.errors import TransformError
 from pipelines.engine import runner
 from pipelines.engine.warehouse import resolve
 from pipelines.outputs.report import write_report
 from pipelines.outputs.transform import dbt_build
-from simulator.placement import SEEDS
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
@@ -354,33 +353,6 @@ def test_each_test_run_says_which_senders_sent_which_stayed_silent_and_which_wer
     assert built.query("""
         select test_id, cast(run_date as varchar), sender_email, sender_status, sent_count
         from analytics.placement_test_senders order by 1, 2, 3""") == sorted(truth)
-
-
-ESP_LABELS = {seed.esp: seed.esp_label for seed in SEEDS}
-
-
-def seed_sends(placement):
-    """Every seed a simulated test sent: (test, UTC day, sender, seed ESP, sender ESP, where it
-    landed: inbox, category, spam or None when it never arrived), from the simulator's records
-    (in time order: a receipt answers the last send to its seed from its sender)."""
-    for test in placement.tests:
-        unanswered: dict = {}
-        for record in placement.all_records(test.id):
-            key = (record["sender_email"], record["recipient_email"])
-            if placement.is_received(record):
-                landed = "spam" if record["is_spam"] else "category" if record["has_category"] else "inbox"
-                yield seed_send(unanswered.pop(key), record["sender_esp"], landed)
-                continue
-            if key in unanswered:
-                yield seed_send(unanswered[key], placement.sender_esps.get(key[0], 1), None)
-            unanswered[key] = record
-        for (sender, _), record in unanswered.items():
-            yield seed_send(record, placement.sender_esps.get(sender, 1), None)
-
-
-def seed_send(record, sender_esp, landed):
-    return (record["test_id"], pendulum.parse(record["timestamp_created_date"]).date(),
-            record["sender_email"].lower(), ESP_LABELS[record["recipient_esp"]], ESP_LABELS[sender_esp], landed)
 
 
 def test_esp_pairs_by_week_count_every_sent_seed_with_the_previous_week_beside(built):

@@ -1,0 +1,117 @@
+"""Where alerts go: a Slack-compatible incoming webhook, a generic JSON webhook, and email over
+SMTP with STARTTLS. Each sends one message per run with every alert event waiting for it.
+
+URLs, tokens and passwords are secrets: a failure is described by its status or its reason,
+never by the address or the credentials.
+"""
+
+import json
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Callable, Dict, List, Optional
+
+from pipelines.common.client import USER_AGENT
+from pipelines.outputs.alerts.settings import EmailSettings, email_settings, setting
+
+TIMEOUT_S = 15
+
+
+@dataclass(frozen=True)
+class Event:
+    """An alert opening or resolving, as sent."""
+
+    kind: str
+    """`opened` or `resolved`."""
+    workspace: str
+    rule: str
+    title: str
+    subject: str
+    figure: Optional[float]
+    threshold: Optional[float]
+    n: Optional[int]
+    text: str
+    mart_row: str
+    first_seen_at: str
+    resolved_at: Optional[str]
+
+    def line(self) -> str:
+        if self.kind == "resolved":
+            return (f"[{self.workspace}] resolved: {self.title}, {self.subject} (open since {self.first_seen_at[:16]} UTC);"
+                    f" see {self.mart_row}")
+        return f"[{self.workspace}] {self.title}, {self.subject}: {self.text}; see {self.mart_row}"
+
+    def payload(self) -> Dict[str, object]:
+        return dict(vars(self), message=self.line())
+
+
+class DeliveryFailed(Exception):
+    """A destination did not take the message; the text names no secret."""
+
+
+def summary(events: List[Event]) -> str:
+    opened = sum(e.kind == "opened" for e in events)
+    return f"Deliverability alerts: {opened} opened, {len(events) - opened} resolved"
+
+
+def post_json(url: str, body: object, headers: Optional[Dict[str, str]] = None) -> None:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+            response.read()
+    except urllib.error.HTTPError as exc:
+        raise DeliveryFailed(f"HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise DeliveryFailed(str(getattr(exc, "reason", exc))) from None
+
+
+def slack(url: str) -> Callable[[List[Event]], None]:
+    """Slack's (and Mattermost's, Teams' workflows') incoming-webhook message: `{"text": ...}`."""
+    return lambda events: post_json(url, {"text": "\n".join([summary(events)] + [f"• {e.line()}" for e in events])})
+
+
+def webhook(url: str, token: Optional[str]) -> Callable[[List[Event]], None]:
+    """A generic JSON webhook: every event with its fields, a bearer token when configured."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return lambda events: post_json(url, {"summary": summary(events), "alerts": [e.payload() for e in events]}, headers)
+
+
+def email(settings: EmailSettings) -> Callable[[List[Event]], None]:
+    def send(events: List[Event]) -> None:
+        message = EmailMessage()
+        message["Subject"] = summary(events)
+        message["From"] = settings.sender
+        message["To"] = ", ".join(settings.recipients)
+        message.set_content("\n\n".join(e.line() for e in events) + "\n")
+        try:
+            with smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT_S) as smtp:
+                smtp.starttls(context=ssl.create_default_context(cafile=settings.ca_file))
+                if settings.username:
+                    smtp.login(settings.username, settings.password or "")
+                smtp.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            text = str(exc)
+            for secret in (settings.password, settings.username):
+                if secret:
+                    text = text.replace(secret, "***")
+            raise DeliveryFailed(text) from None
+
+    return send
+
+
+def configured() -> Dict[str, Callable[[List[Event]], None]]:
+    """The destinations set in the secrets, by name."""
+    out: Dict[str, Callable[[List[Event]], None]] = {}
+    if url := setting("alerts.slack.webhook_url", secret=True):
+        out["slack"] = slack(str(url))
+    if url := setting("alerts.webhook.url", secret=True):
+        out["webhook"] = webhook(str(url), setting("alerts.webhook.token", secret=True))
+    if settings := email_settings():
+        out["email"] = email(settings)
+    return out

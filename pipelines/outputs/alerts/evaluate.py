@@ -1,0 +1,137 @@
+"""One evaluation of the alerts: what the rules find now against what is open, the events that
+opens and resolves, and every event a destination has not taken yet, sent and recorded."""
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+
+import pendulum
+
+from pipelines.common.dates import utc_today
+from pipelines.engine.warehouse import Warehouse
+from pipelines.outputs.alerts import destinations, state
+from pipelines.outputs.alerts.destinations import DeliveryFailed, Event
+from pipelines.outputs.alerts.rules import RULES, Finding, rows_of
+from pipelines.outputs.alerts.settings import rule_settings
+from pipelines.outputs.marts import query, reader
+
+TITLES = {rule.name: rule.title for rule in RULES}
+
+
+@dataclass
+class AlertOutcome:
+    opened: List[Event] = field(default_factory=list)
+    resolved: List[Event] = field(default_factory=list)
+    open_count: int = 0
+    sent: Dict[str, int] = field(default_factory=dict)
+    """Events each destination took."""
+    failed: Dict[str, str] = field(default_factory=dict)
+    """Why each destination that did not take its events did not (no secret in it)."""
+    waiting: Dict[str, int] = field(default_factory=dict)
+    """Events left for a later run, per failed destination."""
+
+    destinations: List[str] = field(default_factory=list)
+
+    def line(self, dry_run: bool = False) -> str:
+        news = f"{len(self.opened)} opened, {len(self.resolved)} resolved" if self.opened or self.resolved else "nothing new"
+        where = ", ".join(f"{name} {n}" for name, n in self.sent.items() if n)
+        verb = "would send" if dry_run else "sent"
+        tail = f"; {verb}: {where}" if where else ("" if self.destinations else "; no destination set")
+        return f"alerts: {news} ({self.open_count} open){tail}"
+
+    def notices(self) -> List[str]:
+        return [f"alerts to {name} failed ({why}): {self.waiting[name]} kept for the next run"
+                for name, why in self.failed.items()]
+
+
+def findings(client: Any, now: datetime) -> Tuple[Dict[state.AlertKey, Finding], Set[str]]:
+    """What every enabled rule finds in the marts now, for the subjects it covers; and the rules
+    that were evaluated (a switched-off rule neither opens nor resolves anything)."""
+    found: Dict[state.AlertKey, Finding] = {}
+    evaluated: Set[str] = set()
+    for rule in RULES:
+        settings = rule_settings(rule)
+        if not settings.enabled:
+            continue
+        evaluated.add(rule.name)
+        rows = rows_of(rule, lambda sql: query(client, sql), utc_today(), now, settings.min_n)
+        for finding in rule.findings(rows, settings.threshold, settings.min_n):
+            if settings.covers(finding):
+                found[finding.key] = finding
+    return found, evaluated
+
+
+def event(kind: str, finding: Finding, first_seen_at: str, resolved_at: Optional[str] = None) -> Event:
+    return Event(kind, finding.workspace, finding.rule, TITLES.get(finding.rule, finding.rule), finding.subject,
+                 finding.figure, finding.threshold, finding.n, finding.text, finding.mart_row, first_seen_at, resolved_at)
+
+
+def stored_finding(row: Dict[str, Any]) -> Finding:
+    return Finding(row["workspace_label"], row["rule"], row["subject"], row["figure"], row["threshold"], row["n"],
+                   row["message"], row["mart_row"])
+
+
+def state_row(finding: Finding, status: str, first_seen: Any, last_seen: Any, resolved: Any = None) -> Dict[str, Any]:
+    return {"workspace_label": finding.workspace, "rule": finding.rule, "subject": finding.subject, "status": status,
+            "first_seen_at": first_seen, "last_seen_at": last_seen, "resolved_at": resolved, "figure": finding.figure,
+            "threshold": finding.threshold, "n": finding.n, "message": finding.text, "mart_row": finding.mart_row}
+
+
+def iso(value: Any) -> str:
+    return pendulum.instance(value).in_tz("UTC").isoformat() if isinstance(value, datetime) else str(value)
+
+
+def run_alerts(warehouse: Warehouse, dry_run: bool = False,
+               send_to: Optional[Dict[str, Callable[[List[Event]], None]]] = None) -> AlertOutcome:
+    """Evaluates the rules on `warehouse`'s marts, records what opened and resolved, and sends
+    every event a destination has not taken yet (this run's and earlier runs' undelivered ones).
+    `dry_run`: the same decisions, nothing sent or written."""
+    now = pendulum.now("UTC")
+    targets = destinations.configured() if send_to is None else send_to
+    with reader(warehouse) as client:
+        current, evaluated = findings(client, now)
+        stored = state.open_alerts(client)
+        waiting = state.pending_deliveries(client)
+    outcome = AlertOutcome(open_count=len(current), destinations=list(targets))
+    rows: List[Dict[str, Any]] = []
+    for key, finding in current.items():
+        if key in stored:
+            rows.append(state_row(finding, "open", stored[key]["first_seen_at"], now))
+        else:
+            rows.append(state_row(finding, "open", now, now))
+            outcome.opened.append(event("opened", finding, iso(now)))
+    for key, row in stored.items():
+        if key not in current and row["rule"] in evaluated:
+            gone = stored_finding(row)
+            rows.append(state_row(gone, "resolved", row["first_seen_at"], row["last_seen_at"], now))
+            outcome.resolved.append(event("resolved", gone, iso(row["first_seen_at"]), iso(now)))
+    deliveries = [{k: v for k, v in d.items() if not k.startswith("_dlt")} for d in waiting if d["destination"] in targets]
+    for e in outcome.opened + outcome.resolved:
+        for name in targets:
+            deliveries.append({
+                "workspace_label": e.workspace, "rule": e.rule, "subject": e.subject, "first_seen_at": e.first_seen_at,
+                "kind": e.kind, "destination": name, "event": json.dumps(e.payload(), default=str), "created_at": now,
+                "sent_at": None, "attempt_count": 0, "last_error": None,
+            })
+    for name, send in targets.items():
+        mine = [d for d in deliveries if d["destination"] == name]
+        if not mine:
+            continue
+        events = [Event(**{k: v for k, v in state.event_of(d).items() if k != "message"}) for d in mine]
+        if dry_run:
+            outcome.sent[name] = len(events)
+            continue
+        try:
+            send(events)
+        except DeliveryFailed as exc:
+            outcome.failed[name], outcome.waiting[name] = str(exc), len(events)
+            for d in mine:
+                d.update(attempt_count=int(d["attempt_count"] or 0) + 1, last_error=str(exc))
+            continue
+        outcome.sent[name] = len(events)
+        for d in mine:
+            d.update(sent_at=now, attempt_count=int(d["attempt_count"] or 0) + 1, last_error=None)
+    if not dry_run:
+        state.save(warehouse, rows, deliveries)
+    return outcome

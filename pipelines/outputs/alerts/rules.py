@@ -1,0 +1,215 @@
+"""The alert rules: what each reads from the marts, the figure it compares with its threshold,
+and the mart row a message points at.
+
+A rule's query returns one row per subject (a mailbox at an ESP, a domain, a test, a family of a
+workspace) with its `figure` and its `n` (the seeds, emails or mailboxes behind the figure); the
+rule says which way is bad. Whether a subject breaches is decided here, in Python, in one place,
+against the configured threshold.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from pipelines.outputs.marts import Rows
+from pipelines.outputs.review import WORST_CELLS
+
+Row = Dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A subject breaching a rule now."""
+
+    workspace: str
+    rule: str
+    subject: str
+    figure: Optional[float]
+    threshold: Optional[float]
+    n: Optional[int]
+    text: str
+    """The figure against the threshold in words, with its n."""
+    mart_row: str
+    """Where to look: the mart and the row's key."""
+
+    @property
+    def key(self) -> Tuple[str, str, str]:
+        return self.workspace, self.rule, self.subject
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    title: str
+    sql: str
+    """Formatted with the rule's settings and `since` (the first UTC day of the last 7)."""
+    bad: str
+    """`below` or `above` the threshold; `flag`: every row the query returns breaches."""
+    threshold: Optional[float]
+    """The default threshold."""
+    min_n: int
+    """The default least n a figure needs to count (fewer seeds or emails say nothing)."""
+    subject: Callable[[Row], str]
+    describe: Callable[[Row, Optional[float]], str]
+    mart_row: Callable[[Row], str]
+
+    def breaches(self, row: Row, threshold: Optional[float], min_n: int) -> bool:
+        if self.bad == "flag":
+            return True
+        figure, n = row.get("figure"), row.get("n")
+        if figure is None or threshold is None or (n is not None and n < min_n):
+            return False
+        return float(figure) < threshold if self.bad == "below" else float(figure) > threshold
+
+    def findings(self, rows: Rows, threshold: Optional[float], min_n: int) -> List[Finding]:
+        return [
+            Finding(
+                workspace=str(row.get("workspace_label") or "*"), rule=self.name, subject=self.subject(row),
+                figure=None if row.get("figure") is None else float(row["figure"]), threshold=threshold,
+                n=None if row.get("n") is None else int(row["n"]), text=self.describe(row, threshold),
+                mart_row=self.mart_row(row),
+            )
+            for row in rows if self.breaches(row, threshold, min_n)
+        ]
+
+
+def percent(value: Any) -> str:
+    """A share as people read it: whole percents, one decimal under 10% (a 5.1% bounce rate is
+    not "5%" against a 5% threshold)."""
+    if value is None:
+        return "n/a"
+    return f"{float(value):.1%}" if 0 < abs(float(value)) < 0.1 else f"{float(value):.0%}"
+
+
+def where(mart: str, **keys: Any) -> str:
+    """`analytics.<mart> where k = 'v' and ...`: the row a message points at."""
+    condition = " and ".join(f"{k} = '{str(v).replace(chr(39), chr(39) * 2)}'" for k, v in keys.items())
+    return f"analytics.{mart} where {condition}"
+
+
+MAILBOX_INBOX_RATE = Rule(
+    "mailbox_inbox_rate", "mailbox inbox rate of sent",
+    """select workspace_label, mailbox_email, recipient_esp, tested_date, test_id,
+        inbox_rate_of_sent as figure, sent_count as n
+    from analytics.mailbox_placement_latest""",
+    bad="below", threshold=0.7, min_n=2,
+    subject=lambda r: f"{r['mailbox_email']} at {r['recipient_esp']}",
+    describe=lambda r, t: (f"inbox rate of sent {percent(r['figure'])} (n={r['n']} seeds, test of {r['tested_date']})"
+                           f" is below {percent(t)}"),
+    mart_row=lambda r: where("mailbox_placement_latest", mailbox_email=r["mailbox_email"], recipient_esp=r["recipient_esp"]),
+)
+
+DOMAIN_DNS = Rule(
+    "domain_dns", "domain DNS check failing",
+    """with latest as (
+        select workspace_label, domain, max(vitals_checked_date) as checked
+        from analytics.sender_domain_health where vitals_checked_date is not null group by workspace_label, domain
+    )
+    select distinct h.workspace_label, h.domain, h.vitals_checked_date as checked, h.spf, h.dkim, h.dmarc,
+        h.accounts as n,
+        (case when h.spf then 0 else 1 end) + (case when h.dkim then 0 else 1 end)
+            + (case when h.dmarc then 0 else 1 end) as figure
+    from analytics.sender_domain_health as h
+    inner join latest on latest.workspace_label = h.workspace_label and latest.domain = h.domain
+        and latest.checked = h.vitals_checked_date
+    where not (h.spf and h.dkim and h.dmarc)""",
+    bad="flag", threshold=None, min_n=0,
+    subject=lambda r: str(r["domain"]),
+    describe=lambda r, t: (", ".join(f"{name} {'pass' if r[key] else 'FAIL'}" for name, key in
+                                     (("SPF", "spf"), ("DKIM", "dkim"), ("DMARC", "dmarc")))
+                           + f" (checked {r['checked']}, {r['n']} mailboxes)"),
+    mart_row=lambda r: where("sender_domain_health", domain=r["domain"], health_date=r["checked"]),
+)
+
+MAILBOX_BOUNCE_RATE = Rule(
+    "mailbox_bounce_rate", "mailbox bounce rate",
+    """select workspace_label, email, health_date, figure, n from (
+        select workspace_label, email, health_date, bounce_rate as figure, sent as n,
+            row_number() over (partition by workspace_label, email order by health_date desc) as recency
+        from analytics.sender_health_daily
+        where sent >= {min_n} and health_date >= cast('{since}' as date)
+    ) as days where recency = 1""",
+    bad="above", threshold=0.05, min_n=20,
+    subject=lambda r: str(r["email"]),
+    describe=lambda r, t: (f"bounce rate {percent(r['figure'])} of {r['n']} emails sent on {r['health_date']}"
+                           f" is above {percent(t)}"),
+    mart_row=lambda r: where("sender_health_daily", email=r["email"], health_date=r["health_date"]),
+)
+
+WARMUP_SPAM = Rule(
+    "warmup_spam", "mailbox warmup landing in spam",
+    """select workspace_label, email,
+        sum(warmup_landed_spam) * 1.0 / sum(warmup_landed_inbox + warmup_landed_spam) as figure,
+        sum(warmup_landed_inbox + warmup_landed_spam) as n
+    from analytics.sender_health_daily
+    where health_date >= cast('{since}' as date)
+    group by workspace_label, email
+    having sum(warmup_landed_inbox + warmup_landed_spam) > 0""",
+    bad="above", threshold=0.1, min_n=10,
+    subject=lambda r: str(r["email"]),
+    describe=lambda r, t: (f"{percent(r['figure'])} of {r['n']} warmup emails landed in spam in the last 7 days,"
+                           f" above {percent(t)}"),
+    mart_row=lambda r: where("sender_health_daily", email=r["email"]),
+)
+
+TEST_WORST_CELL = Rule(
+    "test_worst_cell", "placement test's worst cell",
+    "select workspace_label, source, test_id, test_name, run_date, cell, rate_of, inbox * 1.0 / seeds as figure,"
+    " seeds as n from (" + WORST_CELLS.format(per_test=1) + ") as worst",
+    bad="below", threshold=0.5, min_n=1,
+    subject=lambda r: f"{r['source']} test {r['test_name']}",
+    describe=lambda r, t: (f"{r['cell']}: inbox rate of {r['rate_of']} {percent(r['figure'])} (n={r['n']} seeds,"
+                           f" run of {r['run_date']}) is below {percent(t)}"),
+    mart_row=lambda r: (where("seed_coverage", test_id=r["test_id"], sent_date=r["run_date"])
+                        if r["source"] == "Instantly" else where("inbox_placement", test_id=r["test_id"])),
+)
+
+FRESHNESS = """select source, family, workspace_label, last_status, last_cause, last_ok_at, freshness_status
+    from analytics.source_freshness"""
+
+RUN_FAILED = Rule(
+    "run_failed", "family failed on its latest run",
+    FRESHNESS + " where last_status = 'failed'",
+    bad="flag", threshold=None, min_n=0,
+    subject=lambda r: str(r["family"]),
+    describe=lambda r, t: f"the latest run failed: {r['last_cause']}",
+    mart_row=lambda r: where("source_freshness", workspace_label=r["workspace_label"], family=r["family"]),
+)
+
+FAMILY_UNSUPPORTED = Rule(
+    "family_unsupported", "family not available to the workspace",
+    FRESHNESS + " where freshness_status = 'unsupported'",
+    bad="flag", threshold=None, min_n=0,
+    subject=lambda r: str(r["family"]),
+    describe=lambda r, t: f"not loaded: {r['last_cause']}",
+    mart_row=lambda r: where("source_freshness", workspace_label=r["workspace_label"], family=r["family"]),
+)
+
+DATA_STALE = Rule(
+    "data_stale", "data older than the freshness limit",
+    FRESHNESS + " where last_ok_at is not null and freshness_status <> 'unsupported'",
+    bad="above", threshold=36.0, min_n=0,
+    subject=lambda r: str(r["family"]),
+    describe=lambda r, t: f"last loaded {r['figure']:.0f} hours ago ({str(r['last_ok_at'])[:16]} UTC), more than {t:.0f}",
+    mart_row=lambda r: where("source_freshness", workspace_label=r["workspace_label"], family=r["family"]),
+)
+
+RULES = (MAILBOX_INBOX_RATE, DOMAIN_DNS, MAILBOX_BOUNCE_RATE, WARMUP_SPAM, TEST_WORST_CELL,
+         RUN_FAILED, FAMILY_UNSUPPORTED, DATA_STALE)
+
+
+def hours_since(value: Any, now: datetime) -> Optional[float]:
+    """Hours from a warehouse timestamp (UTC, naive or not) to `now`."""
+    if value is None:
+        return None
+    stamp = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+    return (now - stamp).total_seconds() / 3600
+
+
+def rows_of(rule: Rule, query: Callable[[str], Rows], today: date, now: datetime, min_n: int) -> Rows:
+    """The rule's rows, ready to compare: the SQL's, and for freshness the hours computed here."""
+    rows = query(rule.sql.format(min_n=int(min_n), since=today - timedelta(days=6)))
+    if rule is DATA_STALE:
+        rows = [dict(r, figure=hours_since(r["last_ok_at"], now), n=None) for r in rows]
+    return rows
