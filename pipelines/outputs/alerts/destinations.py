@@ -15,26 +15,19 @@ from email.message import EmailMessage
 from typing import Callable, Dict, List, Optional
 
 from pipelines.common.client import USER_AGENT
+from pipelines.outputs.alerts.rules import Finding
 from pipelines.outputs.alerts.settings import EmailSettings, email_settings, setting
 
 TIMEOUT_S = 15
 
 
 @dataclass(frozen=True)
-class Event:
+class Event(Finding):
     """An alert opening or resolving, as sent."""
 
     kind: str
     """`opened` or `resolved`."""
-    workspace: str
-    rule: str
     title: str
-    subject: str
-    figure: Optional[float]
-    threshold: Optional[float]
-    n: Optional[int]
-    text: str
-    mart_row: str
     first_seen_at: str
     resolved_at: Optional[str]
 

@@ -63,8 +63,8 @@ def findings(client: Any, now: datetime) -> Tuple[Dict[state.AlertKey, Finding],
 
 
 def event(kind: str, finding: Finding, first_seen_at: str, resolved_at: Optional[str] = None) -> Event:
-    return Event(kind, finding.workspace, finding.rule, TITLES.get(finding.rule, finding.rule), finding.subject,
-                 finding.figure, finding.threshold, finding.n, finding.text, finding.mart_row, first_seen_at, resolved_at)
+    return Event(**vars(finding), kind=kind, title=TITLES.get(finding.rule, finding.rule), first_seen_at=first_seen_at,
+                 resolved_at=resolved_at)
 
 
 def stored_finding(row: Dict[str, Any]) -> Finding:

@@ -164,34 +164,30 @@ TEST_WORST_CELL = Rule(
                         if r["source"] == "Instantly" else where("inbox_placement", test_id=r["test_id"])),
 )
 
-FRESHNESS = """select source, family, workspace_label, last_status, last_cause, last_ok_at, freshness_status
-    from analytics.source_freshness"""
+def family_rule(name: str, title: str, condition: str, describe: Callable[[Row, Optional[float]], str],
+                bad: str = "flag", threshold: Optional[float] = None) -> Rule:
+    """A rule on the run ledger's view of each family of each workspace (`source_freshness`)."""
+    return Rule(
+        name, title,
+        "select source, family, workspace_label, last_status, last_cause, last_ok_at, freshness_status"
+        f" from analytics.source_freshness where {condition}",
+        bad=bad, threshold=threshold, min_n=0, subject=lambda r: str(r["family"]), describe=describe,
+        mart_row=lambda r: where("source_freshness", workspace_label=r["workspace_label"], family=r["family"]),
+    )
 
-RUN_FAILED = Rule(
-    "run_failed", "family failed on its latest run",
-    FRESHNESS + " where last_status = 'failed'",
-    bad="flag", threshold=None, min_n=0,
-    subject=lambda r: str(r["family"]),
-    describe=lambda r, t: f"the latest run failed: {r['last_cause']}",
-    mart_row=lambda r: where("source_freshness", workspace_label=r["workspace_label"], family=r["family"]),
+
+RUN_FAILED = family_rule(
+    "run_failed", "family failed on its latest run", "last_status = 'failed'",
+    lambda r, t: f"the latest run failed: {r['last_cause']}",
 )
-
-FAMILY_UNSUPPORTED = Rule(
-    "family_unsupported", "family not available to the workspace",
-    FRESHNESS + " where freshness_status = 'unsupported'",
-    bad="flag", threshold=None, min_n=0,
-    subject=lambda r: str(r["family"]),
-    describe=lambda r, t: f"not loaded: {r['last_cause']}",
-    mart_row=lambda r: where("source_freshness", workspace_label=r["workspace_label"], family=r["family"]),
+FAMILY_UNSUPPORTED = family_rule(
+    "family_unsupported", "family not available to the workspace", "freshness_status = 'unsupported'",
+    lambda r, t: f"not loaded: {r['last_cause']}",
 )
-
-DATA_STALE = Rule(
-    "data_stale", "data older than the freshness limit",
-    FRESHNESS + " where last_ok_at is not null and freshness_status <> 'unsupported'",
-    bad="above", threshold=36.0, min_n=0,
-    subject=lambda r: str(r["family"]),
-    describe=lambda r, t: f"last loaded {r['figure']:.0f} hours ago ({str(r['last_ok_at'])[:16]} UTC), more than {t:.0f}",
-    mart_row=lambda r: where("source_freshness", workspace_label=r["workspace_label"], family=r["family"]),
+DATA_STALE = family_rule(
+    "data_stale", "data older than the freshness limit", "last_ok_at is not null and freshness_status <> 'unsupported'",
+    lambda r, t: f"last loaded {r['figure']:.0f} hours ago ({str(r['last_ok_at'])[:16]} UTC), more than {t:.0f}",
+    bad="above", threshold=36.0,
 )
 
 RULES = (MAILBOX_INBOX_RATE, DOMAIN_DNS, MAILBOX_BOUNCE_RATE, WARMUP_SPAM, TEST_WORST_CELL,
