@@ -41,6 +41,10 @@ class Event(Finding):
         return dict(vars(self), message=self.line())
 
 
+Send = Callable[[List[Event]], None]
+"""A destination: sends one message with every event given, or raises DeliveryFailed."""
+
+
 class DeliveryFailed(Exception):
     """A destination did not take the message; the text names no secret."""
 
@@ -64,18 +68,18 @@ def post_json(url: str, body: object, headers: Optional[Dict[str, str]] = None) 
         raise DeliveryFailed(str(getattr(exc, "reason", exc))) from None
 
 
-def slack(url: str) -> Callable[[List[Event]], None]:
+def slack(url: str) -> Send:
     """Slack's (and Mattermost's, Teams' workflows') incoming-webhook message: `{"text": ...}`."""
     return lambda events: post_json(url, {"text": "\n".join([summary(events)] + [f"• {e.line()}" for e in events])})
 
 
-def webhook(url: str, token: Optional[str]) -> Callable[[List[Event]], None]:
+def webhook(url: str, token: Optional[str]) -> Send:
     """A generic JSON webhook: every event with its fields, a bearer token when configured."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return lambda events: post_json(url, {"summary": summary(events), "alerts": [e.payload() for e in events]}, headers)
 
 
-def email(settings: EmailSettings) -> Callable[[List[Event]], None]:
+def email(settings: EmailSettings) -> Send:
     def send(events: List[Event]) -> None:
         message = EmailMessage()
         message["Subject"] = summary(events)
@@ -98,9 +102,9 @@ def email(settings: EmailSettings) -> Callable[[List[Event]], None]:
     return send
 
 
-def configured() -> Dict[str, Callable[[List[Event]], None]]:
+def configured() -> Dict[str, Send]:
     """The destinations set in the secrets, by name."""
-    out: Dict[str, Callable[[List[Event]], None]] = {}
+    out: Dict[str, Send] = {}
     if url := setting("alerts.slack.webhook_url", secret=True):
         out["slack"] = slack(str(url))
     if url := setting("alerts.webhook.url", secret=True):

@@ -4,14 +4,14 @@ opens and resolves, and every event a destination has not taken yet, sent and re
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import pendulum
 
 from pipelines.common.dates import utc_today
 from pipelines.engine.warehouse import Warehouse
 from pipelines.outputs.alerts import destinations, state
-from pipelines.outputs.alerts.destinations import DeliveryFailed, Event
+from pipelines.outputs.alerts.destinations import DeliveryFailed, Event, Send
 from pipelines.outputs.alerts.rules import RULES, Finding, rows_of
 from pipelines.outputs.alerts.settings import rule_settings
 from pipelines.outputs.marts import query, reader
@@ -21,6 +21,8 @@ TITLES = {rule.name: rule.title for rule in RULES}
 
 @dataclass
 class AlertOutcome:
+    """What one evaluation opened, resolved and sent."""
+
     opened: List[Event] = field(default_factory=list)
     resolved: List[Event] = field(default_factory=list)
     open_count: int = 0
@@ -30,8 +32,8 @@ class AlertOutcome:
     """Why each destination that did not take its events did not (no secret in it)."""
     waiting: Dict[str, int] = field(default_factory=dict)
     """Events left for a later run, per failed destination."""
-
     destinations: List[str] = field(default_factory=list)
+    """The destinations configured."""
 
     def line(self, dry_run: bool = False) -> str:
         news = f"{len(self.opened)} opened, {len(self.resolved)} resolved" if self.opened or self.resolved else "nothing new"
@@ -69,31 +71,23 @@ def event(kind: str, finding: Finding, first_seen_at: str, resolved_at: Optional
 
 def stored_finding(row: Dict[str, Any]) -> Finding:
     return Finding(row["workspace_label"], row["rule"], row["subject"], row["figure"], row["threshold"], row["n"],
-                   row["message"], row["mart_row"])
+                   row["detail"], row["mart_row"])
 
 
 def state_row(finding: Finding, status: str, first_seen: Any, last_seen: Any, resolved: Any = None) -> Dict[str, Any]:
     return {"workspace_label": finding.workspace, "rule": finding.rule, "subject": finding.subject, "status": status,
             "first_seen_at": first_seen, "last_seen_at": last_seen, "resolved_at": resolved, "figure": finding.figure,
-            "threshold": finding.threshold, "n": finding.n, "message": finding.text, "mart_row": finding.mart_row}
+            "threshold": finding.threshold, "n": finding.n, "detail": finding.text, "mart_row": finding.mart_row}
 
 
 def iso(value: Any) -> str:
     return pendulum.instance(value).in_tz("UTC").isoformat() if isinstance(value, datetime) else str(value)
 
 
-def run_alerts(warehouse: Warehouse, dry_run: bool = False,
-               send_to: Optional[Dict[str, Callable[[List[Event]], None]]] = None) -> AlertOutcome:
-    """Evaluates the rules on `warehouse`'s marts, records what opened and resolved, and sends
-    every event a destination has not taken yet (this run's and earlier runs' undelivered ones).
-    `dry_run`: the same decisions, nothing sent or written."""
-    now = pendulum.now("UTC")
-    targets = destinations.configured() if send_to is None else send_to
-    with reader(warehouse) as client:
-        current, evaluated = findings(client, now)
-        stored = state.open_alerts(client)
-        waiting = state.pending_deliveries(client)
-    outcome = AlertOutcome(open_count=len(current), destinations=list(targets))
+def transitions(current: Dict[state.AlertKey, Finding], evaluated: Set[str], stored: Dict[state.AlertKey, Dict[str, Any]],
+                now: datetime, outcome: "AlertOutcome") -> List[Dict[str, Any]]:
+    """The alert rows to write: those found again (last seen now), those opening, and open ones no
+    longer found (resolved) among the rules evaluated; the events go into `outcome`."""
     rows: List[Dict[str, Any]] = []
     for key, finding in current.items():
         if key in stored:
@@ -106,14 +100,19 @@ def run_alerts(warehouse: Warehouse, dry_run: bool = False,
             gone = stored_finding(row)
             rows.append(state_row(gone, "resolved", row["first_seen_at"], row["last_seen_at"], now))
             outcome.resolved.append(event("resolved", gone, iso(row["first_seen_at"]), iso(now)))
-    deliveries = [{k: v for k, v in d.items() if not k.startswith("_dlt")} for d in waiting if d["destination"] in targets]
-    for e in outcome.opened + outcome.resolved:
-        for name in targets:
-            deliveries.append({
-                "workspace_label": e.workspace, "rule": e.rule, "subject": e.subject, "first_seen_at": e.first_seen_at,
-                "kind": e.kind, "destination": name, "event": json.dumps(e.payload(), default=str), "created_at": now,
-                "sent_at": None, "attempt_count": 0, "last_error": None,
-            })
+    return rows
+
+
+def delivery_row(e: Event, destination: str, now: datetime) -> Dict[str, Any]:
+    return {"workspace_label": e.workspace, "rule": e.rule, "subject": e.subject, "first_seen_at": e.first_seen_at,
+            "kind": e.kind, "destination": destination, "event": json.dumps(e.payload(), default=str),
+            "created_at": now, "sent_at": None, "attempt_count": 0, "last_error": None}
+
+
+def deliver(targets: Dict[str, Send], deliveries: List[Dict[str, Any]], now: datetime, dry_run: bool,
+            outcome: "AlertOutcome") -> None:
+    """Sends each destination its waiting events in one message, and marks them sent, or counts
+    the attempt and why it failed (they wait for the next run)."""
     for name, send in targets.items():
         mine = [d for d in deliveries if d["destination"] == name]
         if not mine:
@@ -132,6 +131,23 @@ def run_alerts(warehouse: Warehouse, dry_run: bool = False,
         outcome.sent[name] = len(events)
         for d in mine:
             d.update(sent_at=now, attempt_count=int(d["attempt_count"] or 0) + 1, last_error=None)
+
+
+def run_alerts(warehouse: Warehouse, dry_run: bool = False) -> AlertOutcome:
+    """Evaluates the rules on `warehouse`'s marts, records what opened and resolved, and sends
+    every event a destination has not taken yet (this run's and earlier runs' undelivered ones).
+    `dry_run`: the same decisions, nothing sent or written."""
+    now = pendulum.now("UTC")
+    targets = destinations.configured()
+    with reader(warehouse) as client:
+        current, evaluated = findings(client, now)
+        stored = state.open_alerts(client)
+        waiting = state.pending_deliveries(client)
+    outcome = AlertOutcome(open_count=len(current), destinations=list(targets))
+    rows = transitions(current, evaluated, stored, now, outcome)
+    deliveries = [{k: v for k, v in d.items() if not k.startswith("_dlt")} for d in waiting if d["destination"] in targets]
+    deliveries += [delivery_row(e, name, now) for e in outcome.opened + outcome.resolved for name in targets]
+    deliver(targets, deliveries, now, dry_run, outcome)
     if not dry_run:
         state.save(warehouse, rows, deliveries)
     return outcome
