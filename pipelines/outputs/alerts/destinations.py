@@ -66,6 +66,8 @@ def post_json(url: str, body: object, headers: Optional[Dict[str, str]] = None) 
         raise DeliveryFailed(f"HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise DeliveryFailed(str(getattr(exc, "reason", exc))) from None
+    except ValueError:  # urllib's message would quote the (secret) address
+        raise DeliveryFailed("its URL is not a valid http(s) URL") from None
 
 
 def slack(url: str) -> Send:
