@@ -55,11 +55,11 @@ def summary(events: List[Event]) -> str:
 
 
 def post_json(url: str, body: object, headers: Optional[Dict[str, str]] = None) -> None:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), method="POST",
-        headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
-    )
     try:
+        request = urllib.request.Request(
+            url, data=json.dumps(body).encode(), method="POST",
+            headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
+        )
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
             response.read()
     except urllib.error.HTTPError as exc:
