@@ -19,8 +19,8 @@ from pipelines.engine.warehouse import our_columns_sql
 
 ZONES = ("UTC", "Pacific/Kiritimati", "America/Los_Angeles")
 RUN_TIMES = ("first_polled_at", "last_polled_at", "registered_at", "loaded_at", "last_run_at", "started_at", "ended_at",
-             "last_ok_at")
-"""When this run polled: they differ between runs by nature, whatever the zone."""
+             "last_ok_at", "first_seen_at", "last_seen_at", "resolved_at", "created_at", "sent_at")
+"""When this run polled, loaded or raised an alert: they differ between runs by nature, whatever the zone."""
 
 
 def as_utc_text(value: object) -> object:
@@ -80,6 +80,16 @@ def test_every_date_and_timestamp_column_is_the_same_in_every_zone(loaded_in_eve
     for zone in ZONES[1:]:
         differing = [t for t in reference if dumps[zone].get(t) != reference[t]]
         assert differing == [], f"{zone}: {differing}"
+
+
+def test_every_zone_raises_the_same_alerts(loaded_in_every_zone):
+    def alerts(db: Path) -> List[tuple]:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return con.execute("select workspace_label, rule, subject, status, figure, n, detail from raw.alert_state"
+                               " order by 1, 2, 3").fetchall()
+
+    raised = {zone: alerts(db) for zone, db in loaded_in_every_zone.items()}
+    assert raised["UTC"] and all(rows == raised["UTC"] for rows in raised.values())
 
 
 @pytest.mark.parametrize("zone", ZONES)
