@@ -22,6 +22,7 @@ from pipelines.campaign_cleaner import campaign_cleaner
 from pipelines.common.dates import utc_today
 from pipelines.engine import runner
 from pipelines.engine.warehouse import resolve
+from pipelines.outputs.alerts import run_alerts
 from pipelines.outputs.report import write_report
 from pipelines.outputs.transform import dbt_build
 from simulator.server import free_port
@@ -158,6 +159,14 @@ def test_the_report_is_built_from_the_marts_on_postgres(loaded, postgres, tmp_pa
     html = write_report(resolve("postgres"), tmp_path / "report.html", utc_today()).read_text()
     assert html.count('<section class="panel"') == 7
     assert html.count('class="plotly-graph-div"') == 2  # the ESP heatmap and campaign outcomes; the rest are tables
+
+
+def test_the_alert_rules_run_and_keep_their_state_on_postgres(loaded, postgres):
+    first = run_alerts(resolve("postgres"))
+    assert first.opened and {e.rule for e in first.opened} >= {"domain_dns", "mailbox_inbox_rate", "test_worst_cell"}
+    assert query(postgres, "select count(*) from raw.alert_state where status = 'open'") == [(len(first.opened),)]
+    again = run_alerts(resolve("postgres"))
+    assert (again.opened, again.resolved, again.open_count) == ([], [], len(first.opened))
 
 
 def as_role(port: int, user: str, password: str = ""):
