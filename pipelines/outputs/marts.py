@@ -19,6 +19,12 @@ def query(client: Any, sql: str) -> Rows:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def table_exists(client: Any, schema: str, table: str) -> bool:
+    """Whether the warehouse has `schema.table` yet (a new warehouse has neither marts nor alerts)."""
+    return bool(query(client, "select table_name from information_schema.tables"
+                              f" where table_schema = '{schema}' and table_name = '{table}'"))
+
+
 @contextmanager
 def reader(warehouse: Warehouse) -> Iterator[Any]:
     """A client that reads the warehouse: a DuckDB file is opened read-only (beside BI tools

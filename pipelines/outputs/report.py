@@ -19,7 +19,7 @@ from plotly.offline import get_plotlyjs
 
 from pipelines.common.errors import ConfigError
 from pipelines.engine.warehouse import Warehouse
-from pipelines.outputs.marts import Rows, query, reader
+from pipelines.outputs.marts import Rows, query, reader, table_exists
 from pipelines.outputs.review import Panel, weekly_review
 
 FRESHNESS = """
@@ -143,7 +143,7 @@ def render(panel_list: Sequence[Panel], freshness: Rows, generated: date) -> str
 def write_report(warehouse: Warehouse, path: Path, today: date) -> Path:
     """Reads the marts of `warehouse` (read-only) and writes the page to `path`."""
     with reader(warehouse) as client:
-        if not query(client, MARTS):
+        if not table_exists(client, "analytics", "source_freshness"):
             raise ConfigError(f"{warehouse.identity} has no marts yet: load it first (make run, or make demo)")
         freshness = query(client, FRESHNESS)
         html = render(panels(client, freshness, today), freshness, today)
@@ -151,5 +151,3 @@ def write_report(warehouse: Warehouse, path: Path, today: date) -> Path:
     path.write_text(html, encoding="utf-8")
     return path
 
-
-MARTS = "select table_name from information_schema.tables where table_schema = 'analytics' and table_name = 'source_freshness'"

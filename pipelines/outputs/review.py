@@ -76,7 +76,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def tabulated(panel: Panel, headers: Sequence[str], rows: Sequence[Sequence[Any]], n: int) -> Panel:
-    """`panel` as a table of `rows`, standing on `n`."""
+    """`panel` as a table of `rows`, standing on `n`; without rows it keeps its empty note."""
+    if not rows:
+        return panel
     panel.table = table(headers, rows)
     panel.marks = min(len(rows), TABLE_ROWS)
     panel.n = n
@@ -202,8 +204,6 @@ def worst_cells(query: Query) -> Panel:
     panel = Panel("worst-cells", "Worst cells of the latest tests", family="placement", n_label="seeds in these cells",
                   empty_note="No seed test results yet.")
     rows = query(WORST_CELLS.format(per_test=WORST_CELLS_PER_TEST))
-    if not rows:
-        return panel
     return tabulated(
         panel, ("workspace", "source", "test", "run (UTC day)", "geo / ESP / type", "inbox rate", "seeds"),
         [(r["workspace_label"] or "", r["source"], r["test_name"], str(r["run_date"])[:10], r["cell"],
@@ -225,8 +225,6 @@ def mailboxes_not_ready(query: Query) -> Panel:
     panel = Panel("not-ready", "Mailboxes not ready to send", family="placement", n_label="mailboxes not ready",
                   empty_note="Every mailbox is ready (or none is loaded yet).")
     rows = query(NOT_READY)
-    if not rows:
-        return panel
     return tabulated(
         panel, ("workspace", "mailbox", "why", "warmup health", "last tested (UTC day)"),
         [(r["workspace_label"], r["mailbox_email"], r["readiness_reason"],
@@ -252,25 +250,24 @@ def silent_senders(query: Query, today: date) -> Panel:
     panel = Panel("silent", f"Silent senders (last {SILENT_DAYS} days)", family="placement",
                   n_label="silent senders", empty_note=f"No listed sender stayed silent in the last {SILENT_DAYS} days.")
     rows = query(SILENT.format(since=today - timedelta(days=SILENT_DAYS - 1)))
-    if not rows:
-        return panel
     return tabulated(panel, ("workspace", "test", "sender", "silent runs", "last silent (UTC day)"),
                      [(r["workspace_label"], r["test_name"], r["sender_email"], int(r["silent_runs"]),
                        str(r["last_silent"])[:10]) for r in rows], len(rows))
 
 
-FAILING_DOMAINS = """
+LATEST_DOMAIN_CHECKS = """
 with latest as (
     select workspace_label, domain, max(vitals_checked_date) as checked
     from analytics.sender_domain_health where vitals_checked_date is not null group by workspace_label, domain
 )
-select distinct h.workspace_label, h.domain, h.accounts, h.spf, h.dkim, h.dmarc, h.mx, latest.checked
+select distinct h.workspace_label, h.domain, h.accounts, h.spf, h.dkim, h.dmarc, h.mx, h.all_pass, latest.checked
 from analytics.sender_domain_health as h
 inner join latest
     on latest.workspace_label = h.workspace_label and latest.domain = h.domain and latest.checked = h.vitals_checked_date
-where not h.all_pass
-order by h.workspace_label, h.domain
 """
+"""Each sending domain's latest DNS check (the failing-domains panel and the DNS alert)."""
+
+FAILING_DOMAINS = f"select * from ({LATEST_DOMAIN_CHECKS}) as checks where not all_pass order by workspace_label, domain"
 
 
 def failing_domains(query: Query) -> Panel:
@@ -278,8 +275,6 @@ def failing_domains(query: Query) -> Panel:
     panel = Panel("domains", "Domains failing a DNS check", family="vitals", n_label="domains failing",
                   empty_note="Every sending domain passes SPF, DKIM, DMARC and MX (or none is checked yet).")
     rows = query(FAILING_DOMAINS)
-    if not rows:
-        return panel
 
     def check(value: Any) -> str:
         return "" if value is None else ("pass" if value else "FAIL")

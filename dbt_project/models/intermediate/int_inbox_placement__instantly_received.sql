@@ -1,5 +1,4 @@
--- Received per-email records: where each seed's email landed. Records from before August 2025
--- have no record_type; there only received records carry the spam flag.
+-- Received per-email records: where each seed's email landed.
 select
     workspace_id,
     test_id,
@@ -11,4 +10,4 @@ select
     coalesce(is_spam, false) as is_spam,
     coalesce(has_category, false) and not coalesce(is_spam, false) as is_category
 from {{ ref('stg_instantly__inbox_placement_records') }}
-where record_type_code = 2 or (record_type_code is null and is_spam is not null)
+where is_received

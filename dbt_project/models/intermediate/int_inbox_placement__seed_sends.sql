@@ -1,8 +1,7 @@
 -- One row per seed email Instantly sent in a test (a sent record), with what became of it: the
 -- received record that answers it, or none (missing). A receipt answers the latest send of the
 -- same test, sender and seed address made at or before it, at most a day earlier; a send with
--- several receipts keeps the first. Records from before August 2025 have no record_type: there
--- only received records carry the spam flag. The sender's ESP is on received records only: a
+-- several receipts keeps the first. The sender's ESP is on received records only: a
 -- send takes its receipt's, else the latest its sender's receipts carried, else the one its
 -- mailbox's provider implies.
 with records as (
@@ -20,7 +19,7 @@ with records as (
         is_spam,
         has_category,
         sender_esp_code,
-        coalesce(record_type_code = 2, is_spam is not null) as is_received
+        is_received
     from {{ ref('stg_instantly__inbox_placement_records') }}
 ),
 
@@ -34,18 +33,8 @@ receipts as (
 
 sender_esps as (
     select workspace_id, sender_email, sender_esp_code
-    from (
-        select
-            workspace_id,
-            sender_email,
-            sender_esp_code,
-            row_number() over (
-                partition by workspace_id, sender_email order by created_at desc, record_id desc
-            ) as recency
-        from receipts
-        where sender_esp_code is not null
-    ) as ranked
-    where recency = 1
+    from {{ latest_rows('(select * from receipts where sender_esp_code is not null)',
+                        'workspace_id, sender_email', 'created_at desc, record_id') }} as latest_receipts
 ),
 
 provider_esps as (

@@ -6,6 +6,8 @@ select
     cast(timestamp_created_date as date) as created_date,
     cast(record_type as integer) as record_type_code,
     case cast(record_type as integer) when 1 then 'Sent' when 2 then 'Received' end as record_type,
+    {#- records from before August 2025 have no record_type: there only received ones carry is_spam -#}
+    coalesce(cast(record_type as integer) = 2, is_spam is not null) as is_received,
     is_spam,
     has_category,
     sender_email,

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from pipelines.outputs.marts import Rows
-from pipelines.outputs.review import WORST_CELLS
+from pipelines.outputs.review import LATEST_DOMAIN_CHECKS, WORST_CELLS
 
 Row = Dict[str, Any]
 
@@ -101,18 +101,9 @@ MAILBOX_INBOX_RATE = Rule(
 
 DOMAIN_DNS = Rule(
     "domain_dns", "domain DNS check failing",
-    """with latest as (
-        select workspace_label, domain, max(vitals_checked_date) as checked
-        from analytics.sender_domain_health where vitals_checked_date is not null group by workspace_label, domain
-    )
-    select distinct h.workspace_label, h.domain, h.vitals_checked_date as checked, h.spf, h.dkim, h.dmarc,
-        h.accounts as n,
-        (case when h.spf then 0 else 1 end) + (case when h.dkim then 0 else 1 end)
-            + (case when h.dmarc then 0 else 1 end) as figure
-    from analytics.sender_domain_health as h
-    inner join latest on latest.workspace_label = h.workspace_label and latest.domain = h.domain
-        and latest.checked = h.vitals_checked_date
-    where not (h.spf and h.dkim and h.dmarc)""",
+    "select workspace_label, domain, checked, spf, dkim, dmarc, accounts as n,"
+    " (case when spf then 0 else 1 end) + (case when dkim then 0 else 1 end) + (case when dmarc then 0 else 1 end)"
+    f" as figure from ({LATEST_DOMAIN_CHECKS}) as checks where not (spf and dkim and dmarc)",
     bad="flag", threshold=None, min_n=0,
     subject=lambda r: str(r["domain"]),
     describe=lambda r, t: (", ".join(f"{name} {'pass' if r[key] else 'FAIL'}" for name, key in

@@ -15,7 +15,7 @@ from dlt.common.schema.typing import TTableSchemaColumns
 
 from pipelines.engine.runner import file_format, make_pipeline
 from pipelines.engine.warehouse import PIPELINE_NAME, Warehouse
-from pipelines.outputs.marts import Rows, query
+from pipelines.outputs.marts import Rows, query, table_exists
 
 PIPELINE = f"{PIPELINE_NAME}_alerts"
 STATE = "alert_state"
@@ -35,14 +35,9 @@ TIMESTAMPS: TTableSchemaColumns = {
 }
 
 
-def exists(client: Any, table: str) -> bool:
-    return bool(query(client, f"select table_name from information_schema.tables where table_schema = 'raw'"
-                              f" and table_name = '{table}'"))
-
-
 def open_alerts(client: Any) -> Dict[AlertKey, Dict[str, Any]]:
     """Every alert open now, by its key."""
-    if not exists(client, STATE):
+    if not table_exists(client, "raw", STATE):
         return {}
     rows = query(client, f"select * from raw.{STATE} where status = 'open'")
     return {(r["workspace_label"], r["rule"], r["subject"]): r for r in rows}
@@ -50,7 +45,7 @@ def open_alerts(client: Any) -> Dict[AlertKey, Dict[str, Any]]:
 
 def pending_deliveries(client: Any) -> Rows:
     """Events a destination has not taken yet, oldest first."""
-    if not exists(client, DELIVERIES):
+    if not table_exists(client, "raw", DELIVERIES):
         return []
     return query(client, f"select * from raw.{DELIVERIES} where sent_at is null order by created_at, rule, subject")
 
