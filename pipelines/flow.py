@@ -10,7 +10,6 @@ from what the warehouse holds (a failed family's tables keep their last good row
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Callable, ContextManager, List, Optional, Sequence
 
@@ -21,6 +20,7 @@ from pipelines.engine import ledger, runner
 from pipelines.engine.explain import explain
 from pipelines.engine.warehouse import Warehouse
 from pipelines.outputs.alerts import run_alerts
+from pipelines.outputs.alerts.state import NotWritten as AlertsNotWritten
 from pipelines.outputs.snapshot import publish, snapshot_enabled
 from pipelines.outputs.transform import Progress, dbt_build
 
@@ -46,14 +46,15 @@ def load(
     plan: Callable[[], Sequence[runner.SourceSpec]],
     say: Say,
     fail: Say,
-    run_id: str,
+    run: Optional[ledger.RunLedger] = None,
     board: Optional[Board] = None,
 ) -> RunOutcome:
     """Loads what `plan` says (`pipelines.engine.plan`) into `warehouse` and records each family's
     outcome in the ledger; prints what loaded, a notice per unsupported family and an error per
     failed one. The warehouse is reached first, then the plan made (which asks each workspace),
     so a warehouse problem costs no API request. `board`: the progress bars shown while the
-    families load (the console's)."""
+    families load (the console's). `run`: the run's ledger (a new one when not given)."""
+    run = run or ledger.RunLedger(warehouse, fail)
     outcome = RunOutcome()
     pipeline_named = pipelines_of(warehouse)
     reach(pipeline_named)
@@ -71,34 +72,34 @@ def load(
     elif outcome.load.failed:
         failed = len(outcome.load.failed)
         outcome.problems.append(f"{failed} famil{'ies' if failed > 1 else 'y'} failed")
-    ledger.record(pipeline_named, [ledger.family_row(run_id, result) for result in outcome.load.results])
+    if problem := run.record([ledger.family_row(run.run_id, result) for result in outcome.load.results]):
+        outcome.problems.append(problem)
     return outcome
 
 
 def build(
-    warehouse: Warehouse, say: Say, fail: Say, run_id: str, log_file: Optional[Path],
+    warehouse: Warehouse, say: Say, fail: Say, run: ledger.RunLedger, log_file: Optional[Path],
     dbt_board: Optional[DbtBoard] = None,
-) -> Optional[str]:
+) -> List[str]:
     """`dbt build` on what the warehouse holds, its outcome in the ledger, then the BI snapshot.
-    Returns the problem for the summary (None when dbt passed, warnings or not). `dbt_board`:
+    Returns the problems for the summary (none when dbt passed, warnings or not). `dbt_board`:
     the progress bar of its nodes (the console's)."""
-    record = partial(ledger.record, pipelines_of(warehouse))
     started = pendulum.now("UTC")
     try:
         with dbt_board() if dbt_board else nullcontext() as progress:
             built = dbt_build(warehouse, log_file=log_file, progress=progress)
     except Exception as exc:  # noqa: BLE001 - dbt's failure is one line; the ledger keeps it
         fail(explain(exc))
-        record([ledger.dbt_row(run_id, "failed", started, cause=explain(exc))])
-        return "dbt failed"
+        return ["dbt failed", *filter(None, [run.record([ledger.dbt_row(run.run_id, "failed", started, cause=explain(exc))])])]
     say(built.line)
     if built.warnings:
         log.warning("dbt tests that warned: %s", ", ".join(built.warnings))
-    record([ledger.dbt_row(run_id, "ok", started, built.warnings)])
-    problem = alert(warehouse, say, fail)
+    problems = list(filter(None, [
+        run.record([ledger.dbt_row(run.run_id, "ok", started, built.warnings)]), alert(warehouse, say, fail),
+    ]))
     if warehouse.duckdb_file is not None and snapshot_enabled():
         say(publish(warehouse.duckdb_file).line())
-    return problem
+    return problems
 
 
 def alert(warehouse: Warehouse, say: Say, fail: Say, dry_run: bool = False) -> Optional[str]:
@@ -107,6 +108,9 @@ def alert(warehouse: Warehouse, say: Say, fail: Say, dry_run: bool = False) -> O
     for the summary when the rules themselves could not be evaluated."""
     try:
         outcome = run_alerts(warehouse, dry_run=dry_run)
+    except AlertsNotWritten as exc:
+        fail(f"alert state not written (kept for the next run, which sends nothing twice): {exc}")
+        return "alert state not written"
     except Exception as exc:  # noqa: BLE001 - one line; the marts and the ledger stand
         fail(f"alerts not evaluated: {explain(exc)}")
         return "alerts failed"
@@ -130,18 +134,15 @@ def load_and_build(
     dbt_board: Optional[DbtBoard] = None,
 ) -> RunOutcome:
     """The whole run: `load`, then `build` (or a ledger row saying dbt was skipped)."""
-    run_id = ledger.new_run_id()
-    outcome = load(warehouse, plan, say, fail, run_id, board)
+    run = ledger.RunLedger(warehouse, fail)
+    outcome = load(warehouse, plan, say, fail, run, board)
     if outcome.load.interrupted:
         return outcome
     if skip_dbt:
-        ledger.record(
-            pipelines_of(warehouse), [ledger.dbt_row(run_id, "skipped", pendulum.now("UTC"), cause="--skip-dbt")]
-        )
-        return outcome
-    problem = build(warehouse, say, fail, run_id, log_file, dbt_board)
-    if problem:
-        outcome.problems.append(problem)
+        problems = [run.record([ledger.dbt_row(run.run_id, "skipped", pendulum.now("UTC"), cause="--skip-dbt")])]
+    else:
+        problems = list(build(warehouse, say, fail, run, log_file, dbt_board))
+    outcome.problems += [p for p in dict.fromkeys(problems) if p and p not in outcome.problems]
     return outcome
 
 

@@ -25,7 +25,6 @@ import pendulum
 
 from pipelines import flow
 from pipelines.commands.run_log import open_run_log
-from pipelines.engine import ledger
 from pipelines.engine.plan import instantly_sources
 from pipelines.engine.warehouse import NOT_DLT, resolve
 from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
@@ -63,7 +62,7 @@ def load_base(db: Path) -> None:
                 base_url=sim.url, start_date=workspace.first_day.isoformat(), max_requests_per_second=100,
             )
 
-        outcome = flow.load(resolve("duckdb", duckdb_file=str(db)), plan, lambda line: None, print, ledger.new_run_id())
+        outcome = flow.load(resolve("duckdb", duckdb_file=str(db)), plan, lambda line: None, print)
         if outcome.load.failed:
             raise RuntimeError("; ".join(outcome.load.errors))
 

@@ -26,7 +26,6 @@ from pendulum import Date
 
 from pipelines import flow
 from pipelines.commands.run_log import open_run_log
-from pipelines.engine import ledger
 from pipelines.engine.plan import instantly_sources
 from pipelines.engine.warehouse import resolve
 from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
@@ -75,7 +74,7 @@ def run_day(warehouse_file: Path, state: Path, url: str, first: Date, day: Date)
             start_date=first.isoformat(), end_date=day.isoformat(), max_requests_per_second=100,
         )
 
-    outcome = flow.load(warehouse, plan, lambda line: None, lambda line: None, ledger.new_run_id())
+    outcome = flow.load(warehouse, plan, lambda line: None, lambda line: None)
     return {
         "day": day.isoformat(),
         "requests": outcome.load.requests,

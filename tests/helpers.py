@@ -339,3 +339,25 @@ def seed_sends(placement):
 def seed_send(record, sender_esp, landed):
     return (record["test_id"], pendulum.parse(record["timestamp_created_date"]).date(),
             record["sender_email"].lower(), ESP_LABELS[record["recipient_esp"]], ESP_LABELS[sender_esp], landed)
+
+
+FAILING_LOADS = """\
+import os, sys
+if os.environ.get("TEST_FAIL_LOADS_OF") and not sys.argv[0].endswith("dbt"):
+    from dlt.pipeline.pipeline import Pipeline
+    original = Pipeline.load
+    def load(self, *args, **kwargs):
+        if self.pipeline_name == os.environ["TEST_FAIL_LOADS_OF"]:
+            raise OSError(28, "No space left on device")
+        return original(self, *args, **kwargs)
+    Pipeline.load = load
+"""
+
+
+def failing_loads(root: Path, pipeline_name: str) -> Dict[str, str]:
+    """Environment for a CLI run in which every load of one pipeline fails as on a full disk (a
+    `sitecustomize` the run's Python imports at start; dbt's is left alone)."""
+    hooks = root / "failing-loads"
+    hooks.mkdir(exist_ok=True)
+    (hooks / "sitecustomize.py").write_text(FAILING_LOADS)
+    return {"PYTHONPATH": f"{hooks}{os.pathsep}{ROOT}", "TEST_FAIL_LOADS_OF": pipeline_name}

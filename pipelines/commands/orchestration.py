@@ -55,7 +55,7 @@ def materialise(
     that loaded; raises after them when a family failed."""
     log = context.log
     with run_lock(warehouse.lock_file()):
-        outcome = flow.load(warehouse, plan, log.info, log.error, ledger.new_run_id())
+        outcome = flow.load(warehouse, plan, log.info, log.error)
     for result in outcome.load.results:
         if result.status != "ok" or result.report is None:
             continue
@@ -100,8 +100,8 @@ def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
         yield from invocation.stream()
         outcome = summarise(Path(invocation.target_path) / "run_results.json", time.monotonic() - clock)
         status = "ok" if invocation.is_successful() else "failed"
-        row = ledger.dbt_row(ledger.new_run_id(), status, started, outcome.warnings, "" if status == "ok" else outcome.line)
-        ledger.record(flow.pipelines_of(warehouse), [row])
+        run = ledger.RunLedger(warehouse, context.log.error)
+        run.record([ledger.dbt_row(run.run_id, status, started, outcome.warnings, "" if status == "ok" else outcome.line)])
         if status != "ok":
             raise dg.Failure(outcome.line)
         if flow.alert(warehouse, context.log.info, context.log.error):

@@ -8,14 +8,16 @@ is stale, and why, without reading a log.
 """
 
 import json
+from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional
 
 import dlt
 import pendulum
 from dlt.common.schema.typing import TTableSchemaColumns
 
-from pipelines.engine.runner import FamilyResult, file_format
-from pipelines.engine.warehouse import PIPELINE_NAME
+from pipelines.engine.explain import explain
+from pipelines.engine.runner import FamilyResult, make_pipeline, write_computed
+from pipelines.engine.warehouse import PIPELINE_NAME, Warehouse
 
 PIPELINE = f"{PIPELINE_NAME}_ledger"
 """Its pipeline, and the name of its dlt schema (so an identifier)."""
@@ -83,7 +85,7 @@ def dbt_row(
 
 def record(pipeline_named: Callable[[str], dlt.Pipeline], rows: List[Dict[str, object]]) -> Optional[int]:
     """Merges `rows` into the ledger (on run, workspace and family: writing a run's row twice
-    keeps one)."""
+    keeps one), with the rows of an earlier run whose ledger write failed (`write_computed`)."""
     if not rows:
         return None
     pipeline = pipeline_named(PIPELINE)
@@ -91,5 +93,34 @@ def record(pipeline_named: Callable[[str], dlt.Pipeline], rows: List[Dict[str, o
         rows, name=TABLE, write_disposition="merge", primary_key=("run_id", "workspace_label", "family"),
         columns=COLUMNS,
     )
-    pipeline.run(resource, loader_file_format=file_format(pipeline))  # type: ignore[arg-type]  # None: dlt's default
+    write_computed(pipeline, resource)
     return len(rows)
+
+
+@dataclass
+class RunLedger:
+    """One run's ledger: its id and its writes (the families' rows, then dbt's).
+
+    The ledger is about the data, not the data itself: a write that fails (a full disk) is one
+    error line, said once however many writes fail, and never ends the run. Its rows stay
+    pending, and the next write, of this run or a later one, writes them first (`record`)."""
+
+    warehouse: Warehouse
+    fail: Callable[[str], None]
+    run_id: str = field(default_factory=new_run_id)
+    failed: bool = False
+
+    def record(self, rows: List[Dict[str, object]]) -> Optional[str]:
+        """Writes `rows`; returns the problem for the run's summary when that failed."""
+        try:
+            record(lambda name: make_pipeline(self.warehouse, pipeline_name=name), rows)
+        except Exception as exc:  # noqa: BLE001 - one line; the rows wait for the next write
+            if not self.failed:
+                self.fail(f"run ledger not written (its rows are kept for the next run): {explain(exc)}")
+            self.failed = True
+            return PROBLEM
+        return None
+
+
+PROBLEM = "run ledger not written"
+"""The run ledger's problem in the run's summary."""

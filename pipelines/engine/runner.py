@@ -100,6 +100,20 @@ def finish_pending(pipeline: dlt.Pipeline) -> Optional[int]:
     return loaded_rows(pipeline, load_ids)
 
 
+def write_computed(pipeline: dlt.Pipeline, data: Any) -> None:
+    """Loads rows our own code computed this run (the run ledger's, the alert state's), behind
+    whatever an earlier write of the same pipeline left pending.
+
+    Never `pipeline.run`: with a package pending, it loads that package *instead of* `data` and
+    says so only in a warning, so the run after a failed write would lose its own rows. Extracting
+    first queues these rows behind the pending package, and one load takes both, oldest first; if
+    that load fails too, both stay pending for the next write.
+    """
+    pipeline.extract(data, loader_file_format=file_format(pipeline))
+    pipeline.normalize()
+    pipeline.load()
+
+
 def loaded_rows(pipeline: dlt.Pipeline, load_ids: List[str]) -> int:
     """Rows the given load packages put in the dataset's root tables (the ones a resource names)."""
     if not load_ids:

@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 import pendulum
 
 from pipelines.common.dates import utc_today
+from pipelines.engine.explain import explain
 from pipelines.engine.warehouse import Warehouse
 from pipelines.outputs.alerts import destinations, state
 from pipelines.outputs.alerts.destinations import DeliveryFailed, Event, Send
@@ -139,6 +140,8 @@ def run_alerts(warehouse: Warehouse, dry_run: bool = False) -> AlertOutcome:
     `dry_run`: the same decisions, nothing sent or written."""
     now = pendulum.now("UTC")
     targets = destinations.configured()
+    if not dry_run:
+        state.settle(warehouse)
     with reader(warehouse) as client:
         current, evaluated = findings(client, now)
         stored = state.open_alerts(client)
@@ -149,5 +152,8 @@ def run_alerts(warehouse: Warehouse, dry_run: bool = False) -> AlertOutcome:
     deliveries += [delivery_row(e, name, now) for e in outcome.opened + outcome.resolved for name in targets]
     deliver(targets, deliveries, now, dry_run, outcome)
     if not dry_run:
-        state.save(warehouse, rows, deliveries)
+        try:
+            state.save(warehouse, rows, deliveries)
+        except Exception as exc:
+            raise state.NotWritten(explain(exc)) from exc
     return outcome

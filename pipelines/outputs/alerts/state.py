@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Tuple
 import dlt
 from dlt.common.schema.typing import TTableSchemaColumns
 
-from pipelines.engine.runner import file_format, make_pipeline
+from pipelines.engine.runner import finish_pending, make_pipeline, write_computed
 from pipelines.engine.warehouse import PIPELINE_NAME, Warehouse
 from pipelines.outputs.marts import Rows, query, table_exists
 
@@ -33,6 +33,11 @@ TIMESTAMPS: TTableSchemaColumns = {
     "n": {"data_type": "bigint"},
     "last_error": {"data_type": "text"},
 }
+
+
+class NotWritten(Exception):
+    """The evaluation's rows were not written: they stay pending, and the next evaluation writes
+    them before it reads (`settle`), so what was sent is not sent again."""
 
 
 def open_alerts(client: Any) -> Dict[AlertKey, Dict[str, Any]]:
@@ -68,5 +73,10 @@ def save(warehouse: Warehouse, state: List[Dict[str, Any]], deliveries: List[Dic
             primary_key=("workspace_label", "rule", "subject", "first_seen_at", "kind", "destination"),
         ))
     if resources:
-        pipeline = make_pipeline(warehouse, pipeline_name=PIPELINE)
-        pipeline.run(resources, loader_file_format=file_format(pipeline))  # type: ignore[arg-type]  # None: dlt's default
+        write_computed(make_pipeline(warehouse, pipeline_name=PIPELINE), resources)
+
+
+def settle(warehouse: Warehouse) -> None:
+    """Writes what an earlier evaluation computed but could not write (its load failed), before
+    this one reads the state: evaluated without it, its alerts would open a second time."""
+    finish_pending(make_pipeline(warehouse, pipeline_name=PIPELINE))
