@@ -102,10 +102,11 @@ def build(
     return problems
 
 
-def alert(warehouse: Warehouse, say: Say, fail: Say, dry_run: bool = False) -> Optional[str]:
+def alert(warehouse: Warehouse, say: Say, fail: Say, dry_run: bool = False, named: bool = False) -> Optional[str]:
     """The alert rules on the freshly built marts: one line, a notice per destination that did
     not take its alerts (kept for the next run; the run does not fail for it). Returns the problem
-    for the summary when the rules themselves could not be evaluated."""
+    for the summary when the rules themselves could not be evaluated. `named`: the line names the
+    warehouse read (the `alerts` command's)."""
     try:
         outcome = run_alerts(warehouse, dry_run=dry_run)
     except AlertsNotWritten as exc:
@@ -114,7 +115,7 @@ def alert(warehouse: Warehouse, say: Say, fail: Say, dry_run: bool = False) -> O
     except Exception as exc:  # noqa: BLE001 - one line; the marts and the ledger stand
         fail(f"alerts not evaluated: {explain(exc)}")
         return "alerts failed"
-    say(outcome.line(dry_run))
+    say(outcome.line(dry_run, named))
     if dry_run:
         for e in outcome.opened + outcome.resolved:
             say(f"  {e.line()}")

@@ -66,7 +66,8 @@ def demo(campaigns: int, days: int) -> int:
             outcome = load_and_build(
                 warehouse, plan, say, fail, log_file, board=progress_board, dbt_board=dbt_progress,
             )
-        say(f"report: {write_report(warehouse, REPORT.resolve(), utc_today())}")
+        written = write_report(warehouse, REPORT.resolve(), utc_today())
+        say(f"report: {written.path}, from {written.source}")
     except Exception as exc:  # noqa: BLE001
         fail(explain(exc))
         return summary(outcome.load, started, log_file, "failed")

@@ -9,7 +9,7 @@ from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, List, Set
+from typing import Any, Dict, List, Set
 
 import trustme
 from aiosmtpd.controller import Controller
@@ -52,8 +52,12 @@ class Mailbox:
     """An SMTP server that requires STARTTLS (its certificate from a CA made for the test) and
     keeps every message it receives."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, refuse: Set[str] = frozenset()) -> None:
         self.messages: List[Message] = []
+        self.recipients: List[List[str]] = []
+        """Each message's envelope recipients (RCPT TO)."""
+        self.refuse = refuse
+        """Addresses it answers `550 no such user` to."""
         ca = trustme.CA()
         self.ca_file = folder / "test-ca.pem"
         ca.cert_pem.write_to_path(str(self.ca_file))
@@ -64,8 +68,16 @@ class Mailbox:
                                      require_starttls=True)
         self.controller.start()
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802 - aiosmtpd's name
-        self.messages.append(message_from_bytes(envelope.content))  # type: ignore[attr-defined]
+    async def handle_RCPT(self, server: object, session: object, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: list) -> str:
+        if address in self.refuse:
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        self.messages.append(message_from_bytes(envelope.content))
+        self.recipients.append(list(envelope.rcpt_tos))
         return "250 OK"
 
     def close(self) -> None:

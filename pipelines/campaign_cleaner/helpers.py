@@ -1,6 +1,5 @@
 """Polling Campaign Cleaner seed tests: the job registry (in dlt state), polls, row shaping."""
 
-import json
 from typing import Collection, List, MutableMapping, Optional, Sequence, Tuple
 
 import pendulum
@@ -8,7 +7,8 @@ import pendulum
 from pipelines.campaign_cleaner import settings
 from pipelines.common.client import ApiClient, make_client
 from pipelines.common.concurrency import as_completed_bounded
-from pipelines.common.errors import ApiError, ConfigError
+from pipelines.common.errors import ApiError
+from pipelines.common.lists import text_list
 from pipelines.common.tracking import RequestStats
 
 COMPLETED, PROCESSING, EXPIRED, NOT_FOUND = "completed", "processing", "expired", "not_found"
@@ -40,19 +40,7 @@ class JobNotFound(JobError):
 
 def job_id_list(value: object) -> List[str]:
     """Job ids from a setting: a TOML list, a JSON list, or `job_1,job_2` in one variable."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                return [str(v).strip() for v in json.loads(text) if str(v).strip()]
-            except ValueError:
-                raise ConfigError(f"SOURCES__CAMPAIGN_CLEANER__JOB_IDS is not a JSON list: {text!r}") from None
-        return [part.strip() for part in text.split(",") if part.strip()]
-    if not isinstance(value, (list, tuple)):
-        raise ConfigError(f"SOURCES__CAMPAIGN_CLEANER__JOB_IDS is not a list of job ids: {value!r}")
-    return [str(v).strip() for v in value if str(v).strip()]
+    return text_list(value, "SOURCES__CAMPAIGN_CLEANER__JOB_IDS")
 
 
 def now_iso() -> str:

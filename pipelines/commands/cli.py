@@ -15,7 +15,7 @@ from pipelines.engine import runner
 from pipelines.engine.explain import explain
 from pipelines.engine.lock import AlreadyRunning, run_lock
 from pipelines.engine.plan import configured_sources
-from pipelines.engine.warehouse import DEMO_DUCKDB, Warehouse, resolve
+from pipelines.engine.warehouse import Warehouse, resolve
 from pipelines.flow import RunOutcome, alert, load_and_build
 from pipelines.outputs.report import write_report
 from pipelines.outputs.transform import dbt_docs
@@ -74,12 +74,11 @@ def cmd_seed_tests(args: argparse.Namespace) -> int:
 
 
 def loaded_warehouse(destination: str) -> Warehouse:
-    """The configured warehouse; the demo's when only `make demo` has loaded one."""
+    """The configured warehouse, once something has loaded it: a DuckDB file that does not exist
+    is one line naming it (never another warehouse in its place, never a file or lock left)."""
     warehouse = resolve(destination)
     if warehouse.duckdb_file is not None and not warehouse.duckdb_file.exists():
-        if Path(DEMO_DUCKDB).exists():
-            return resolve("duckdb", duckdb_file=DEMO_DUCKDB)
-        raise ConfigError(f"no warehouse at {warehouse.duckdb_file} yet: load it first (make run, or make demo)")
+        raise ConfigError(f"no warehouse at {warehouse.duckdb_file} yet: load it first (make run)")
     return warehouse
 
 
@@ -92,18 +91,18 @@ def cmd_report(args: argparse.Namespace) -> int:
         warehouse = loaded_warehouse(args.destination)
         try:
             with run_lock(warehouse.lock_file()):  # read while no run writes
-                path = write_report(warehouse, output, utc_today())
+                written = write_report(warehouse, output, utc_today())
             read_from = ""
         except AlreadyRunning:
             snapshot = warehouse.snapshot_file
             if snapshot is None or not snapshot.exists():
                 raise
-            path = write_report(resolve("duckdb", duckdb_file=str(snapshot)), output, utc_today())
-            read_from = f" (read from the BI snapshot {snapshot}: a run is writing the warehouse)"
+            written = write_report(resolve("duckdb", duckdb_file=str(snapshot)), output, utc_today())
+            read_from = " (the BI snapshot: a run is writing the warehouse)"
     except Exception as exc:  # noqa: BLE001
         fail(explain(exc))
         return 1
-    say(f"report: {path}{read_from}")
+    say(f"report: {written.path}, from {written.source}{read_from}")
     return 0
 
 
@@ -112,9 +111,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     (`--dry-run`: printed, nothing sent or written)."""
     open_run_log("alerts")
     try:
-        warehouse = resolve(args.destination)
+        warehouse = loaded_warehouse(args.destination)
         with run_lock(warehouse.lock_file()):
-            problem = alert(warehouse, say, fail, dry_run=args.dry_run)
+            problem = alert(warehouse, say, fail, dry_run=args.dry_run, named=True)
     except Exception as exc:  # noqa: BLE001
         fail(explain(exc))
         return 1
@@ -122,8 +121,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    """dbt's documentation site, built on the configured warehouse (or the demo's, when only the
-    demo has run)."""
+    """dbt's documentation site, built on the configured warehouse."""
     log_file = open_run_log("docs")
     try:
         warehouse = loaded_warehouse(args.destination)

@@ -3,10 +3,12 @@ dlt's SQL client on any other destination. Shared by the report and the alerts."
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterator, List, Optional
 
 import duckdb
 
+from pipelines.common.errors import ConfigError
 from pipelines.engine.warehouse import Warehouse
 
 Rows = List[Dict[str, Any]]
@@ -27,16 +29,43 @@ def table_exists(client: Any, schema: str, table: str) -> bool:
 
 @contextmanager
 def reader(warehouse: Warehouse) -> Iterator[Any]:
-    """A client that reads the warehouse: a DuckDB file is opened read-only (beside BI tools
-    reading it too), any other destination through dlt's SQL client."""
+    """A client that reads the warehouse in a UTC session (timestamps come back in UTC whatever
+    the host's zone): a DuckDB file is opened read-only (beside BI tools reading it too), any
+    other destination through dlt's SQL client. A DuckDB file that does not exist is one line
+    naming it, and is never created."""
     if warehouse.duckdb_file is None:
         from pipelines.engine.runner import make_pipeline
 
         with make_pipeline(warehouse).sql_client() as client:
+            client.execute_sql("set time zone 'UTC'")
             yield client
         return
+    if not warehouse.duckdb_file.exists():
+        raise ConfigError(f"no warehouse at {warehouse.duckdb_file} yet: load it first (make run)")
     with duckdb.connect(str(warehouse.duckdb_file), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
         yield DuckDBReader(con)
+
+
+def require_marts(client: Any, warehouse: Warehouse) -> None:
+    """One line when dbt has not built the marts of `warehouse` yet."""
+    if not table_exists(client, "analytics", "source_freshness"):
+        raise ConfigError(f"{warehouse.identity} has no marts yet: load it first (make run)")
+
+
+def loaded_at(client: Any) -> Optional[datetime]:
+    """When the warehouse last loaded a family (UTC): what a page or a message is as of."""
+    rows = query(client, "select max(last_ok_at) as loaded_at from analytics.source_freshness")
+    value = rows[0]["loaded_at"] if rows else None
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def as_of(warehouse: Warehouse, loaded: Optional[datetime]) -> str:
+    """`the warehouse <identity>, loaded <time> UTC`: which warehouse a page or message read."""
+    when = f"loaded {loaded:%Y-%m-%d %H:%M} UTC" if loaded else "never loaded"
+    return f"the warehouse {warehouse.identity}, {when}"
 
 
 @dataclass

@@ -9,6 +9,7 @@ so the page opens with no network. Each panel says what the browser must draw
 browser reads back in the tests. `?panel=KEY` shows one panel alone (for screenshots).
 """
 
+from dataclasses import dataclass
 from datetime import date
 from html import escape
 from pathlib import Path
@@ -17,9 +18,8 @@ from typing import Any, List, Sequence
 from plotly.io import to_html
 from plotly.offline import get_plotlyjs
 
-from pipelines.common.errors import ConfigError
 from pipelines.engine.warehouse import Warehouse
-from pipelines.outputs.marts import Rows, query, reader, table_exists
+from pipelines.outputs.marts import Rows, as_of, loaded_at, query, reader, require_marts
 from pipelines.outputs.review import Panel, weekly_review
 
 FRESHNESS = """
@@ -127,27 +127,34 @@ def panel_html(n: int, panel: Panel) -> str:
     )
 
 
-def render(panel_list: Sequence[Panel], freshness: Rows, generated: date) -> str:
-    """The page: the review's panels, then freshness (what the numbers are as of)."""
+def render(panel_list: Sequence[Panel], freshness: Rows, generated: date, source: str) -> str:
+    """The page: which warehouse it read and when that was loaded (`source`), the review's
+    panels, then freshness (what the numbers are as of)."""
     return (
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Weekly deliverability review</title>"
         f"<style>{STYLE}</style><script>{get_plotlyjs()}</script>{PROBE}</head><body>"
-        f"<h1>Weekly deliverability review</h1><p>Built {generated.isoformat()} (UTC) from the analytics marts;"
-        " weeks are UTC weeks starting Monday.</p>"
+        f"<h1>Weekly deliverability review</h1><p id=\"source\">Built {generated.isoformat()} (UTC) from the analytics"
+        f" marts of {escape(source)}; weeks are UTC weeks starting Monday.</p>"
         f"{''.join(panel_html(n, p) for n, p in enumerate(panel_list))}"
         f'<section data-panel="freshness"><h2>Freshness</h2>{freshness_table(freshness)}</section>'
         '<pre id="report-errors" style="display:none"></pre></body></html>'
     )
 
 
-def write_report(warehouse: Warehouse, path: Path, today: date) -> Path:
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    source: str
+    """Which warehouse the page read, and when that was loaded (`marts.as_of`)."""
+
+
+def write_report(warehouse: Warehouse, path: Path, today: date) -> Written:
     """Reads the marts of `warehouse` (read-only) and writes the page to `path`."""
     with reader(warehouse) as client:
-        if not table_exists(client, "analytics", "source_freshness"):
-            raise ConfigError(f"{warehouse.identity} has no marts yet: load it first (make run, or make demo)")
+        require_marts(client, warehouse)
+        source = as_of(warehouse, loaded_at(client))
         freshness = query(client, FRESHNESS)
-        html = render(panels(client, freshness, today), freshness, today)
+        html = render(panels(client, freshness, today), freshness, today, source)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
-    return path
-
+    return Written(path, source)

@@ -7,6 +7,7 @@ missing, an endpoint failing and a freshness limit of 0 hours.
 """
 
 import copy
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +61,7 @@ def scenario(tmp_path_factory) -> Iterator[Scenario]:
             env = env_for(sim, root, ALERTS__SLACK__WEBHOOK_URL=f"{http.url}{SLACK_PATH}",
                           ALERTS__WEBHOOK__URL=f"{http.url}/hook", ALERTS__WEBHOOK__TOKEN=TOKEN,
                           ALERTS__EMAIL__HOST="127.0.0.1", ALERTS__EMAIL__PORT=str(mail.port),
-                          ALERTS__EMAIL__FROM="alerts@agency.example", ALERTS__EMAIL__TO="lead@agency.example",
+                          ALERTS__EMAIL__FROM="alerts@agency.example", ALERTS__EMAIL__TO='["lead@agency.example"]',
                           ALERTS__EMAIL__CA_FILE=str(mail.ca_file))
             [domain] = sorted(accounts.failing)
             scenario = Scenario(sim, root / "warehouse.duckdb", root / "logs", domain)
@@ -150,7 +151,7 @@ def test_a_message_names_the_workspace_the_figure_against_the_threshold_with_its
 
 def test_every_destination_gets_the_same_alerts(scenario):
     runs = scenario.runs
-    slack_lines = [line for post in runs[1].slack for line in post["text"].splitlines()[1:]]
+    slack_lines = [line for post in runs[1].slack for line in post["text"].splitlines()[2:]]  # after summary and source
     assert len(runs[1].slack) == 1 and len(runs[1].mails) == 1
     assert len(slack_lines) == len(events(runs[2])) > 0
     assert runs[1].mails[0]["Subject"] == runs[1].slack[0]["text"].splitlines()[0]
@@ -162,7 +163,7 @@ def test_a_destination_that_is_down_does_not_fail_the_run_and_gets_the_alerts_ne
     assert runs[1].code == 0 and runs[1].hooks == []
     [notice] = [line for line in runs[1].stdout.splitlines() if line.startswith("notice: alerts")]
     assert notice.startswith("notice: alerts to webhook failed (HTTP 500): ") and "kept for the next run" in notice
-    assert len(events(runs[2])) == len(runs[1].slack[0]["text"].splitlines()) - 1
+    assert len(events(runs[2])) == len(runs[1].slack[0]["text"].splitlines()) - 2
 
 
 def test_a_rerun_the_same_day_sends_nothing_new(scenario):
@@ -205,3 +206,12 @@ def test_the_alert_state_keeps_first_and_last_seen(scenario):
                            " and rule = 'mailbox_inbox_rate'").fetchall()
     assert rows and all(first < last for first, last in rows)
     assert all(pendulum.instance(first).date() == utc_today() for first, _ in rows)
+
+
+def test_every_message_names_the_warehouse_and_when_it_was_loaded(scenario):
+    first = scenario.runs[1]
+    source = re.compile(rf"From the warehouse duckdb:{re.escape(str(scenario.db))}, loaded \d{{4}}-\d\d-\d\d \d\d:\d\d UTC\.")
+    assert first.slack and all(source.search(post["text"]) for post in first.slack)
+    assert first.mails and all(source.search(mail.get_payload(decode=True).decode()) for mail in first.mails)
+    assert all(mail["To"] == "lead@agency.example" for mail in first.mails)
+    assert all(source.fullmatch(f"From {post['source']}.") for post in scenario.runs[2].hooks)

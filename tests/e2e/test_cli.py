@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timezone
 from pathlib import Path
 
 import duckdb
@@ -302,9 +303,43 @@ def test_the_report_during_a_run_reads_the_bi_snapshot_and_says_so(cron_run, tmp
     with holding(RUN_LOCK_HOLDER, cron_run.env, "locked"):
         done = run_report(cron_run.env, tmp_path / "report.html")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == (
-        f"report: {tmp_path / 'report.html'} (read from the BI snapshot {root / 'warehouse.snapshot.duckdb'}:"
-        " a run is writing the warehouse)")
+    assert re.fullmatch(
+        rf"report: {re.escape(str(tmp_path / 'report.html'))}, from the warehouse"
+        rf" duckdb:{re.escape(str(root / 'warehouse.snapshot.duckdb'))}, loaded \d{{4}}-\d\d-\d\d \d\d:\d\d UTC"
+        r" \(the BI snapshot: a run is writing the warehouse\)", done.stdout.strip()), done.stdout
+
+
+def test_the_report_page_and_line_name_the_warehouse_and_when_it_was_loaded(cron_run, tmp_path):
+    done = run_report(cron_run.env, tmp_path / "report.html")
+    assert done.returncode == 0, done.stderr
+    loaded = cron_run.warehouse.query("select max(ended_at) from raw.run_ledger where status = 'ok' and family <> 'dbt'")
+    when = f"loaded {loaded[0][0].astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    source = f"the warehouse duckdb:{cron_run.warehouse.db}, {when}"
+    assert done.stdout.strip() == f"report: {tmp_path / 'report.html'}, from {source}"
+    assert f"marts of {source};" in (tmp_path / "report.html").read_text()
+
+
+def demo_beside(folder: Path) -> None:
+    """A `make demo` warehouse in `folder/data`, as after `make demo` in a checkout."""
+    (folder / "data").mkdir()
+    duckdb.connect(str(folder / "data" / "demo.duckdb")).close()
+
+
+def test_the_report_never_reads_the_demo_in_place_of_the_configured_warehouse(sim, tmp_path):
+    demo_beside(tmp_path)
+    env = env_for(sim, tmp_path)
+    done = run_report(env, tmp_path / "report.html", cwd=tmp_path)
+    assert done.returncode == 1 and not (tmp_path / "report.html").exists()
+    assert done.stderr == f"error: no warehouse at {tmp_path / 'warehouse.duckdb'} yet: load it first (make run)\n"
+
+
+def test_alerts_on_a_missing_warehouse_is_one_line_and_leaves_no_file(sim, tmp_path):
+    demo_beside(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "pipelines", "alerts"], cwd=tmp_path, env=env_for(sim, tmp_path),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr == f"error: no warehouse at {tmp_path / 'warehouse.duckdb'} yet: load it first (make run)\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "logs"]
 
 
 def test_ctrl_c_says_interrupted_and_how_far_the_run_got(sim, tmp_path):

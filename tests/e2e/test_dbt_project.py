@@ -194,7 +194,7 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium 
 
 @pytest.fixture(scope="module")
 def report(built, tmp_path_factory):
-    html = write_report(built.destination(), tmp_path_factory.mktemp("report") / "report.html", utc_today())
+    html = write_report(built.destination(), tmp_path_factory.mktemp("report") / "report.html", utc_today()).path
     return html, rendered(html) if CHROMIUM else None
 
 

@@ -50,7 +50,7 @@ def test_the_report_of_an_empty_warehouse_shows_no_data_yet_panels(two_runs, tmp
     result = subprocess.run([sys.executable, "-m", "pipelines", "report", "--output", str(output)], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"report: {output}"
+    assert result.stdout.startswith(f"report: {output}, from the warehouse duckdb:")
     html = output.read_text()
     assert html.count('<div class="empty">') == 7
     assert 'class="plotly-graph-div"' not in html

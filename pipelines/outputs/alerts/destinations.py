@@ -6,6 +6,7 @@ never by the address or the credentials.
 """
 
 import json
+import logging
 import smtplib
 import ssl
 import urllib.error
@@ -19,6 +20,7 @@ from pipelines.outputs.alerts.rules import Finding
 from pipelines.outputs.alerts.settings import EmailSettings, email_settings, setting
 
 TIMEOUT_S = 15
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,9 @@ class Event(Finding):
         return dict(vars(self), message=self.line())
 
 
-Send = Callable[[List[Event]], None]
-"""A destination: sends one message with every event given, or raises DeliveryFailed."""
+Send = Callable[[List[Event], str], None]
+"""A destination: sends one message with every event given and which warehouse they come from
+(`marts.as_of`), or raises DeliveryFailed."""
 
 
 class DeliveryFailed(Exception):
@@ -72,28 +75,32 @@ def post_json(url: str, body: object, headers: Optional[Dict[str, str]] = None) 
 
 def slack(url: str) -> Send:
     """Slack's (and Mattermost's, Teams' workflows') incoming-webhook message: `{"text": ...}`."""
-    return lambda events: post_json(url, {"text": "\n".join([summary(events)] + [f"• {e.line()}" for e in events])})
+    return lambda events, source: post_json(
+        url, {"text": "\n".join([summary(events), f"From {source}."] + [f"• {e.line()}" for e in events])})
 
 
 def webhook(url: str, token: Optional[str]) -> Send:
     """A generic JSON webhook: every event with its fields, a bearer token when configured."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return lambda events: post_json(url, {"summary": summary(events), "alerts": [e.payload() for e in events]}, headers)
+    return lambda events, source: post_json(
+        url, {"summary": summary(events), "source": source, "alerts": [e.payload() for e in events]}, headers)
 
 
 def email(settings: EmailSettings) -> Send:
-    def send(events: List[Event]) -> None:
+    def send(events: List[Event], source: str) -> None:
         message = EmailMessage()
         message["Subject"] = summary(events)
         message["From"] = settings.sender
         message["To"] = ", ".join(settings.recipients)
-        message.set_content("\n\n".join(e.line() for e in events) + "\n")
+        message.set_content("\n\n".join([f"From {source}."] + [e.line() for e in events]) + "\n")
         try:
             with smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT_S) as smtp:
                 smtp.starttls(context=ssl.create_default_context(cafile=settings.ca_file))
                 if settings.username:
                     smtp.login(settings.username, settings.password or "")
-                smtp.send_message(message)
+                refused = smtp.send_message(message)
+            if refused:  # some recipients refused (all refused raises): the others have it
+                log.warning("alert email refused for %d of %d recipients", len(refused), len(settings.recipients))
         except (smtplib.SMTPException, OSError) as exc:
             text = str(exc)
             for secret in (settings.password, settings.username):

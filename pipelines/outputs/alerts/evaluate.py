@@ -15,7 +15,7 @@ from pipelines.outputs.alerts import destinations, state
 from pipelines.outputs.alerts.destinations import DeliveryFailed, Event, Send
 from pipelines.outputs.alerts.rules import RULES, Finding, rows_of
 from pipelines.outputs.alerts.settings import rule_settings
-from pipelines.outputs.marts import query, reader
+from pipelines.outputs.marts import as_of, loaded_at, query, reader, require_marts
 
 TITLES = {rule.name: rule.title for rule in RULES}
 
@@ -35,22 +35,29 @@ class AlertOutcome:
     """Events left for a later run, per failed destination."""
     destinations: List[str] = field(default_factory=list)
     """The destinations configured."""
+    source: str = ""
+    """Which warehouse the rules read, and when it was loaded (`marts.as_of`)."""
 
-    def line(self, dry_run: bool = False) -> str:
+    def line(self, dry_run: bool = False, named: bool = False) -> str:
+        """`alerts: 2 opened, 0 resolved (5 open); sent: slack 2`; `named`: with the warehouse read
+        (the `alerts` command's line)."""
         news = f"{len(self.opened)} opened, {len(self.resolved)} resolved" if self.opened or self.resolved else "nothing new"
         where = ", ".join(f"{name} {n}" for name, n in self.sent.items() if n)
         verb = "would send" if dry_run else "sent"
         tail = f"; {verb}: {where}" if where else ("" if self.destinations else "; no destination set")
-        return f"alerts: {news} ({self.open_count} open){tail}"
+        return f"alerts: {news} ({self.open_count} open){tail}{f'; from {self.source}' if named else ''}"
 
     def notices(self) -> List[str]:
         return [f"alerts to {name} failed ({why}): {self.waiting[name]} kept for the next run"
                 for name, why in self.failed.items()]
 
 
-def findings(client: Any, now: datetime) -> Tuple[Dict[state.AlertKey, Finding], Set[str]]:
+def findings(
+    client: Any, now: datetime, stored: Dict[state.AlertKey, Dict[str, Any]]
+) -> Tuple[Dict[state.AlertKey, Finding], Set[str]]:
     """What every enabled rule finds in the marts now, for the subjects it covers; and the rules
-    that were evaluated (a switched-off rule neither opens nor resolves anything)."""
+    that were evaluated (a switched-off rule neither opens nor resolves anything). `stored`: the
+    open alerts, which a rule's patterns must still be able to cover."""
     found: Dict[state.AlertKey, Finding] = {}
     evaluated: Set[str] = set()
     for rule in RULES:
@@ -59,7 +66,9 @@ def findings(client: Any, now: datetime) -> Tuple[Dict[state.AlertKey, Finding],
             continue
         evaluated.add(rule.name)
         rows = rows_of(rule, lambda sql: query(client, sql), utc_today(), now, settings.min_n)
-        for finding in rule.findings(rows, settings.threshold, settings.min_n):
+        breaching = rule.findings(rows, settings.threshold, settings.min_n)
+        settings.check_covers(breaching, [(workspace, subject) for (workspace, name, subject) in stored if name == rule.name])
+        for finding in breaching:
             if settings.covers(finding):
                 found[finding.key] = finding
     return found, evaluated
@@ -123,7 +132,7 @@ def deliver(targets: Dict[str, Send], deliveries: List[Dict[str, Any]], now: dat
             outcome.sent[name] = len(events)
             continue
         try:
-            send(events)
+            send(events, outcome.source)
         except DeliveryFailed as exc:
             outcome.failed[name], outcome.waiting[name] = str(exc), len(events)
             for d in mine:
@@ -143,10 +152,12 @@ def run_alerts(warehouse: Warehouse, dry_run: bool = False) -> AlertOutcome:
     if not dry_run:
         state.settle(warehouse)
     with reader(warehouse) as client:
-        current, evaluated = findings(client, now)
+        require_marts(client, warehouse)
         stored = state.open_alerts(client)
+        current, evaluated = findings(client, now, stored)
+        source = as_of(warehouse, loaded_at(client))
         waiting = state.pending_deliveries(client)
-    outcome = AlertOutcome(open_count=len(current), destinations=list(targets))
+    outcome = AlertOutcome(open_count=len(current), destinations=list(targets), source=source)
     rows = transitions(current, evaluated, stored, now, outcome)
     deliveries = [{k: v for k, v in d.items() if not k.startswith("_dlt")} for d in waiting if d["destination"] in targets]
     deliveries += [delivery_row(e, name, now) for e in outcome.opened + outcome.resolved for name in targets]
