@@ -205,7 +205,7 @@ def test_the_alert_state_keeps_first_and_last_seen(scenario):
         rows = con.execute("select first_seen_at, last_seen_at from raw.alert_state where status = 'open'"
                            " and rule = 'mailbox_inbox_rate'").fetchall()
     assert rows and all(first < last for first, last in rows)
-    assert all(pendulum.instance(first).date() == utc_today() for first, _ in rows)
+    assert all(pendulum.instance(first).in_tz("UTC").date() == utc_today() for first, _ in rows)
 
 
 def test_every_message_names_the_warehouse_and_when_it_was_loaded(scenario):

@@ -1,17 +1,23 @@
-"""Every date is a UTC day and every timestamp UTC, whatever the host's or the reader's time zone.
+"""Every date is a UTC day and every timestamp UTC, whatever the host's or the reader's time zone,
+and whatever the hour.
 
 The same simulated workspace is loaded (and built by dbt) on hosts in three zones, and each
 warehouse is read in its own zone: every DATE and timestamp column of every raw, staging and
-analytics table must be the same. (PostgreSQL: see test_postgres.py.)
+analytics table must be the same. The hosts run at a fixed clock (libfaketime), once just before
+UTC midnight (UTC+14 is already on the next day) and once just after (UTC-8 is still on the day
+before), so the test cannot pass or fail by the hour the suite runs. (PostgreSQL: test_postgres.py.)
 """
 
+import shutil
 import subprocess
 import sys
+import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Dict, List
 
 import duckdb
+import pendulum
 import pytest
 
 from helpers import EVENING_UTC, ROOT, env_for
@@ -50,15 +56,32 @@ def dates_and_times(db: Path, zone: str) -> Dict[str, List[tuple]]:
         }
 
 
-@pytest.fixture(scope="module")
-def loaded_in_every_zone(simulator, tmp_path_factory):
+FAKETIME = shutil.which("faketime")
+CLOCKS = {
+    "before UTC midnight": lambda today: pendulum.datetime(today.year, today.month, today.day, 23, 40, tz="UTC"),
+    "after UTC midnight": lambda today: pendulum.datetime(today.year, today.month, today.day, 0, 20, tz="UTC").add(days=1),
+}
+"""The hosts' clock, from the simulator's (UTC) today."""
+pytestmark = pytest.mark.skipif(FAKETIME is None, reason="libfaketime not installed: apt-get install faketime")
+
+
+def at_clock(instant: pendulum.DateTime, command: List[str]) -> List[str]:
+    """`command` with its wall clock (and its children's: dbt) set to `instant`, then running on from
+    it. The monotonic clock stays real: Python's timed waits measure their deadline on it."""
+    offset = f"{int(instant.timestamp() - time.time()):+d}"
+    return ["env", "FAKETIME_DONT_FAKE_MONOTONIC=1", str(FAKETIME), "-f", offset, *command]
+
+
+@pytest.fixture(scope="module", params=sorted(CLOCKS))
+def loaded_in_every_zone(request, simulator, tmp_path_factory):
     simulator.state.reset()
+    clock = CLOCKS[request.param](simulator.workspace.today)
     job = simulator.cleaner.add("Evening seed test", EVENING_UTC, polls_to_complete=1)
     roots = {zone: tmp_path_factory.mktemp(zone.replace("/", "_")) for zone in ZONES}
     runs = {
         zone: subprocess.Popen(
-            [sys.executable, "-m", "pipelines", "run"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True, env=env_for(
+            at_clock(clock, [sys.executable, "-m", "pipelines", "run"]), cwd=ROOT, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True, env=env_for(
                 simulator, root, TZ=zone,
                 SOURCES__CAMPAIGN_CLEANER__API_KEY=simulator.cleaner.api_key,
                 SOURCES__CAMPAIGN_CLEANER__BASE_URL=simulator.url,
@@ -69,7 +92,7 @@ def loaded_in_every_zone(simulator, tmp_path_factory):
     }
     for zone, process in runs.items():
         _, errors = process.communicate(timeout=300)
-        assert process.returncode == 0, f"{zone}: {errors}"
+        assert process.returncode == 0, f"{zone} {request.param}: {errors}"
     return {zone: root / "warehouse.duckdb" for zone, root in roots.items()}
 
 

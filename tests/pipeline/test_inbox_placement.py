@@ -98,7 +98,7 @@ def test_a_second_run_asks_each_test_only_from_its_own_cursor_minus_the_overlap(
         else:
             assert request.param("date_from") == start, "a test without records yet is backfilled"
     stats_days = {r.body["date_from"][:10] for r in warehouse.sim.state.requests(STATS, method="POST")}
-    assert min(stats_days) >= min(pendulum.instance(t).subtract(days=1).date().isoformat() for t in newest.values())
+    assert min(stats_days) >= min(pendulum.instance(t).in_tz("UTC").subtract(days=1).date().isoformat() for t in newest.values())
     loaded_days = {r[0] for r in warehouse.query(
         "select distinct cast(date as varchar) from raw.instantly_inbox_placement_stats")}
     assert loaded_days == {day for (_, day, *_rest) in truth_cells(pw)}
