@@ -4,9 +4,11 @@ import asyncio
 import json
 import logging
 import re
+import socket
 from importlib.metadata import version as package_version
 from types import TracebackType
 from typing import Any, Mapping, Optional, Sequence, Tuple, Type, Union
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -59,9 +61,12 @@ class ApiClient:
         secret: str = "",
         stats: Optional[RequestStats] = None,
         scopes: Optional[Mapping[str, str]] = None,
+        url_hint: str = "",
     ) -> None:
         self.service = service
         self.base_url = base_url.rstrip("/")
+        self._url_hint = url_hint
+        """What an unreachable host tells the user to check (the base URL's setting)."""
         self.limiter = limiter
         self.retry = retry
         self.stats = stats if stats is not None else RequestStats()
@@ -138,8 +143,10 @@ class ApiClient:
                         throttled = status == 429
                         if throttled:
                             self.stats.throttled_by_resource[CURRENT_RESOURCE.get()] += 1
+                except aiohttp.InvalidURL:  # asking again cannot fix an address
+                    raise ConfigError(f"{endpoint}: {self.base_url!r} is not a usable http(s) URL. {self._url_hint}") from None
                 except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                    problem = f"{type(exc).__name__}"
+                    problem = self._unreachable(exc)
             if attempt == self.retry.max_attempts:
                 break
             wait = self.retry.delay(attempt, retry_after)
@@ -150,9 +157,32 @@ class ApiClient:
             self.stats.retries_by_resource[CURRENT_RESOURCE.get()] += 1
             log.info("%s: %s, retry %d in %.1fs", endpoint, problem, attempt, wait)
             await asyncio.sleep(wait)
+        hint = f". {self._url_hint}" if problem.startswith("cannot reach") and self._url_hint else ""
         raise ApiError(
-            self._scrub(f"{endpoint} failed after {self.retry.max_attempts} attempts: {problem}")
+            self._scrub(f"{endpoint} failed after {self.retry.max_attempts} attempts: {problem}{hint}")
         )
+
+    def _unreachable(self, exc: BaseException) -> str:
+        """A failed exchange in words, with the host when it could not be reached at all
+        (`cannot reach api.instantly.ai:443 (name not known)`), never aiohttp's class name."""
+        if isinstance(exc, asyncio.TimeoutError):
+            return f"no answer within {self._timeout.total:.0f}s"
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            os_error = exc.os_error
+            if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+                cause = "its TLS certificate is not trusted"
+            elif isinstance(os_error, socket.gaierror):
+                cause = "name not known"
+            elif isinstance(os_error, ConnectionRefusedError):
+                cause = "connection refused"
+            else:
+                cause = (os_error.strerror or str(os_error)) if os_error else type(exc).__name__
+            return f"cannot reach {exc.host}:{exc.port} ({cause.lower()})"
+        if isinstance(exc, aiohttp.ServerDisconnectedError):
+            return "the server closed the connection"
+        if isinstance(exc, aiohttp.ClientPayloadError):
+            return "the response was cut off"
+        return (str(exc).splitlines() or [""])[0] or type(exc).__name__
 
     def _refusal(self, endpoint: str, path: str, status: int, raw: bytes) -> ApiError:
         """The error of an answer that retrying cannot change, with what to fix."""
@@ -211,6 +241,7 @@ def make_client(
     budget, or on `budget` when other sources load the same account at once; a bad budget or
     concurrency is one line naming the variable. `api_limit`: the most the API admits a second."""
     prefix = f"SOURCES__{section.upper()}__"
+    check_base_url(base_url, f"{prefix}BASE_URL")
     if int(max_concurrency) < 1:
         raise ConfigError(f"{prefix}MAX_CONCURRENCY must be 1 or more")
     try:
@@ -221,5 +252,17 @@ def make_client(
         raise ConfigError(f"{prefix}MAX_REQUESTS_PER_SECOND: {exc}") from None
     return ApiClient(
         service, base_url, auth, limiter, int(max_concurrency), key_hint=key_hint, secret=secret, stats=stats,
-        scopes=scopes,
+        scopes=scopes, url_hint=f"Check {prefix}BASE_URL",
     )
+
+
+def check_base_url(base_url: str, setting: str) -> None:
+    """An address a request can go to (`https://host[:port][/path]`), or one line naming the
+    setting before the first request: a URL without a scheme is no network failure to retry."""
+    try:
+        parts = urlsplit(str(base_url).strip())
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{setting}={base_url!r} is not an http(s) URL with a host name")

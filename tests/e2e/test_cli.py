@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from helpers import ROOT, RUN_LOCK_HOLDER, Warehouse, env_for, holding, run_cli, run_report, run_seed_tests
+from simulator.server import free_port
 
 
 def test_without_a_key_run_exits_non_zero_with_one_line_naming_the_setting(sim, tmp_path):
@@ -30,6 +31,22 @@ def test_a_bad_start_date_exits_non_zero_with_one_line_naming_it(sim, tmp_path):
     assert result.stderr.strip() == (
         "error: SOURCES__INSTANTLY__START_DATE must be a date like 2026-01-31, got '2026-02-30'"
     )
+
+
+def test_a_base_url_without_a_scheme_is_refused_before_any_request(sim, tmp_path):
+    result = run_cli(env_for(sim, tmp_path, SOURCES__INSTANTLY__BASE_URL="api.instantly.ai"), "--skip-dbt")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: SOURCES__INSTANTLY__BASE_URL='api.instantly.ai' is not an http(s) URL with a host name\n")
+    assert sim.state.log == []
+
+
+def test_an_unreachable_api_is_one_line_with_its_host_the_cause_and_the_setting(sim, tmp_path):
+    port = free_port()
+    result = run_cli(env_for(sim, tmp_path, SOURCES__INSTANTLY__BASE_URL=f"http://127.0.0.1:{port}"), "--skip-dbt")
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert f"cannot reach 127.0.0.1:{port} (connection refused). Check SOURCES__INSTANTLY__BASE_URL" in line
 
 
 def test_a_wrong_key_exits_non_zero_without_leaking_it(sim, tmp_path):

@@ -5,12 +5,14 @@ import asyncio
 import pytest
 
 from helpers import FAST, client_for
-from pipelines.common.client import ApiClient
-from pipelines.common.errors import ApiError
+from pipelines.common.client import ApiClient, make_client
+from pipelines.common.errors import ApiError, ConfigError
 from pipelines.common.pagination import paginate
 from pipelines.common.rate_limit import RateLimiter
 from pipelines.common.retry import RetryPolicy
+from pipelines.common.tracking import RequestStats
 from pipelines.instantly import settings
+from simulator.server import free_port
 
 """The fast tier (`make test-fast`): no warehouse is built here."""
 
@@ -161,3 +163,36 @@ def test_pagination_stops_on_a_cursor_seen_before():
                           "a": {"items": [2], "next_starting_after": "a"}})
     assert collect(client) == [1, 2]
     assert client.asked == [None, "a"]
+
+
+def instantly_client(base_url: str) -> ApiClient:
+    client = make_client(
+        section="instantly", service="Instantly", base_url=base_url, auth={}, secret="", key_hint="",
+        max_requests_per_second=100, max_concurrency=2, stats=RequestStats(),
+    )
+    client.retry = FAST
+    return client
+
+
+def test_a_host_that_refuses_connections_is_named_with_the_cause_and_the_setting():
+    port = free_port()
+    with pytest.raises(ApiError) as failure:
+        asyncio.run(fetch(instantly_client(f"http://127.0.0.1:{port}"), settings.CAMPAIGNS))
+    assert str(failure.value) == (
+        f"Instantly GET {settings.CAMPAIGNS} failed after {FAST.max_attempts} attempts: cannot reach 127.0.0.1:{port}"
+        " (connection refused). Check SOURCES__INSTANTLY__BASE_URL"
+    )
+
+
+def test_a_host_name_that_does_not_resolve_says_name_not_known():
+    with pytest.raises(ApiError) as failure:
+        asyncio.run(fetch(instantly_client("https://api.instantly.invalid"), settings.CAMPAIGNS))
+    assert "cannot reach api.instantly.invalid:443 (name not known). Check SOURCES__INSTANTLY__BASE_URL" in str(failure.value)
+    assert "Error" not in str(failure.value)
+
+
+@pytest.mark.parametrize("url", ["api.instantly.ai", "ftp://api.instantly.ai", "https://", "http://host:port"])
+def test_a_malformed_base_url_is_refused_before_any_request(url):
+    with pytest.raises(ConfigError) as refused:
+        instantly_client(url)
+    assert str(refused.value) == f"SOURCES__INSTANTLY__BASE_URL={url!r} is not an http(s) URL with a host name"
