@@ -66,7 +66,9 @@ def campaign_cleaner(
     )
     removed = set(unregister_job_ids)
     configured = job_id_list(job_ids)
-    poller = JobPoller(client, float(max_age_hours), 4 * int(max_concurrency), run.skipped, run.notices, configured)
+    poller = JobPoller(
+        client, float(max_age_hours), 4 * int(max_concurrency), run.skipped, run.notices, configured, register_job_ids,
+    )
     new_jobs = [j for j in configured + list(register_job_ids) if j not in removed]
 
     async def poll_registry() -> Polled:

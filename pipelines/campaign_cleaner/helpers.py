@@ -37,6 +37,11 @@ class JobError(Exception):
 class JobNotFound(JobError):
     """The API says the job does not exist (a typo'd id): it is never polled again."""
 
+    def __init__(self, job_id: str, reason: str) -> None:
+        super().__init__(f"Campaign Cleaner job {job_id} does not exist ({reason}): marked not_found and no longer polled")
+        self.job_id = job_id
+        self.reason = reason
+
 
 def job_id_list(value: object) -> List[str]:
     """Job ids from a setting: a TOML list, a JSON list, or `job_1,job_2` in one variable."""
@@ -109,17 +114,19 @@ async def poll(client: ApiClient, job_id: str) -> dict:
 
 
 def not_found(job_id: str, message: str) -> JobNotFound:
-    return JobNotFound(f"Campaign Cleaner job {job_id} does not exist ({message}): marked not_found and no longer polled")
+    return JobNotFound(job_id, message)
 
 
 class JobPoller:
     """Polls every due job of the registry once. A job that cannot be read is one line in
     `skipped` (an error the runner reports once the other jobs loaded); a job that does not exist
-    (a typo) one line in `notices`, once: it is marked `not_found` and never polled again."""
+    (a typo) one line in `notices`, once: it is marked `not_found` and never polled again. A job
+    `named` in this very run (`seed-tests add JOB`) that does not exist is an error instead, and
+    is not tracked: the command that named it fails."""
 
     def __init__(
         self, client: ApiClient, max_age_hours: float, in_flight: int, skipped: List[str], notices: List[str],
-        configured: Collection[str] = (),
+        configured: Collection[str] = (), named: Collection[str] = (),
     ) -> None:
         self.client = client
         self.max_age_hours = max_age_hours
@@ -128,15 +135,22 @@ class JobPoller:
         self.notices = notices
         self.configured = set(configured)
         """The ids of `JOB_IDS`: a missing one is fixed there, not with `seed-tests remove`."""
+        self.named = set(named)
 
     async def poll_due(self, jobs: MutableMapping[str, dict]) -> List[Tuple[dict, dict]]:
         """[(test row, poll answer)] for the jobs polled this run."""
         due = [job_id for job_id, entry in jobs.items() if is_due(entry)]
+        rejected: List[str] = []
 
         async def one(job_id: str) -> Tuple[str, Optional[dict]]:
             try:
                 return job_id, await poll(self.client, job_id)
-            except JobNotFound as exc:  # reported in this run only: never polled again
+            except JobNotFound as exc:
+                if job_id in self.named:  # the command that named it fails
+                    self.skipped.append(f"Campaign Cleaner job {job_id} does not exist ({exc.reason}): not tracked")
+                    rejected.append(job_id)
+                    return job_id, None
+                # reported in this run only: never polled again
                 fix = (
                     f"remove it from {settings.JOB_IDS_SETTING}" if job_id in self.configured
                     else f"`python -m pipelines seed-tests remove {job_id}` drops it from the list"
@@ -153,6 +167,7 @@ class JobPoller:
             async for job_id, answer in as_completed_bounded((one(j) for j in due), self.in_flight):
                 if answer is not None:
                     out.append((self._update(jobs[job_id], job_id, answer), answer))
+        unregister(jobs, rejected)
         return out
 
     def _update(self, entry: dict, job_id: str, answer: dict) -> dict:
@@ -162,6 +177,7 @@ class JobPoller:
         entry["first_polled_at"] = entry["first_polled_at"] or polled
         entry["last_polled_at"] = polled
         entry["final_state"] = final_state(entry, answer, self.max_age_hours) if answer else NOT_FOUND
+        entry["name"] = entry.get("name") or answer.get("test_name") or None  # what `seed-tests list` shows
         row = {k: v for k, v in answer.items() if k != "results"}
         row.update(
             job_id=job_id,

@@ -68,18 +68,32 @@ def create(args: argparse.Namespace, warehouse: Warehouse, say: Say) -> runner.L
 
 
 def registry(warehouse: Warehouse) -> Dict[str, dict]:
-    """The tracked jobs, as the warehouse's copy of the state has them. Read through a throwaway
+    """The tracked jobs, as the warehouse's copy of the state has them, each with its name (the
+    one given at `create`, else the test's own `test_name` as loaded). Read through a throwaway
     working directory, so a `list` during a run never touches that run's local state. A DuckDB
-    warehouse not created yet stays uncreated: its registry is empty."""
+    warehouse not created yet stays uncreated: its registry is empty. A warehouse that cannot be
+    read is an error, never an empty list."""
     if warehouse.duckdb_file is not None and not warehouse.duckdb_file.exists():
         return {}
     with tempfile.TemporaryDirectory() as scratch:
         pipeline = runner.make_pipeline(replace(warehouse, state_dir=Path(scratch)))
-        try:
-            pipeline.sync_destination()
-        except Exception:  # noqa: BLE001 - nothing loaded yet: an empty registry
+        pipeline.sync_destination()
+        jobs: Dict[str, dict] = pipeline.state.get("sources", {}).get("campaign_cleaner", {}).get("jobs", {})
+        names = loaded_names(pipeline) if any(not entry.get("name") for entry in jobs.values()) else {}
+    return {job_id: dict(entry, name=entry.get("name") or names.get(job_id)) for job_id, entry in jobs.items()}
+
+
+def loaded_names(pipeline: dlt.Pipeline) -> Dict[str, str]:
+    """job id -> `test_name`, from the loaded tests (jobs registered before the registry kept names)."""
+    with pipeline.sql_client() as client:
+        table = client.make_qualified_table_name("campaign_cleaner_inbox_tests")
+        if not client.execute_sql(
+            "select 1 from information_schema.columns where table_name = 'campaign_cleaner_inbox_tests'"
+            f" and column_name = 'test_name' and table_schema = '{client.dataset_name}'"
+        ):
             return {}
-        return pipeline.state.get("sources", {}).get("campaign_cleaner", {}).get("jobs", {})
+        rows = client.execute_sql(f"select job_id, max(test_name) from {table} group by job_id") or []
+    return {str(job_id): str(name) for job_id, name in rows if name}
 
 
 def list_jobs(warehouse: Warehouse, say: Say) -> None:

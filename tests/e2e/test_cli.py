@@ -114,6 +114,35 @@ def test_seed_tests_add_tracks_a_job_that_the_next_run_polls(sim, tmp_path):
     assert any(line.startswith(job.job_id) and "completed" in line for line in listed.stdout.splitlines())
 
 
+def test_seed_tests_list_shows_the_name_of_a_job_that_was_added_by_id(sim, tmp_path):
+    import pendulum
+
+    job = sim.cleaner.add("Named by its sender", pendulum.now("UTC"), polls_to_complete=1)
+    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
+                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)
+    assert run_seed_tests(env, "add", job.job_id).returncode == 0
+    [row] = [line for line in run_seed_tests(env, "list").stdout.splitlines() if line.startswith(job.job_id)]
+    assert "Named by its sender" in row
+
+
+def test_seed_tests_add_of_a_job_that_does_not_exist_fails_and_tracks_nothing(sim, tmp_path):
+    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
+                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)
+    added = run_seed_tests(env, "add", "job_nope")
+    assert added.returncode == 1
+    assert [line for line in added.stderr.splitlines()] == [
+        next(line for line in added.stderr.splitlines() if "job_nope does not exist" in line and "not tracked" in line)]
+    assert "job_nope" not in run_seed_tests(env, "list").stdout
+
+
+def test_seed_tests_list_of_a_warehouse_it_cannot_read_is_an_error_not_an_empty_list(sim, tmp_path):
+    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key)
+    (tmp_path / "warehouse.duckdb").write_text("not a database")
+    listed = run_seed_tests(env, "list")
+    assert listed.returncode == 1 and "job_id" not in listed.stdout
+    assert listed.stderr.startswith("error: ") and listed.stderr.count("\n") == 1
+
+
 def test_a_second_run_exits_at_once_while_one_holds_the_lock(sim, tmp_path):
     env = env_for(sim, tmp_path)
     with holding(RUN_LOCK_HOLDER, env, "locked"):
@@ -256,14 +285,6 @@ def test_a_typo_in_job_ids_is_one_notice_once_and_dbt_still_builds(sim, tmp_path
     again = run_cli(env, "--skip-dbt")
     assert again.returncode == 0 and "job_tpyo" not in again.stdout + again.stderr
     assert "not_found" in run_seed_tests(env, "list").stdout
-
-
-def test_a_typo_added_by_hand_points_at_seed_tests_remove(sim, tmp_path):
-    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
-                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)
-    added = run_seed_tests(env, "add", "job_tpyo")
-    assert added.returncode == 0, added.stderr
-    assert "does not exist" in added.stdout and "seed-tests remove job_tpyo" in added.stdout
 
 
 def test_seed_tests_list_never_creates_a_warehouse(sim, tmp_path):
