@@ -82,7 +82,7 @@ def instantly_sources(
 
     base_url = settings.get("base_url") or dlt.config.get("sources.instantly.base_url") or None
     if keys is None:
-        keys = configured_keys(base_url)
+        keys = configured_keys(base_url, say)
     with named_settings("instantly"):  # the settings checked (the key's presence too), with no request
         if keys is None:
             instantly(run=RunStats(), **settings)

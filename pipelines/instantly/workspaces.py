@@ -9,6 +9,7 @@ gets its own client and limiter, its own pipeline state, and loads alongside the
 import asyncio
 import functools
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Dict, List, Mapping, Optional
@@ -22,6 +23,7 @@ from pipelines.common.pagination import paginate
 from pipelines.common.tracking import RequestStats
 from pipelines.instantly import settings
 
+log = logging.getLogger(__name__)
 SETTING = "SOURCES__INSTANTLY__WORKSPACES"
 GROUP_SETTING = "SOURCES__INSTANTLY__WORKSPACE_GROUP_KEY"
 
@@ -60,8 +62,8 @@ def parse_workspaces(value: Any) -> List[WorkspaceKey]:
     Anything else is one line naming the setting, with no key in it."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:
+            value = json.loads(value, object_pairs_hook=unique_labels)
+        except json.JSONDecodeError:
             raise ConfigError(f'{SETTING} must be a JSON object like {{"acme": "<api key>"}}') from None
     if not isinstance(value, Mapping) or not value:
         raise ConfigError(f'{SETTING} must be a non-empty object like {{"acme": "<api key>"}}')
@@ -75,6 +77,18 @@ def parse_workspaces(value: Any) -> List[WorkspaceKey]:
             raise ConfigError(f"{SETTING}: the key of workspace {label!r} is empty")
         keys.append(WorkspaceKey(str(label), key.strip()))
     return keys
+
+
+def unique_labels(pairs: List[Any]) -> Dict[str, Any]:
+    """A JSON object of `WORKSPACES`, refusing a label given twice (JSON keeps the last silently,
+    which would drop a client's workspace without a word)."""
+    labels = [label for label, _ in pairs]
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:
+        raise ConfigError(
+            f"{SETTING}: label {twice[0]!r} is given {labels.count(twice[0])} times: give each workspace its own label"
+        )
+    return dict(pairs)
 
 
 async def describe_workspace(client: ApiClient) -> dict:
@@ -199,13 +213,19 @@ async def group_members(admin_key: str, client_for: Callable[[WorkspaceKey], Api
     ]
 
 
-def configured_keys(base_url: Optional[str]) -> Optional[List[WorkspaceKey]]:
+def configured_keys(base_url: Optional[str], say: Optional[Callable[[str], None]] = None) -> Optional[List[WorkspaceKey]]:
     """Agency mode's workspaces: `WORKSPACES`, then the members of `WORKSPACE_GROUP_KEY`'s group
-    (asked of the API); None in the single-key form."""
+    (asked of the API); None in the single-key form. A single key set beside them is ignored,
+    with a notice to `say`."""
     configured: Any = dlt.secrets.get("sources.instantly.workspaces")
     group_key = str(dlt.secrets.get("sources.instantly.workspace_group_key") or "").strip()
     if not configured and not group_key:
         return None
+    if str(dlt.secrets.get("sources.instantly.api_key") or "").strip():
+        which = SETTING if configured else GROUP_SETTING
+        (say or log.warning)(
+            f"notice: SOURCES__INSTANTLY__API_KEY is ignored: {which} is set (agency mode loads its workspaces only)"
+        )
     keys = parse_workspaces(configured) if configured else []
     if group_key:
         keys += asyncio.run(group_members(group_key, lambda key: preflight_client(key, base_url)))

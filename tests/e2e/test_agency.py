@@ -92,6 +92,7 @@ def test_a_second_key_of_the_same_workspace_is_loaded_once(agency, tmp_path):
     ("not json", "must be a JSON object"),
     ('{"Acme Corp": "k"}', "label 'Acme Corp'"),
     ('{"acme": ""}', "the key of workspace 'acme' is empty"),
+    ('{"acme": "key-1", "globex": "key-2", "acme": "key-3"}', "label 'acme' is given 2 times"),
 ])
 def test_a_malformed_workspaces_setting_is_one_line(agency, tmp_path, value, complaint):
     env = agency.env(tmp_path, {})
@@ -100,6 +101,14 @@ def test_a_malformed_workspaces_setting_is_one_line(agency, tmp_path, value, com
     assert done.returncode == 1
     assert complaint in done.stderr and "SOURCES__INSTANTLY__WORKSPACES" in done.stderr
     assert done.stderr.strip().count("\n") == 0
+
+
+def test_a_single_key_beside_the_workspaces_is_ignored_with_a_notice(agency, tmp_path):
+    env = dict(agency.env(tmp_path, {"acme": KEYS["acme"]}), SOURCES__INSTANTLY__API_KEY=KEYS["globex"])
+    done = run_cli(env, "--skip-dbt")
+    assert done.returncode == 0, done.stderr
+    assert "notice: SOURCES__INSTANTLY__API_KEY is ignored: SOURCES__INSTANTLY__WORKSPACES is set" in done.stdout
+    assert query(tmp_path / "warehouse.duckdb", "select label from raw.instantly_workspaces") == [("acme",)]
 
 
 def test_rows_loaded_before_rows_carried_a_workspace_join_the_single_keys_workspace(sim, tmp_path):
