@@ -17,6 +17,7 @@ from pipelines.common.dates import utc_today
 from pipelines.engine import runner
 from pipelines.engine.explain import explain
 from pipelines.engine.families import CAMPAIGN_CLEANER
+from pipelines.engine.lock import run_lock
 from pipelines.engine.plan import instantly_sources
 from pipelines.engine.warehouse import DEMO_DUCKDB, our_tables_sql, resolve
 from pipelines.flow import RunOutcome, load_and_build
@@ -39,8 +40,6 @@ def demo(campaigns: int, days: int) -> int:
     """Starts the simulator on a free loopback port, loads everything, prints what landed."""
     started = time.monotonic()
     log_file = open_run_log("demo")
-    for leftover in (DEMO_DB, DEMO_STATE):  # every demo starts from nothing
-        shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
     workspace = Workspace(campaigns=campaigns, days=days)
     accounts = AccountsWorkspace(accounts=max(campaigns, 1), days=days)
     placement = PlacementWorkspace(
@@ -50,7 +49,10 @@ def demo(campaigns: int, days: int) -> int:
     warehouse = replace(resolve("duckdb", duckdb_file=str(DEMO_DB)), state_dir=DEMO_STATE.resolve())
     outcome = RunOutcome()
     try:
-        with Simulator(simulator_app(workspace, SimulatorState(), placement, cleaner, accounts)) as sim:
+        app = simulator_app(workspace, SimulatorState(), placement, cleaner, accounts)
+        with run_lock(warehouse, "demo"), Simulator(app) as sim:
+            for leftover in (DEMO_DB, DEMO_STATE):  # every demo starts from nothing
+                shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
             say(f"simulator on {sim.url}: {campaigns} campaigns over {days} days")
 
             def plan() -> List[runner.SourceSpec]:

@@ -90,8 +90,9 @@ def holding(code: str, env: dict, ready: str) -> Iterator[subprocess.Popen]:
 
 
 RUN_LOCK_HOLDER = (
-    "import time; from pipelines.engine.lock import run_lock; from pipelines.engine.warehouse import our_columns_sql, resolve\n"
-    "with run_lock(resolve().lock_file()):\n    print('locked', flush=True); time.sleep(60)"
+    "import os, time; from pipelines.engine.lock import run_lock; from pipelines.engine.warehouse import resolve\n"
+    "with run_lock(resolve(os.environ.get('DESTINATION_TYPE', 'duckdb')), 'run'):\n"
+    "    print('locked', flush=True); time.sleep(60)"
 )
 
 

@@ -3,15 +3,16 @@
 import argparse
 import os
 import time
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 from pipelines.commands.console import dbt_progress, fail, progress_board, say, summary
 from pipelines.commands.run_log import open_run_log
 from pipelines.common.dates import utc_today
 from pipelines.common.errors import ConfigError
-from pipelines.engine import runner
+from pipelines.engine import ledger, runner
 from pipelines.engine.explain import explain
 from pipelines.engine.lock import AlreadyRunning, run_lock
 from pipelines.engine.plan import configured_sources
@@ -29,7 +30,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     outcome = RunOutcome()
     try:
         warehouse = resolve(args.destination)
-        with run_lock(warehouse.lock_file()):
+        with refused_in_ledger(warehouse), run_lock(warehouse, "run"):
             plan = partial(configured_sources, say, args.backfill)
             outcome = load_and_build(
                 warehouse, plan, say, fail, log_file, args.skip_dbt, board=progress_board, dbt_board=dbt_progress,
@@ -43,6 +44,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         return summary(outcome.load, started, log_file, "failed")
     code = summary(outcome.load, started, log_file, "; ".join(outcome.problems))
     return INTERRUPTED if outcome.load.interrupted else code
+
+
+@contextmanager
+def refused_in_ledger(warehouse: Warehouse) -> Iterator[None]:
+    """A run the warehouse's lock refused leaves its row in the run ledger (`ledger.record_refused`)."""
+    try:
+        yield
+    except AlreadyRunning as exc:
+        ledger.record_refused(warehouse, str(exc))
+        raise
 
 
 INTERRUPTED = 130
@@ -61,7 +72,7 @@ def cmd_seed_tests(args: argparse.Namespace) -> int:
         if args.action == "list":
             seed_tests.list_jobs(warehouse, say)
             return 0
-        with run_lock(warehouse.lock_file()):
+        with run_lock(warehouse, "seed-tests"):
             outcome = seed_tests.CHANGES[args.action](args, warehouse, say)
         for line in outcome.notices:
             say(f"notice: {line}")
@@ -89,8 +100,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     output = Path(args.output).resolve()
     try:
         warehouse = loaded_warehouse(args.destination)
-        try:
-            with run_lock(warehouse.lock_file()):  # read while no run writes
+        try:  # a DuckDB file is read while no run writes it; PostgreSQL reads beside writers
+            with run_lock(warehouse, "report") if warehouse.duckdb_file is not None else nullcontext():
                 written = write_report(warehouse, output, utc_today())
             read_from = ""
         except AlreadyRunning:
@@ -112,7 +123,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     open_run_log("alerts")
     try:
         warehouse = loaded_warehouse(args.destination)
-        with run_lock(warehouse.lock_file()):
+        with run_lock(warehouse, "alerts"):
             problem = alert(warehouse, say, fail, dry_run=args.dry_run, named=True)
     except Exception as exc:  # noqa: BLE001
         fail(explain(exc))

@@ -5,6 +5,7 @@ log file, which the summary names. On a terminal, progress bars show each resour
 (rich's, which vanish when the resource lines are printed); without one there are none.
 """
 
+import logging
 import sys
 import threading
 import time
@@ -91,8 +92,20 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
+MAX_ERROR_CHARS = 300
+"""An error line longer than this (dbt naming many failing nodes) is cut, its whole text logged."""
+
+
 def fail(line: str) -> None:
-    print(f"error: {line}", file=sys.stderr, flush=True)
+    """One error line of a readable length: `line` on one line, cut at `MAX_ERROR_CHARS`; the
+    whole text goes to the run's log."""
+    text = " ".join(line.split())
+    if text != line.strip() or len(text) > MAX_ERROR_CHARS:
+        logging.getLogger("pipelines").error("%s", line)
+    if len(text) > MAX_ERROR_CHARS:
+        rest = " ... (the rest in the run's log)"
+        text = text[: MAX_ERROR_CHARS - len(rest)].rstrip() + rest
+    print(f"error: {text}", file=sys.stderr, flush=True)
 
 
 def summary(outcome: LoadOutcome, started: float, log_file: Path, problem: str = "") -> int:

@@ -54,7 +54,7 @@ def materialise(
     """Loads `specs` as `make run` does and reports a materialisation per table of every family
     that loaded; raises after them when a family failed."""
     log = context.log
-    with run_lock(warehouse.lock_file()):
+    with run_lock(warehouse, "dagster"):
         outcome = flow.load(warehouse, plan, log.info, log.error)
     for result in outcome.load.results:
         if result.status != "ok" or result.report is None:
@@ -95,17 +95,18 @@ def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
 
     @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=DagsterDbtTranslator(), pool=POOL)
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        started, clock = pendulum.now("UTC"), time.monotonic()
-        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-        yield from invocation.stream()
-        outcome = summarise(Path(invocation.target_path) / "run_results.json", time.monotonic() - clock)
-        status = "ok" if invocation.is_successful() else "failed"
-        run = ledger.RunLedger(warehouse, context.log.error)
-        run.record([ledger.dbt_row(run.run_id, status, started, outcome.warnings, "" if status == "ok" else outcome.line)])
-        if status != "ok":
-            raise dg.Failure(outcome.line)
-        if flow.alert(warehouse, context.log.info, context.log.error):
-            raise dg.Failure("alerts not evaluated (see the log)")
+        with run_lock(warehouse, "dagster dbt"):  # a writer like any other: cron and Dagster take turns
+            started, clock = pendulum.now("UTC"), time.monotonic()
+            invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+            yield from invocation.stream()
+            outcome = summarise(Path(invocation.target_path) / "run_results.json", time.monotonic() - clock)
+            status = "ok" if invocation.is_successful() else "failed"
+            run = ledger.RunLedger(warehouse, context.log.error)
+            run.record([ledger.dbt_row(run.run_id, status, started, outcome.warnings, "" if status == "ok" else outcome.line)])
+            if status != "ok":
+                raise dg.Failure(outcome.line)
+            if flow.alert(warehouse, context.log.info, context.log.error):
+                raise dg.Failure("alerts not evaluated (see the log)")
 
     return dg.Definitions(assets=[instantly_tables, campaign_cleaner_tables, dbt_models], resources={"dbt": dbt})
 

@@ -8,7 +8,11 @@ is stale, and why, without reading a log.
 """
 
 import json
-from dataclasses import dataclass, field
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional
 
 import dlt
@@ -19,12 +23,17 @@ from pipelines.engine.explain import explain
 from pipelines.engine.runner import FamilyResult, make_pipeline, write_computed
 from pipelines.engine.warehouse import PIPELINE_NAME, Warehouse
 
+log = logging.getLogger(__name__)
 PIPELINE = f"{PIPELINE_NAME}_ledger"
 """Its pipeline, and the name of its dlt schema (so an identifier)."""
 TABLE = "run_ledger"
 DBT_FAMILY = "dbt"
 ALL_WORKSPACES = "*"
 """The workspace label of the dbt row: dbt builds every workspace's marts at once."""
+RUN_FAMILY = "run"
+"""The family of a run's own row: written for a run the warehouse's lock refused."""
+REFUSED_SPOOL = "refused-runs.jsonl"
+"""Refused runs' rows waiting for the next run that holds the lock (in the warehouse's working directory)."""
 COLUMNS: TTableSchemaColumns = {
     "started_at": {"data_type": "timestamp"},
     "ended_at": {"data_type": "timestamp"},
@@ -83,6 +92,46 @@ def dbt_row(
     }
 
 
+def refused_row(cause: str) -> Dict[str, object]:
+    """The ledger row of a run the warehouse's lock refused: it loaded nothing, and says why."""
+    now = pendulum.now("UTC").to_iso8601_string()
+    return {
+        "run_id": new_run_id(), "workspace_label": ALL_WORKSPACES, "source": RUN_FAMILY, "family": RUN_FAMILY,
+        "status": "refused", "started_at": now, "ended_at": now, "cause": cause,
+    }
+
+
+def record_refused(warehouse: Warehouse, cause: str) -> None:
+    """Leaves the trace of a run the lock refused. On PostgreSQL it is written at once, through a
+    working directory of its own (never the holder's), so `source_freshness` and the alerts see
+    it; on DuckDB, whose file the holder may have open (and must never find locked), and when
+    that write fails, it waits in a spool that the next run holding the lock writes first."""
+    row = refused_row(cause)
+    if warehouse.duckdb_file is None:
+        with tempfile.TemporaryDirectory() as scratch:
+            try:
+                record(lambda name: make_pipeline(replace(warehouse, state_dir=Path(scratch)), pipeline_name=name), [row])
+                return
+            except Exception:  # noqa: BLE001 - the trace waits for the next run
+                log.warning("the refused run's ledger row could not be written now; spooled", exc_info=True)
+    spool = warehouse.pipelines_dir() / REFUSED_SPOOL
+    spool.parent.mkdir(parents=True, exist_ok=True)
+    with open(spool, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(row) + "\n")
+
+
+def take_spooled(warehouse: Warehouse) -> Optional[Path]:
+    """The refused runs' spool, moved aside for this run to write (a run refused meanwhile starts
+    a new one); None when there is none."""
+    spool = warehouse.pipelines_dir() / REFUSED_SPOOL
+    taken = spool.with_name(f"{REFUSED_SPOOL}.{os.getpid()}")
+    try:
+        os.replace(spool, taken)
+    except FileNotFoundError:
+        pass
+    return taken if taken.exists() else None
+
+
 def record(pipeline_named: Callable[[str], dlt.Pipeline], rows: List[Dict[str, object]]) -> Optional[int]:
     """Merges `rows` into the ledger (on run, workspace and family: writing a run's row twice
     keeps one), with the rows of an earlier run whose ledger write failed (`write_computed`)."""
@@ -103,7 +152,8 @@ class RunLedger:
 
     The ledger is about the data, not the data itself: a write that fails (a full disk) is one
     error line, said once however many writes fail, and never ends the run. Its rows stay
-    pending, and the next write, of this run or a later one, writes them first (`record`)."""
+    pending, and the next write, of this run or a later one, writes them first (`record`), with
+    the rows of runs the warehouse's lock refused meanwhile (`record_refused`)."""
 
     warehouse: Warehouse
     fail: Callable[[str], None]
@@ -112,13 +162,22 @@ class RunLedger:
 
     def record(self, rows: List[Dict[str, object]]) -> Optional[str]:
         """Writes `rows`; returns the problem for the run's summary when that failed."""
+        spooled = take_spooled(self.warehouse)
+        if spooled is not None:
+            rows = [json.loads(line) for line in spooled.read_text(encoding="utf-8").splitlines() if line.strip()] + rows
         try:
             record(lambda name: make_pipeline(self.warehouse, pipeline_name=name), rows)
         except Exception as exc:  # noqa: BLE001 - one line; the rows wait for the next write
+            if spooled is not None:  # back in the spool: the ledger merges a row written twice into one
+                with open(spooled.with_name(REFUSED_SPOOL), "a", encoding="utf-8") as handle:
+                    handle.write(spooled.read_text(encoding="utf-8"))
             if not self.failed:
                 self.fail(f"run ledger not written (its rows are kept for the next run): {explain(exc)}")
             self.failed = True
             return PROBLEM
+        finally:
+            if spooled is not None:
+                spooled.unlink()
         return None
 
 

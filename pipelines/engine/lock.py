@@ -1,28 +1,56 @@
-"""One run at a time per warehouse: a second `make run` on it while one is going exits at once.
+"""One writer at a time per warehouse: a second run, demo, Dagster run or `alerts` on it while one
+is going exits at once, with one line naming who holds it.
 
-An advisory `flock` on a file: the kernel drops it when the holding process ends, however it
-ends, so a run that was killed never leaves a lock behind that blocks the next one.
+Where it can, the lock is held in the warehouse itself, so writers on different hosts exclude
+each other: on PostgreSQL, a session advisory lock keyed by the dataset (advisory locks are per
+database), held by a connection of its own for the duration of the block and named after its
+holder (`application_name`). Elsewhere (DuckDB, a file on one host), an advisory `flock` on a file
+beside the warehouse. Either way the lock ends with its holder, however it ends: a run that was
+killed never leaves a lock behind that blocks the next one.
 """
 
 import fcntl
 import os
+import socket
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pendulum
 
 from pipelines.common.errors import ConfigError
+from pipelines.engine.warehouse import DATASET, Warehouse
+
+APPLICATION = "deliverability-elt"
+LOCK_CLASS = 0x44454C
+"""The first key of our advisory locks (so they never collide with another application's)."""
 
 
 class AlreadyRunning(ConfigError):
-    """Another run holds the lock."""
+    """Another writer holds the warehouse's lock; the message names it."""
+
+
+def holder_name(command: str) -> str:
+    """Who holds a lock, as the next writer is told: `run pid 123 on host-a since 2026-...Z`."""
+    return f"{command} pid {os.getpid()} on {socket.gethostname()} since {pendulum.now('UTC').to_iso8601_string()}"
 
 
 @contextmanager
-def run_lock(lock_file: Path) -> Iterator[None]:
-    """Holds the lock of one warehouse (`Warehouse.lock_file()`: absolute, keyed on the
-    destination) for the duration of the block."""
+def run_lock(warehouse: Warehouse, command: str = "run") -> Iterator[None]:
+    """Holds the lock of `warehouse` for the block, or raises AlreadyRunning at once. `command`:
+    what this process is (`run`, `demo`, `alerts`, `dagster`), for the next writer's message."""
+    if warehouse.destination == "postgres":
+        with postgres_lock(command):
+            yield
+        return
+    with file_lock(warehouse.lock_file(), command):
+        yield
+
+
+@contextmanager
+def file_lock(lock_file: Path, command: str) -> Iterator[None]:
+    """A `flock` on `lock_file` (`Warehouse.lock_file()`: absolute, keyed on the destination)."""
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_file, "a+") as handle:
         try:
@@ -30,10 +58,10 @@ def run_lock(lock_file: Path) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
-            raise AlreadyRunning(f"another run is in progress ({holder}); lock {lock_file}") from None
+            raise AlreadyRunning(f"another writer holds the warehouse ({holder}); lock {lock_file}") from None
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()} since {pendulum.now('UTC').to_iso8601_string()}")
+        handle.write(holder_name(command))
         handle.flush()
         try:
             yield
@@ -41,3 +69,54 @@ def run_lock(lock_file: Path) -> Iterator[None]:
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def dataset_key() -> int:
+    """The second key: the dataset, as a non-negative int4."""
+    return zlib.crc32(DATASET.encode()) & 0x7FFFFFFF
+
+
+@contextmanager
+def postgres_lock(command: str) -> Iterator[None]:
+    """A session advisory lock on the configured PostgreSQL database, keyed by the dataset."""
+    connection = postgres_connection(f"{APPLICATION} {holder_name(command)}"[:63])
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("select pg_try_advisory_lock(%s, %s)", (LOCK_CLASS, dataset_key()))
+            (locked,) = cursor.fetchone()
+            if not locked:
+                raise AlreadyRunning(f"another writer holds the warehouse ({postgres_holder(cursor)});"
+                                     f" PostgreSQL advisory lock ({LOCK_CLASS}, {dataset_key()})")
+        yield
+    finally:
+        connection.close()  # ends the session, and the lock with it
+
+
+def postgres_holder(cursor: Any) -> str:
+    """The holding session's name and address, as far as this role may see them."""
+    cursor.execute(
+        "select a.application_name, host(a.client_addr) from pg_locks l join pg_stat_activity a on a.pid = l.pid"
+        " where l.locktype = 'advisory' and l.granted and l.classid = %s and l.objid = %s and l.objsubid = 2"
+        " and l.database = (select oid from pg_database where datname = current_database())",
+        (LOCK_CLASS, dataset_key()),
+    )
+    row = cursor.fetchone()
+    if not row or not row[0]:
+        return "another session"
+    name, address = row
+    return f"{str(name).removeprefix(APPLICATION).strip()}{f' from {address}' if address else ''}"
+
+
+def postgres_connection(application_name: str) -> Any:
+    """A connection of its own to the configured database, autocommit (the lock is the session's)."""
+    import psycopg2
+    from dlt.common.configuration import resolve_configuration
+    from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+    credentials = resolve_configuration(PostgresCredentials(), sections=("destination", "postgres"))
+    connection = psycopg2.connect(
+        dsn=credentials.to_native_representation(), application_name=application_name,
+        connect_timeout=int(credentials.connect_timeout),
+    )
+    connection.autocommit = True
+    return connection

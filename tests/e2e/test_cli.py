@@ -145,12 +145,15 @@ def test_seed_tests_list_of_a_warehouse_it_cannot_read_is_an_error_not_an_empty_
 
 def test_a_second_run_exits_at_once_while_one_holds_the_lock(sim, tmp_path):
     env = env_for(sim, tmp_path)
-    with holding(RUN_LOCK_HOLDER, env, "locked"):
+    with holding(RUN_LOCK_HOLDER, env, "locked") as holder:
         second = run_cli(env, "--skip-dbt")
     assert second.returncode == 1
-    assert second.stderr.startswith("error: another run is in progress (pid ")
+    assert re.fullmatch(rf"error: another writer holds the warehouse \(run pid {holder.pid} on \S+ since \S+\);"
+                        r" lock \S+\.run\.lock\n", second.stderr), second.stderr
     assert sim.state.log == []
     assert run_cli(env, "--skip-dbt").returncode == 0, "a killed holder leaves no lock behind"
+    refused = Warehouse(tmp_path, sim).query("select cause from raw.run_ledger where status = 'refused'")
+    assert [cause for (cause,) in refused] == [second.stderr.removeprefix("error: ").strip()]
 
 
 def test_cron_output_is_one_line_per_resource_one_for_dbt_and_a_summary_naming_the_log(cron_run):
@@ -204,7 +207,7 @@ def test_runs_started_from_two_directories_share_the_warehouse_lock(sim, tmp_pat
     with holding(RUN_LOCK_HOLDER, env, "locked"):
         second = run_cli(env, "--skip-dbt", cwd=elsewhere)
     assert second.returncode == 1
-    assert second.stderr.startswith("error: another run is in progress (pid ")
+    assert second.stderr.startswith("error: another writer holds the warehouse (run pid ")
 
 
 def children_named(pid: int, word: str):

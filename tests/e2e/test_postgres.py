@@ -17,7 +17,18 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from helpers import EVENING_UTC, RECEIVED, env_for, run_cli, run_seed_tests, truth_cells, truth_daily, truth_steps
+from helpers import (
+    EVENING_UTC,
+    RECEIVED,
+    RUN_LOCK_HOLDER,
+    env_for,
+    holding,
+    run_cli,
+    run_seed_tests,
+    truth_cells,
+    truth_daily,
+    truth_steps,
+)
 from pipelines.campaign_cleaner import campaign_cleaner
 from pipelines.common.dates import utc_today
 from pipelines.engine import runner
@@ -218,3 +229,17 @@ def test_a_missing_database_is_one_line_naming_it(postgres, simulator, tmp_path)
     assert result.stderr.strip() == (
         "error: PostgreSQL: database no_such_db does not exist: create it or check"
         " DESTINATION__POSTGRES__CREDENTIALS__DATABASE")
+
+
+def test_a_writer_on_another_host_is_refused_by_the_warehouse_lock_and_leaves_a_trace(loaded, postgres, tmp_path):
+    other_host = postgres_env(loaded, tmp_path / "host-a")  # its own working directory: another machine
+    with holding(RUN_LOCK_HOLDER, other_host, "locked") as holder:
+        refused = run_cli(postgres_env(loaded, tmp_path / "host-b"))
+    assert refused.returncode == 1
+    [line] = refused.stderr.splitlines()
+    assert line.startswith(f"error: another writer holds the warehouse (run pid {holder.pid} on ") and len(line) < 300
+    [(cause,)] = query(postgres, "select cause from raw.run_ledger where status = 'refused'")
+    assert cause == line.removeprefix("error: ")
+    dbt_build(resolve("postgres"), target_path=str(tmp_path / "target"))
+    assert query(postgres, "select workspace_label, last_status from analytics.source_freshness where family = 'run'") == [
+        ("*", "refused")]

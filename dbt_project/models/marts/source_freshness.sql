@@ -2,9 +2,23 @@
 -- last loaded, and the last UTC day its data reaches. A family whose latest run failed keeps its
 -- last good rows in every mart: it is `stale` here, with the cause. One the workspace does not
 -- allow (no add-on, a scope the key lacks) is `unsupported`: never an empty, healthy table.
+-- And one row, family `run`, while the latest run was refused by the warehouse's lock (another
+-- writer held it) and no load has started since: nothing of that run loaded.
 with ledger as (
     select * from {{ ref('stg_pipeline__run_ledger') }}
-    where family <> 'dbt'
+    where family not in ('dbt', 'run')
+),
+
+refused as (
+    select
+        source, family, workspace_label, cast(null as {{ dbt.type_string() }}) as workspace_id,
+        status as last_status, cause as last_cause, started_at as last_run_at,
+        cast(null as {{ dbt.type_timestamp() }}) as last_ok_at,
+        row_number() over (order by started_at desc, run_id desc) as recency
+    from {{ ref('stg_pipeline__run_ledger') }}
+    where status = 'refused'
+        and started_at > coalesce((select max(started_at) from {{ ref('stg_pipeline__run_ledger') }}
+                                   where family not in ('dbt', 'run')), cast('1970-01-01' as {{ dbt.type_timestamp() }}))
 ),
 
 latest as (
@@ -63,6 +77,10 @@ families as (
     left join known_workspaces
         on known_workspaces.workspace_label = latest.workspace_label and latest.source = 'instantly'
     where latest.recency = 1
+    union all
+    select source, family, workspace_label, workspace_id, last_status, last_cause, last_run_at, last_ok_at
+    from refused
+    where recency = 1
 )
 
 select
@@ -78,6 +96,7 @@ select
     case
         when families.last_status = 'ok' then 'fresh'
         when families.last_status = 'unsupported' then 'unsupported'
+        when families.last_status = 'refused' then 'refused'
         when families.last_ok_at is not null or days.last_loaded_day is not null then 'stale'
         else 'never loaded'
     end as freshness_status,

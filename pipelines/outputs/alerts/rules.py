@@ -168,8 +168,8 @@ def family_rule(name: str, title: str, condition: str, describe: Callable[[Row, 
 
 
 RUN_FAILED = family_rule(
-    "run_failed", "family failed on its latest run", "last_status = 'failed'",
-    lambda r, t: f"the latest run failed: {r['last_cause']}",
+    "run_failed", "family failed on its latest run", "last_status in ('failed', 'refused')",
+    lambda r, t: f"the latest run {'was refused' if r['last_status'] == 'refused' else 'failed'}: {r['last_cause']}",
 )
 FAMILY_UNSUPPORTED = family_rule(
     "family_unsupported", "family not available to the workspace", "freshness_status = 'unsupported'",
