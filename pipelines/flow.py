@@ -69,9 +69,8 @@ def load(
     if outcome.load.interrupted:
         loaded = sum(r.status == "ok" for r in outcome.load.results)
         outcome.problems.append(f"interrupted: {loaded} of {len(specs)} families had loaded, the rest keep their cursors")
-    elif outcome.load.failed:
-        failed = len(outcome.load.failed)
-        outcome.problems.append(f"{failed} famil{'ies' if failed > 1 else 'y'} failed")
+    else:
+        outcome.problems += outcome.load.failure_words
     if problem := run.record([ledger.family_row(run.run_id, result) for result in outcome.load.results]):
         outcome.problems.append(problem)
     return outcome

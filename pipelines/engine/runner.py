@@ -284,7 +284,8 @@ class FamilyResult:
         if self.whole_workspace:
             return f"{prefix}workspace {self.spec.workspace} not loaded: {self.cause}"
         if self.status == "unsupported":
-            return f"{prefix}{self.spec.family.title} not loaded for workspace {self.spec.workspace}: {self.cause}"
+            return (f"{prefix}{self.spec.family.title} not loaded for workspace {self.spec.workspace}: {self.cause};"
+                    " its tables are left as they were")
         if self.status == "failed":
             return f"{prefix}{self.spec.family.title} failed: {self.cause}"
         return ""
@@ -324,9 +325,28 @@ class LoadOutcome:
         return list(dict.fromkeys(lines))
 
     @property
+    def failure_words(self) -> List[str]:
+        """The failures for a summary: one per workspace that could not be read at all (whatever
+        its families), then the count of the other families that failed."""
+        unread = list(dict.fromkeys(r.spec.workspace for r in self.failed if r.whole_workspace))
+        others = sum(not r.whole_workspace for r in self.failed)
+        words = [f"workspace {label} not read" for label in unread]
+        return words + ([f"{others} famil{'ies' if others > 1 else 'y'} failed"] if others else [])
+
+    @property
     def notices(self) -> List[str]:
-        """A line per family a workspace does not allow, then what sources noticed."""
-        lines = [r.line for r in self.results if r.status == "unsupported"]
+        """One line per cause a workspace does not allow families for (a missing scope names its
+        families once), then what sources noticed."""
+        causes: Dict[tuple, List[FamilyResult]] = {}
+        for result in self.results:
+            if result.status == "unsupported":
+                causes.setdefault((result.spec.label, result.cause), []).append(result)
+        lines = [
+            group[0].line if len(group) == 1 else
+            group[0].prefix + f"{', '.join(r.spec.family.title for r in group)} not loaded for workspace"
+            f" {group[0].spec.workspace}: {group[0].cause}; their tables are left as they were"
+            for group in causes.values()
+        ]
         lines += [
             r.prefix + item for r in self.results if r.report for item in r.report.stats.notices
         ]
@@ -363,7 +383,8 @@ def load_family(
     except Exception as exc:  # noqa: BLE001 - every failure ends as one line
         refused = refusal(exc)
         if refused is not None and not spec.family.required:
-            reason = f"{spec.family.unsupported_because(refused)} ({refused}); its tables are left as they were"
+            log.info("%s not loaded: %s", spec.family.title, refused)  # the API's whole answer
+            reason = f"{spec.family.unsupported_because(refused)} (the API answered HTTP {refused.status})"
             return ended("unsupported", ended_at=pendulum.now("UTC"), cause=reason)
         return ended("failed", ended_at=pendulum.now("UTC"), cause=explain(exc, spec.section))
     return ended("ok", ended_at=pendulum.now("UTC"), report=report)

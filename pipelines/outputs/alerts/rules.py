@@ -167,11 +167,24 @@ def family_rule(name: str, title: str, condition: str, describe: Callable[[Row, 
     )
 
 
-RUN_FAILED = family_rule(
+def cause_rule(name: str, title: str, condition: str, describe: Callable[[Row, Optional[float]], str]) -> Rule:
+    """A rule on why families of a workspace did not load (`source_freshness`), one subject per
+    workspace and cause: a revoked key or a missing scope is one alert naming the families it
+    stopped (`campaigns, placement, ...`), not one per family."""
+    return Rule(
+        name, title,
+        "select workspace_label, last_status, last_cause, string_agg(family, ', ' order by family) as families"
+        f" from analytics.source_freshness where {condition} group by workspace_label, last_status, last_cause",
+        bad="flag", threshold=None, min_n=0, subject=lambda r: str(r["families"]), describe=describe,
+        mart_row=lambda r: where("source_freshness", workspace_label=r["workspace_label"], last_status=r["last_status"]),
+    )
+
+
+RUN_FAILED = cause_rule(
     "run_failed", "family failed on its latest run", "last_status in ('failed', 'refused')",
     lambda r, t: f"the latest run {'was refused' if r['last_status'] == 'refused' else 'failed'}: {r['last_cause']}",
 )
-FAMILY_UNSUPPORTED = family_rule(
+FAMILY_UNSUPPORTED = cause_rule(
     "family_unsupported", "family not available to the workspace", "freshness_status = 'unsupported'",
     lambda r, t: f"not loaded: {r['last_cause']}",
 )
