@@ -1,7 +1,7 @@
 """`python -m simulator`: the fake APIs in the foreground, e.g. to try a setup against them."""
 
 import argparse
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from aiohttp import web
 
@@ -28,10 +28,11 @@ def serve(
     faults: str = "",
     workspace: str = "dense",
     agency: int = 0,
+    workspace_faults: Optional[Dict[int, str]] = None,
 ) -> None:
-    def one(api_key: str, seed: int, cleaner: Optional[CleanerWorkspace]) -> web.Application:
+    def one(api_key: str, seed: int, cleaner: Optional[CleanerWorkspace], own_faults: str = "") -> web.Application:
         state = SimulatorState(api_key=api_key, rate_limit=rate_limit, seed=seed)
-        state.faults = parse_faults(faults)
+        state.faults = parse_faults(own_faults, base=parse_faults(faults))
         state.faults.latency_s = (latency_ms[0] / 1000, latency_ms[1] / 1000)
         accounts = AccountsWorkspace(accounts=max(campaigns, 1), days=days, seed=seed)
         return simulator_app(
@@ -43,7 +44,10 @@ def serve(
         )
 
     if agency:
-        app = agency_app({agency_key(n): one(agency_key(n), seed + n, None) for n in range(1, agency + 1)})
+        own = workspace_faults or {}
+        app = agency_app({
+            agency_key(n): one(agency_key(n), seed + n, None, own.get(n, "")) for n in range(1, agency + 1)
+        })
         keys = f"Instantly keys: {agency_key(1)} ... {agency_key(agency)}, one workspace each"
     else:
         app = one(DEFAULT_API_KEY, seed, cleaner := CleanerWorkspace(seed=seed))
@@ -77,9 +81,30 @@ def main(argv: Optional[List[str]] = None) -> None:
         help="misbehave on purpose, e.g. server_error_rate=0.1,throttle_rate=0.05,drop_rate=0.01,"
              "page_size=5,refuse_default_agents=true (every field of simulator.server.Faults)",
     )
+    p.add_argument(
+        "--workspace-faults", action="append", default=[], metavar="N:NAME=VALUE,...",
+        help="with --agency, faults of workspace N alone, over --faults; repeat for others, e.g."
+             " --workspace-faults 2:no_placement_addon=true --workspace-faults 3:failing_path=/api/v2/accounts",
+    )
     args = p.parse_args(argv)
+    own = workspace_faults(p, args.workspace_faults, args.agency)
     serve(args.port, args.campaigns, args.tests, args.days, args.seed, args.rate_limit,
-          (args.latency_ms[0], args.latency_ms[1]), args.faults, args.workspace, args.agency)
+          (args.latency_ms[0], args.latency_ms[1]), args.faults, args.workspace, args.agency, own)
+
+
+def workspace_faults(p: argparse.ArgumentParser, given: List[str], agency: int) -> Dict[int, str]:
+    """`--workspace-faults N:...` by workspace number; a bad one is the parser's error."""
+    own: Dict[int, str] = {}
+    for text in given:
+        number, _, faults = text.partition(":")
+        if not number.strip().isdigit() or not 1 <= int(number) <= agency:
+            p.error(f"--workspace-faults {text!r}: start with a workspace number from 1 to --agency ({agency})")
+        try:
+            parse_faults(faults)
+        except ValueError as exc:
+            p.error(f"--workspace-faults {text!r}: {exc}")
+        own[int(number)] = ",".join(filter(None, (own.get(int(number)), faults)))
+    return own
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable, Deque, List, Optional, Tuple
 
 import pendulum
@@ -60,9 +60,10 @@ DEFAULT_LIBRARY_AGENT = re.compile(r"^(python|aiohttp|curl|go-http-client|okhttp
 `Python-urllib/3.11`, `python-requests/2.32`, `python-httpx/0.27`), or none at all."""
 
 
-def parse_faults(text: str) -> Faults:
-    """`name=value,...` (the simulator CLI's `--faults`) as Faults; unknown names are an error."""
-    faults = Faults()
+def parse_faults(text: str, base: Optional[Faults] = None) -> Faults:
+    """`name=value,...` (the simulator CLI's `--faults`) as Faults, on top of `base` (a copy of
+    it: a workspace's own faults over every workspace's); unknown names are an error."""
+    faults = replace(base) if base is not None else Faults()
     types = {f.name: f.type for f in fields(Faults)}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, _, value = part.partition("=")
