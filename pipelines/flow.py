@@ -8,10 +8,11 @@ from what the warehouse holds (a failed family's tables keep their last good row
 """
 
 import logging
+from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ContextManager, List, Optional, Sequence
+from typing import Callable, ContextManager, List, Mapping, Optional, Sequence
 
 import dlt
 import pendulum
@@ -26,8 +27,9 @@ from pipelines.outputs.transform import Progress, dbt_build
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
-Board = Callable[[], ContextManager[Optional[runner.Watch]]]
-"""Opens the progress display of a load and gives its `Watch` (None: nothing to show)."""
+Board = Callable[[Mapping[Optional[str], int]], ContextManager[Optional[runner.Watch]]]
+"""Opens the progress display of a load, given how many families each workspace loads (label None:
+the single key), and gives its `Watch` (None: nothing to show)."""
 DbtBoard = Callable[[], ContextManager[Optional[Progress]]]
 """Opens the progress bar of `dbt build` and gives its callback (None: nothing to show)."""
 
@@ -59,7 +61,7 @@ def load(
     pipeline_named = pipelines_of(warehouse)
     reach(pipeline_named)
     specs = plan()
-    with board() if board else nullcontext() as watch:
+    with board(Counter(spec.label for spec in specs)) if board else nullcontext() as watch:
         outcome.load = runner.load_all(pipeline_named, specs, watch=watch)
     runner.say_loaded(outcome.load.results, say)
     for line in outcome.load.notices:

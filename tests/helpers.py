@@ -4,6 +4,7 @@ compare loads against, and the CLI as cron runs it."""
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -362,3 +363,31 @@ def failing_loads(root: Path, pipeline_name: str) -> Dict[str, str]:
     hooks.mkdir(exist_ok=True)
     (hooks / "sitecustomize.py").write_text(FAILING_LOADS)
     return {"PYTHONPATH": f"{hooks}{os.pathsep}{ROOT}", "TEST_FAIL_LOADS_OF": pipeline_name}
+
+
+BAR = r"\s+[━╸╺]+\s+\d+/\d+\s+"
+"""A progress bar with a total, at any stage (on a terminal's screen)."""
+
+
+def run_on_terminal(env: dict, *args: str) -> Tuple[int, str]:
+    """`python -m pipelines run ARGS` on a pseudo-terminal: its exit code and everything it drew,
+    without colours and cursor moves."""
+    import pty
+
+    terminal, child_side = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "pipelines", "run", *args], cwd=ROOT,
+                               env=dict(env, TERM="xterm-256color", COLUMNS="180"),
+                               stdin=subprocess.DEVNULL, stdout=child_side, stderr=child_side)
+    os.close(child_side)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # the child closed its side
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(terminal)
+    code = process.wait(timeout=300)
+    return code, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8", "replace"))

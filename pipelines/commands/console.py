@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Sequence, Tuple
 
 from pipelines.common.tracking import RunStats
 from pipelines.engine.runner import LoadOutcome, Watch
@@ -21,43 +21,76 @@ REFRESH_S = 0.25
 
 
 @contextmanager
-def progress_board() -> Iterator[Optional[Watch]]:
-    """A `Watch` for every run of a load, the families of each workspace running at once: per
-    resource, requests done out of planned (when its plan knows the count), rows so far and an
-    ETA, refreshed from each run's stats. None when stdout is no terminal (cron gets no bars)."""
+def progress_board(families: Mapping[Optional[str], int]) -> Iterator[Optional[Watch]]:
+    """A `Watch` for every run of a load, refreshed from each run's stats; None when stdout is no
+    terminal (cron gets no bars). `families`: how many families each workspace loads.
+
+    One workspace (the single key): a bar per resource, requests done out of planned (when its plan
+    knows the count), rows so far and an ETA; a resource that has planned nothing yet while a step
+    of its run goes (the activity map) shows that step's progress. Agency mode: one line per
+    workspace (its label, families done, requests, rows), whatever the number of workspaces."""
     if not sys.stdout.isatty():
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    agency = any(label is not None for label in families)
     columns = (
-        TextColumn("{task.description:<42}"), BarColumn(), MofNCompleteColumn(), TextColumn("requests"),
+        TextColumn("{task.description:<42}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[unit]}"),
         TextColumn("{task.fields[rows]:>9,} rows"), TimeRemainingColumn(),
     )
-    watched: Dict[int, Tuple[RunStats, Dict[str, Any]]] = {}
+    runs: Dict[int, Tuple[Optional[str], RunStats, Dict[str, Any]]] = {}
+    """Each family run's workspace, stats and its bars (none in agency mode)."""
+    workspaces: Dict[Optional[str], Dict[str, Any]] = {}
+    """Agency mode: per workspace, its line and what finished runs counted."""
     lock = threading.Lock()
 
     def refresh(bars: Progress) -> None:
         with lock:
-            for stats, tasks in watched.values():
+            for _, stats, tasks in runs.values():
+                if agency:
+                    continue
                 done, planned = stats.by_resource("requests"), stats.by_resource("planned")
-                for step in set(done) - set(tasks) - {""}:  # a step of its own, such as the activity map
-                    tasks[step] = bars.add_task(step, total=None, rows=0)
+                steps = [s for s in done if s and s not in tasks]  # steps of their own, such as the activity map
+                for step in steps:
+                    tasks[step] = bars.add_task(step, total=None, rows=0, unit="requests")
                 for name, task in tasks.items():
-                    bars.update(task, completed=done[name], total=planned[name] or None, rows=stats.yielded[name])
+                    idle = name not in steps and not planned[name] and not stats.yielded[name]
+                    step = next((s for s in steps if idle and planned[s] > done[s]), None)
+                    shown = step or name
+                    bars.update(task, completed=done[shown], total=planned[shown] or None, rows=stats.yielded[name],
+                                description=f"{name} (waiting: {step})" if step else name)
+            for label, line in workspaces.items():
+                live = [stats for owner, stats, _ in runs.values() if owner == label]
+                requests = line["requests"] + sum(sum(s.by_resource("requests").values()) for s in live)
+                rows = line["rows"] + sum(sum(s.yielded.values()) for s in live)
+                bars.update(line["task"], completed=line["done"], rows=rows,
+                            description=f"workspace {label}: {requests:,} requests")
 
     with Progress(*columns, transient=True) as bars:
+        if agency:
+            for label, count in families.items():
+                task = bars.add_task(f"workspace {label}", total=count, rows=0, unit="families")
+                workspaces[label] = {"task": task, "done": 0, "requests": 0, "rows": 0}
 
         @contextmanager
-        def watch(stats: RunStats, resources: Sequence[str]) -> Iterator[None]:
+        def watch(label: Optional[str], stats: RunStats, resources: Sequence[str]) -> Iterator[None]:
             with lock:
-                watched[id(stats)] = (stats, {name: bars.add_task(name, total=None, rows=0) for name in resources})
+                tasks = {} if agency else {
+                    name: bars.add_task(name, total=None, rows=0, unit="requests") for name in resources
+                }
+                runs[id(stats)] = (label, stats, tasks)
             try:
                 yield
             finally:
                 with lock:
-                    for task in watched.pop(id(stats))[1].values():
+                    for task in runs.pop(id(stats))[2].values():
                         bars.remove_task(task)
+                    if label in workspaces:
+                        line = workspaces[label]
+                        line["done"] += 1
+                        line["requests"] += sum(stats.by_resource("requests").values())
+                        line["rows"] += sum(stats.yielded.values())
 
         stop = threading.Event()
 

@@ -131,8 +131,11 @@ def loaded_rows(pipeline: dlt.Pipeline, load_ids: List[str]) -> int:
     return total
 
 
-Watch = Callable[[RunStats, Sequence[str]], ContextManager[None]]
-"""Shows a run while it goes (the console's progress bars): given its stats and resource names."""
+FamilyWatch = Callable[[RunStats, Sequence[str]], ContextManager[None]]
+"""Shows one family's run while it goes: given its stats and resource names."""
+Watch = Callable[[Optional[str], RunStats, Sequence[str]], ContextManager[None]]
+"""Shows the runs of a load while they go (the console's progress board): a family's `FamilyWatch`,
+given first its workspace's label (None: the single key)."""
 BeforeMerge = Callable[[dlt.Pipeline, str], None]
 """A source's fix-up of the rows already in the warehouse, made before this run's rows merge:
 given the pipeline and the source's schema name."""
@@ -141,7 +144,7 @@ given the pipeline and the source's schema name."""
 def run(
     pipeline: dlt.Pipeline,
     make_source: Callable[[RunStats], DltSource],
-    watch: Optional[Watch] = None,
+    watch: Optional[FamilyWatch] = None,
     load_lock: Optional[ContextManager[Any]] = None,
     before_merge: Optional[BeforeMerge] = None,
     stats: Optional[RunStats] = None,
@@ -376,7 +379,8 @@ def load_family(
     started, stats = pendulum.now("UTC"), RunStats(stop=stop or threading.Event())
     ended = partial(FamilyResult, spec, started_at=started, stats=stats)
     try:
-        report = run(pipeline, spec.make, watch, load_lock, spec.before_merge, stats)
+        family_watch = partial(watch, spec.label) if watch else None
+        report = run(pipeline, spec.make, family_watch, load_lock, spec.before_merge, stats)
     except WorkspaceUnavailable as exc:
         cause = explain(exc.__cause__ or exc, spec.section)
         return ended("failed", ended_at=pendulum.now("UTC"), cause=cause, whole_workspace=True)

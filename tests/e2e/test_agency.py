@@ -5,6 +5,7 @@ share a mailbox, as agencies' clients sometimes do. Loaded together they must eq
 alone, and a workspace whose key fails must fail alone.
 """
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import List
@@ -12,7 +13,7 @@ from typing import List
 import duckdb
 import pytest
 
-from helpers import ADMIN_KEY, KEYS, env_for, run_cli
+from helpers import ADMIN_KEY, BAR, KEYS, env_for, run_cli, run_on_terminal
 from simulator.compare import warehouse_tables
 from spec_check import get, registry, validator
 
@@ -191,3 +192,17 @@ def test_an_agency_run_prints_one_line_per_workspace_and_logs_the_rest(agency, t
         assert line.endswith("families: 6 ok")
     log = Path(lines[-1].split("; log: ")[1])
     assert "acme: resource instantly_campaigns: " in log.read_text()
+
+
+def test_on_a_terminal_an_agency_run_shows_one_bar_per_workspace(agency, tmp_path):
+    for state in agency.states.values():
+        state.reset(latency_s=(0.002, 0.006))
+    try:
+        code, screen = run_on_terminal(agency.env(tmp_path, KEYS), "--skip-dbt")
+    finally:
+        for state in agency.states.values():
+            state.reset()
+    assert code == 0
+    for label in KEYS:
+        assert re.search(rf"workspace {label}: [\d,]+ requests" + BAR + r"families\s+[\d,]+ rows", screen), label
+    assert "instantly_campaign_analytics_steps " not in screen, "no per-resource bars in agency mode"

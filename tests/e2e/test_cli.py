@@ -1,6 +1,5 @@
 """`python -m pipelines run` as cron runs it: exit codes, one-line errors, crash recovery."""
 
-import os
 import re
 import signal
 import subprocess
@@ -11,7 +10,8 @@ from pathlib import Path
 
 import duckdb
 
-from helpers import ROOT, RUN_LOCK_HOLDER, Warehouse, env_for, holding, run_cli, run_report, run_seed_tests
+from helpers import BAR as bar
+from helpers import ROOT, RUN_LOCK_HOLDER, Warehouse, env_for, holding, run_cli, run_on_terminal, run_report, run_seed_tests
 from simulator.server import free_port
 
 
@@ -308,28 +308,10 @@ def test_docs_before_any_load_is_one_line_saying_what_to_run(sim, tmp_path):
 
 
 def test_on_a_terminal_each_resource_shows_requests_out_of_planned_while_it_runs(sim, tmp_path):
-    import pty
-
-    sim.state.reset(latency_s=(0.002, 0.006))
-    terminal, child_side = pty.openpty()
-    env = dict(env_for(sim, tmp_path), TERM="xterm-256color", COLUMNS="180")
-    process = subprocess.Popen([sys.executable, "-m", "pipelines", "run"], cwd=ROOT, env=env,
-                               stdin=subprocess.DEVNULL, stdout=child_side, stderr=child_side)
-    os.close(child_side)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(terminal, 65536)
-        except OSError:  # the child closed its side
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(terminal)
-    assert process.wait(timeout=300) == 0
-    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8", "replace"))  # colours, cursor moves
+    sim.state.reset(latency_s=(0.01, 0.03))  # slow enough for the board to draw the activity map going
+    code, screen = run_on_terminal(env_for(sim, tmp_path))
+    assert code == 0
     assert "━" in screen
-    bar = r"\s+[━╸╺]+\s+\d+/\d+\s+"  # a bar with a total, at any stage
     assert re.search(r"instantly_campaign_analytics_steps" + bar + r"requests\s+[\d,]+ rows", screen)
     assert re.search(r"^resource instantly_campaign_analytics_steps: ", screen, re.M)
     counts = [(int(done), int(total)) for done, total in re.findall(r"(\d+)/(\d+) requests", screen)]
@@ -337,6 +319,8 @@ def test_on_a_terminal_each_resource_shows_requests_out_of_planned_while_it_runs
     assert re.search(r"instantly_activity_map" + bar + "requests", screen)
     assert re.search(r"instantly_inbox_placement_analytics" + bar + "requests", screen)
     assert re.search(r"dbt build" + bar + "nodes", screen)
+    waiting = r"instantly_campaign_analytics_(steps|overview) \(waiting: instantly_activity_map\)"
+    assert re.search(waiting + bar + "requests", screen), "a resource waiting on the map shows the map's progress"
 
 
 def test_the_report_during_a_run_reads_the_bi_snapshot_and_says_so(cron_run, tmp_path):
