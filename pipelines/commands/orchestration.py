@@ -19,7 +19,7 @@ import os
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence
 
 import dagster as dg
 import pendulum
@@ -70,6 +70,17 @@ def materialise(
         raise dg.Failure("; ".join(outcome.load.errors))
 
 
+DBT_GROUP = "dbt"
+
+
+class ModelsInOneGroup(DagsterDbtTranslator):
+    """The dbt project's assets in one named group, so `--select group:dbt` picks them all
+    (dagster-dbt's default puts them in the group `default`)."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> Optional[str]:
+        return DBT_GROUP
+
+
 def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
     """The assets of the configured workspaces and warehouse (the destination `make run` uses)."""
     warehouse = warehouse or resolve()
@@ -93,7 +104,7 @@ def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
     # project gained a model makes dagster-dbt fail on it (dbt's partial parse keeps this quick)
     dbt.cli(["--quiet", "parse"], target_path=project.target_path).wait()
 
-    @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=DagsterDbtTranslator(), pool=POOL)
+    @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=ModelsInOneGroup(), pool=POOL)
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         with run_lock(warehouse, "dagster dbt"):  # a writer like any other: cron and Dagster take turns
             started, clock = pendulum.now("UTC"), time.monotonic()

@@ -1,4 +1,6 @@
-"""A copy of the DuckDB warehouse for BI tools and people, published after every successful run.
+"""A copy of the DuckDB warehouse for BI tools and people, published after every run whose dbt
+build passed, a partial run too (a failed family keeps its last good rows, and `source_freshness`
+says so: the snapshot is as true as the warehouse).
 
 DuckDB allows one writing process or many reading ones, never both: a BI tool holding the
 warehouse file would make the next run fail, and a run would lock people out. BI tools read

@@ -4,6 +4,7 @@ UI as the README starts it."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -98,15 +99,21 @@ def test_make_dagster_serves_the_ui_with_every_source_as_an_asset(agency, tmp_pa
         ui.wait(timeout=60)
 
 
-def test_the_readme_selection_picks_every_instantly_table(agency, tmp_path):
+def test_the_readme_selections_pick_the_instantly_tables_campaign_cleaners_and_the_dbt_models(agency, tmp_path):
+    from pipelines.engine.families import CAMPAIGN_CLEANER, INSTANTLY_FAMILIES
+
+    selections = re.findall(r"--select '(group:\w+)'", (ROOT / "README.md").read_text())
+    assert selections == ["group:instantly", "group:campaign_cleaner", "group:dbt"]
     env = agency.env(tmp_path, KEYS, PYTHONPATH=str(ROOT), DAGSTER_HOME=str(tmp_path))
     listed = subprocess.run(
         [str(ROOT / ".venv/bin/dagster"), "asset", "list", "-m", "pipelines.commands.orchestration",
-         "--select", "group:instantly"],
+         "--select", " or ".join(selections)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     assert listed.returncode == 0, listed.stderr[-2000:]
-    from pipelines.engine.families import INSTANTLY_FAMILIES
-
-    expected = {f"instantly/{table}" for family in INSTANTLY_FAMILIES for table in family.resources}
-    assert set(listed.stdout.split()) == expected
+    keys = set(listed.stdout.split())
+    tables = {f"{family.source}/{table}" for family in (*INSTANTLY_FAMILIES, CAMPAIGN_CLEANER) for table in family.resources}
+    models = keys - tables
+    assert tables <= keys
+    assert {"analytics/campaigns", "analytics/source_freshness"} <= models
+    assert all(key.startswith(("analytics/", "staging/", "intermediate/")) for key in models), models
