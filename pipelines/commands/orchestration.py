@@ -54,7 +54,7 @@ def materialise(
     """Loads `specs` as `make run` does and reports a materialisation per table of every family
     that loaded; raises after them when a family failed."""
     log = context.log
-    with run_lock(warehouse, "dagster"):
+    with run_lock(warehouse, "dagster", wait=True):
         outcome = flow.load(warehouse, plan, log.info, log.error)
     for result in outcome.load.results:
         if result.status != "ok" or result.report is None:
@@ -106,7 +106,7 @@ def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
 
     @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=ModelsInOneGroup(), pool=POOL)
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        with run_lock(warehouse, "dagster dbt"):  # a writer like any other: cron and Dagster take turns
+        with run_lock(warehouse, "dagster dbt", wait=True):  # a writer like any other: cron and Dagster take turns
             started, clock = pendulum.now("UTC"), time.monotonic()
             invocation = dbt.cli(["build"], context=context, raise_on_error=False)
             yield from invocation.stream()

@@ -37,24 +37,26 @@ def holder_name(command: str) -> str:
 
 
 @contextmanager
-def run_lock(warehouse: Warehouse, command: str = "run") -> Iterator[None]:
+def run_lock(warehouse: Warehouse, command: str = "run", wait: bool = False) -> Iterator[None]:
     """Holds the lock of `warehouse` for the block, or raises AlreadyRunning at once. `command`:
-    what this process is (`run`, `demo`, `alerts`, `dagster`), for the next writer's message."""
+    what this process is (`run`, `demo`, `alerts`, `dagster`), for the next writer's message.
+    `wait`: wait for the holder to finish instead (an orchestrator's runs, which its queue
+    started on purpose, take turns rather than fail)."""
     if warehouse.destination == "postgres":
-        with postgres_lock(command):
+        with postgres_lock(command, wait):
             yield
         return
-    with file_lock(warehouse.lock_file(), command):
+    with file_lock(warehouse.lock_file(), command, wait):
         yield
 
 
 @contextmanager
-def file_lock(lock_file: Path, command: str) -> Iterator[None]:
+def file_lock(lock_file: Path, command: str, wait: bool = False) -> Iterator[None]:
     """A `flock` on `lock_file` (`Warehouse.lock_file()`: absolute, keyed on the destination)."""
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_file, "a+") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
@@ -77,13 +79,16 @@ def dataset_key() -> int:
 
 
 @contextmanager
-def postgres_lock(command: str) -> Iterator[None]:
+def postgres_lock(command: str, wait: bool = False) -> Iterator[None]:
     """A session advisory lock on the configured PostgreSQL database, keyed by the dataset."""
     connection = postgres_connection(f"{APPLICATION} {holder_name(command)}"[:63])
     try:
         with connection.cursor() as cursor:
-            cursor.execute("select pg_try_advisory_lock(%s, %s)", (LOCK_CLASS, dataset_key()))
-            (locked,) = cursor.fetchone()
+            if wait:
+                cursor.execute("select pg_advisory_lock(%s, %s), true", (LOCK_CLASS, dataset_key()))
+            else:
+                cursor.execute("select pg_try_advisory_lock(%s, %s)", (LOCK_CLASS, dataset_key()))
+            locked = cursor.fetchone()[-1]
             if not locked:
                 raise AlreadyRunning(f"another writer holds the warehouse ({postgres_holder(cursor)});"
                                      f" PostgreSQL advisory lock ({LOCK_CLASS}, {dataset_key()})")
