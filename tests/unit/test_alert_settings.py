@@ -70,7 +70,7 @@ def test_a_mail_every_recipient_refused_is_a_failed_delivery(smtp_env, tmp_path)
         smtp_env.setenv("ALERTS__EMAIL__PORT", str(mailbox.port))
         smtp_env.setenv("ALERTS__EMAIL__CA_FILE", str(mailbox.ca_file))
         with pytest.raises(DeliveryFailed):
-            email(email_settings())(events("a@acme.example at Google"))
+            email(email_settings())(events("a@acme.example at Google"), "the warehouse duckdb:/tmp/w.duckdb")
         assert mailbox.messages == []
     finally:
         mailbox.close()
@@ -82,7 +82,7 @@ def test_a_json_list_of_recipients_is_each_an_envelope_recipient(smtp_env, tmp_p
         smtp_env.setenv("ALERTS__EMAIL__TO", '["lead@x.example", "ops@x.example"]')
         smtp_env.setenv("ALERTS__EMAIL__PORT", str(mailbox.port))
         smtp_env.setenv("ALERTS__EMAIL__CA_FILE", str(mailbox.ca_file))
-        email(email_settings())(events("a@acme.example at Google"))
+        email(email_settings())(events("a@acme.example at Google"), "the warehouse duckdb:/tmp/w.duckdb")
         assert mailbox.recipients == [["lead@x.example", "ops@x.example"]]
     finally:
         mailbox.close()
