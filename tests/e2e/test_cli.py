@@ -308,8 +308,9 @@ def test_docs_before_any_load_is_one_line_saying_what_to_run(sim, tmp_path):
 
 
 def test_on_a_terminal_each_resource_shows_requests_out_of_planned_while_it_runs(sim, tmp_path):
-    sim.state.reset(latency_s=(0.01, 0.03))  # slow enough for the board to draw the activity map going
-    code, screen = run_on_terminal(env_for(sim, tmp_path))
+    sim.state.reset(latency_s=(0.01, 0.03))
+    # paced so the activity map's 40 requests last a second: the board draws them, however busy the machine
+    code, screen = run_on_terminal(env_for(sim, tmp_path, SOURCES__INSTANTLY__MAX_REQUESTS_PER_SECOND="40"))
     assert code == 0
     assert "━" in screen
     assert re.search(r"instantly_campaign_analytics_steps" + bar + r"requests\s+[\d,]+ rows", screen)
@@ -368,8 +369,10 @@ def test_alerts_on_a_missing_warehouse_is_one_line_and_leaves_no_file(sim, tmp_p
 
 
 def test_ctrl_c_says_interrupted_and_how_far_the_run_got(sim, tmp_path):
-    sim.state.reset(latency_s=(0.05, 0.1))  # the load outlasts a busy machine's look at the request log
-    run = subprocess.Popen([sys.executable, "-m", "pipelines", "run"], cwd=ROOT, env=env_for(sim, tmp_path),
+    sim.state.reset(latency_s=(0.02, 0.05))
+    # paced at 40 requests a second, the load outlasts a busy machine's look at the request log by seconds
+    env = env_for(sim, tmp_path, SOURCES__INSTANTLY__MAX_REQUESTS_PER_SECOND="40")
+    run = subprocess.Popen([sys.executable, "-m", "pipelines", "run"], cwd=ROOT, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while len(sim.state.log) < 80 and time.monotonic() < deadline and run.poll() is None:
