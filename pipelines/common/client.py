@@ -98,8 +98,9 @@ class ApiClient:
     ) -> None:
         self._users -= 1
         if self._users == 0 and self._session is not None:
-            await self._session.close()
-            self._session = None
+            # forgotten before the await: a resource entering while it closes opens a new one
+            session, self._session = self._session, None
+            await session.close()
 
     async def get(self, path: str, params: Optional[Query] = None) -> Any:
         return await self.request("GET", path, params=params)

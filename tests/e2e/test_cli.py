@@ -373,7 +373,8 @@ def test_ctrl_c_says_interrupted_and_how_far_the_run_got(sim, tmp_path):
     # paced at 40 requests a second, the load outlasts a busy machine's look at the request log by seconds
     env = env_for(sim, tmp_path, SOURCES__INSTANTLY__MAX_REQUESTS_PER_SECOND="40")
     run = subprocess.Popen([sys.executable, "-m", "pipelines", "run"], cwd=ROOT, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # a foreground run
     deadline = time.monotonic() + 120
     while len(sim.state.log) < 80 and time.monotonic() < deadline and run.poll() is None:
         time.sleep(0.05)

@@ -196,3 +196,20 @@ def test_a_malformed_base_url_is_refused_before_any_request(url):
     with pytest.raises(ConfigError) as refused:
         instantly_client(url)
     assert str(refused.value) == f"SOURCES__INSTANTLY__BASE_URL={url!r} is not an http(s) URL with a host name"
+
+
+def test_a_resource_entering_while_the_last_one_closes_the_session_gets_an_open_one(sim):
+    client = client_for(sim)
+
+    async def scenario():
+        async with client:  # the first resource makes a request, so its session holds a connection
+            await client.get(settings.CAMPAIGNS, {"limit": 1})
+        await client.__aenter__()
+        closing = asyncio.create_task(client.__aexit__(None, None, None))
+        await asyncio.sleep(0)  # the last resource's exit is now closing the session
+        async with client:
+            answer = await client.get(settings.CAMPAIGNS, {"limit": 1})
+        await closing
+        return answer
+
+    assert "items" in asyncio.run(scenario())
