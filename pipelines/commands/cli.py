@@ -11,7 +11,6 @@ from typing import Any, Dict, Iterator, List, Optional
 from pipelines.commands.console import dbt_progress, fail, progress_board, say, summary
 from pipelines.commands.run_log import open_run_log
 from pipelines.common.dates import utc_today
-from pipelines.common.errors import ConfigError
 from pipelines.engine import ledger, runner
 from pipelines.engine.explain import explain
 from pipelines.engine.lock import AlreadyRunning, run_lock
@@ -88,8 +87,7 @@ def loaded_warehouse(destination: str) -> Warehouse:
     """The configured warehouse, once something has loaded it: a DuckDB file that does not exist
     is one line naming it (never another warehouse in its place, never a file or lock left)."""
     warehouse = resolve(destination)
-    if warehouse.duckdb_file is not None and not warehouse.duckdb_file.exists():
-        raise ConfigError(f"no warehouse at {warehouse.duckdb_file} yet: load it first (make run)")
+    warehouse.require_loaded()
     return warehouse
 
 

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 import pendulum
 
 from pipelines.common.errors import ConfigError
-from pipelines.engine.warehouse import DATASET, Warehouse
+from pipelines.engine.warehouse import DATASET, Warehouse, postgres_credentials
 
 APPLICATION = "deliverability-elt"
 LOCK_CLASS = 0x44454C
@@ -115,10 +115,8 @@ def postgres_holder(cursor: Any) -> str:
 def postgres_connection(application_name: str) -> Any:
     """A connection of its own to the configured database, autocommit (the lock is the session's)."""
     import psycopg2
-    from dlt.common.configuration import resolve_configuration
-    from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
-    credentials = resolve_configuration(PostgresCredentials(), sections=("destination", "postgres"))
+    credentials = postgres_credentials()
     connection = psycopg2.connect(
         dsn=credentials.to_native_representation(), application_name=application_name,
         connect_timeout=int(credentials.connect_timeout),

@@ -12,10 +12,12 @@ stays the source of truth: a new working directory restores it from there on its
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import dlt
 from dlt.common.pipeline import get_dlt_pipelines_dir
+
+from pipelines.common.errors import ConfigError
 
 PIPELINE_NAME = "deliverability"
 """Also the key of the pipeline's state in the warehouse (`_dlt_pipeline_state`): kept stable,
@@ -37,6 +39,12 @@ class Warehouse:
     state_dir: Optional[Path] = None
     """Where dlt's working state lives, when not the default under DLT_DATA_DIR (the demo's,
     a throwaway one to read the stored state without touching a run's)."""
+
+    def require_loaded(self) -> None:
+        """One line when a DuckDB warehouse has not been created yet, before anything opens (and
+        so creates) the file or a lock beside it."""
+        if self.duckdb_file is not None and not self.duckdb_file.exists():
+            raise ConfigError(f"no warehouse at {self.duckdb_file} yet: load it first (make run)")
 
     @property
     def fingerprint(self) -> str:
@@ -111,12 +119,17 @@ def resolve(destination: str = "duckdb", duckdb_file: Optional[str] = None) -> W
     return Warehouse(destination, f"{destination}:{DATASET}")
 
 
-def postgres_identity() -> str:
-    """user@host:port/database/dataset, resolved the way dlt resolves the credentials."""
+def postgres_credentials() -> Any:
+    """The PostgreSQL credentials, resolved the way dlt resolves them for the destination."""
     from dlt.common.configuration import resolve_configuration
     from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
-    credentials = resolve_configuration(PostgresCredentials(), sections=("destination", "postgres"))
+    return resolve_configuration(PostgresCredentials(), sections=("destination", "postgres"))
+
+
+def postgres_identity() -> str:
+    """user@host:port/database/dataset, resolved the way dlt resolves the credentials."""
+    credentials = postgres_credentials()
     return (
         f"postgres:{credentials.username}@{credentials.host}:{credentials.port}"
         f"/{credentials.database}/{DATASET}"

@@ -40,8 +40,7 @@ def reader(warehouse: Warehouse) -> Iterator[Any]:
             client.execute_sql("set time zone 'UTC'")
             yield client
         return
-    if not warehouse.duckdb_file.exists():
-        raise ConfigError(f"no warehouse at {warehouse.duckdb_file} yet: load it first (make run)")
+    warehouse.require_loaded()
     with duckdb.connect(str(warehouse.duckdb_file), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         yield DuckDBReader(con)

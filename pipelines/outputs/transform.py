@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
-from pipelines.common.errors import ConfigError, TransformError
+from pipelines.common.errors import TransformError
 from pipelines.engine.warehouse import Warehouse
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -77,8 +77,7 @@ def run_dbt(
     to dbt's working directory (its own), because dbt parses again whenever the connection
     differs, and a warehouse without a parse of its own starts from the project's last one.
     """
-    if warehouse.duckdb_file is not None and not warehouse.duckdb_file.exists():
-        raise ConfigError(f"no warehouse at {warehouse.duckdb_file} yet: load it first (make run, or make demo)")
+    warehouse.require_loaded()
     env = dict(os.environ, **dbt_settings(warehouse))
     cwd = None
     if warehouse.duckdb_file is not None:
