@@ -12,21 +12,37 @@ from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ContextManager, List, Mapping, Optional, Sequence
+from typing import Callable, ContextManager, List, Mapping, Optional
 
 import dlt
 import pendulum
 
+from pipelines.campaign_cleaner import plan as campaign_cleaner_plan
+from pipelines.common.sources import Family, Plan
+from pipelines.console import failure_words, show_load
 from pipelines.engine import ledger, runner
 from pipelines.engine.explain import explain
+from pipelines.engine.outcome import LoadOutcome
 from pipelines.engine.warehouse import Warehouse
+from pipelines.instantly import plan as instantly_plan
 from pipelines.outputs.alerts import run_alerts
 from pipelines.outputs.alerts.state import NotWritten as AlertsNotWritten
 from pipelines.outputs.snapshot import publish, snapshot_enabled
-from pipelines.outputs.transform import Progress, dbt_build
+from pipelines.outputs.transform import DbtOutcome, Progress, dbt_build
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
+SOURCES = (instantly_plan, campaign_cleaner_plan)
+"""Every source a run loads: each folder's `plan` module (its `FAMILIES`, and `plan(say, backfill)`)."""
+FAMILIES: List[Family] = [family for source in SOURCES for family in source.FAMILIES]
+
+
+def configured_plan(say: Say, backfill: Optional[str] = None) -> Plan:
+    """What every configured source loads; `backfill` (FROM[:TO]) re-pulls those UTC days of the
+    day-based tables."""
+    return sum((source.plan(say, backfill) for source in SOURCES), Plan([], 0))
+
+
 Board = Callable[[Mapping[Optional[str], int]], ContextManager[Optional[runner.Watch]]]
 """Opens the progress display of a load, given how many families each workspace loads (label None:
 the single key), and gives its `Watch` (None: nothing to show)."""
@@ -38,20 +54,20 @@ DbtBoard = Callable[[], ContextManager[Optional[Progress]]]
 class RunOutcome:
     """What a run did: the families' outcome, and the problems that decide its exit code."""
 
-    load: runner.LoadOutcome = field(default_factory=runner.LoadOutcome)
+    load: LoadOutcome = field(default_factory=LoadOutcome)
     problems: List[str] = field(default_factory=list)
     """Short words for the summary line (`1 family failed`, `dbt failed`)."""
 
 
 def load(
     warehouse: Warehouse,
-    plan: Callable[[], Sequence[runner.SourceSpec]],
+    plan: Callable[[], Plan],
     say: Say,
     fail: Say,
     run: Optional[ledger.RunLedger] = None,
     board: Optional[Board] = None,
 ) -> RunOutcome:
-    """Loads what `plan` says (`pipelines.engine.plan`) into `warehouse` and records each family's
+    """Loads what `plan` says (`configured_plan`) into `warehouse` and records each family's
     outcome in the ledger; prints what loaded, a notice per unsupported family and an error per
     failed one. The warehouse is reached first, then the plan made (which asks each workspace),
     so a warehouse problem costs no API request. `board`: the progress bars shown while the
@@ -60,19 +76,17 @@ def load(
     outcome = RunOutcome()
     pipeline_named = pipelines_of(warehouse)
     reach(pipeline_named)
-    specs = plan()
-    with board(Counter(spec.label for spec in specs)) if board else nullcontext() as watch:
-        outcome.load = runner.load_all(pipeline_named, specs, watch=watch)
-    runner.say_loaded(outcome.load.results, say)
-    for line in outcome.load.notices:
-        say(f"notice: {line}")
-    for line in outcome.load.errors if not outcome.load.interrupted else []:
-        fail(line)
+    planned = plan()
+    with board(Counter(spec.label for spec in planned.specs)) if board else nullcontext() as watch:
+        outcome.load = runner.load_all(pipeline_named, planned, watch=watch)
+    show_load(outcome.load, say, fail)
     if outcome.load.interrupted:
         loaded = sum(r.status == "ok" for r in outcome.load.results)
-        outcome.problems.append(f"interrupted: {loaded} of {len(specs)} families had loaded, the rest keep their cursors")
+        outcome.problems.append(
+            f"interrupted: {loaded} of {len(planned.specs)} families had loaded, the rest keep their cursors"
+        )
     else:
-        outcome.problems += outcome.load.failure_words
+        outcome.problems += failure_words(outcome.load)
     if problem := run.record([ledger.family_row(run.run_id, result) for result in outcome.load.results]):
         outcome.problems.append(problem)
     return outcome
@@ -82,25 +96,35 @@ def build(
     warehouse: Warehouse, say: Say, fail: Say, run: ledger.RunLedger, log_file: Optional[Path],
     dbt_board: Optional[DbtBoard] = None,
 ) -> List[str]:
-    """`dbt build` on what the warehouse holds, its outcome in the ledger, then the BI snapshot.
-    Returns the problems for the summary (none when dbt passed, warnings or not). `dbt_board`:
-    the progress bar of its nodes (the console's)."""
+    """`dbt build` on what the warehouse holds, then what follows it (`after_dbt`), the alerts and
+    the BI snapshot. Returns the problems for the summary (none when dbt passed, warnings or
+    not). `dbt_board`: the progress bar of its nodes (the console's)."""
     started = pendulum.now("UTC")
     try:
         with dbt_board() if dbt_board else nullcontext() as progress:
             built = dbt_build(warehouse, log_file=log_file, progress=progress)
     except Exception as exc:  # noqa: BLE001 - dbt's failure is one line; the ledger keeps it
-        fail(explain(exc))
-        return ["dbt failed", *filter(None, [run.record([ledger.dbt_row(run.run_id, "failed", started, cause=explain(exc))])])]
-    say(built.line)
-    if built.warnings:
-        log.warning("dbt tests that warned: %s", ", ".join(built.warnings))
-    problems = list(filter(None, [
-        run.record([ledger.dbt_row(run.run_id, "ok", started, built.warnings)]), alert(warehouse, say, fail),
-    ]))
+        return after_dbt(run, started, DbtOutcome(explain(exc)), False, say, fail)
+    problems = after_dbt(run, started, built, True, say, fail)
+    problems += filter(None, [alert(warehouse, say, fail)])
     if warehouse.duckdb_file is not None and snapshot_enabled():
         say(publish(warehouse.duckdb_file).line())
     return problems
+
+
+def after_dbt(
+    run: ledger.RunLedger, started: pendulum.DateTime, built: DbtOutcome, passed: bool, say: Say, fail: Say,
+) -> List[str]:
+    """What follows `dbt build`, whoever ran it (a run's `build`, Dagster's dbt asset): its one
+    line, and its row in the run ledger. Returns the problems for the summary."""
+    if not passed:
+        fail(built.line)
+        written = run.record([ledger.dbt_row(run.run_id, "failed", started, cause=built.line)])
+        return ["dbt failed", *filter(None, [written])]
+    say(built.line)
+    if built.warnings:
+        log.warning("dbt tests that warned: %s", ", ".join(built.warnings))
+    return list(filter(None, [run.record([ledger.dbt_row(run.run_id, "ok", started, built.warnings)])]))
 
 
 def alert(warehouse: Warehouse, say: Say, fail: Say, dry_run: bool = False, named: bool = False) -> Optional[str]:
@@ -127,7 +151,7 @@ def alert(warehouse: Warehouse, say: Say, fail: Say, dry_run: bool = False, name
 
 def load_and_build(
     warehouse: Warehouse,
-    plan: Callable[[], Sequence[runner.SourceSpec]],
+    plan: Callable[[], Plan],
     say: Say,
     fail: Say,
     log_file: Optional[Path],

@@ -6,15 +6,12 @@ from typing import Dict, List, Optional, Tuple
 from aiohttp import web
 
 from simulator.accounts import AccountsWorkspace
-from simulator.agency import agency_app
+from simulator.agency import agency_app, agency_key
 from simulator.app import simulator_app
 from simulator.campaign_cleaner import CleanerWorkspace
 from simulator.placement import PlacementWorkspace
 from simulator.server import DEFAULT_API_KEY, SimulatorState, parse_faults
-from simulator.workspace import SparseWorkspace, Workspace
-
-WORKSPACES = {"dense": Workspace, "sparse": SparseWorkspace}
-"""`--workspace`: most campaigns sending every day, or most idle on most days (an agency's)."""
+from simulator.workspace import WORKSPACES
 
 
 def serve(
@@ -55,11 +52,6 @@ def serve(
                 f" jobs: {', '.join(cleaner.jobs)}")
     print(f"simulator on http://127.0.0.1:{port} ({keys})", flush=True)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
-
-
-def agency_key(n: int) -> str:
-    """The key of the n-th workspace (from 1) of `--agency N`."""
-    return f"{DEFAULT_API_KEY}-{n}"
 
 
 def main(argv: Optional[List[str]] = None) -> None:

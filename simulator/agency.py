@@ -7,7 +7,12 @@ from typing import Dict, Mapping, Optional
 
 from aiohttp import web
 
-from simulator.server import error_body, json_response, page_of, parse_faults
+from simulator.server import DEFAULT_API_KEY, error_body, json_response, page_of, parse_faults
+
+
+def agency_key(n: int) -> str:
+    """The key of the n-th workspace (from 1) of an agency (`python -m simulator --agency N`)."""
+    return f"{DEFAULT_API_KEY}-{n}"
 
 
 @dataclass

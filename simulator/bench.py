@@ -35,14 +35,16 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 from pipelines.commands.run_log import open_run_log
+from pipelines.console import error_lines
 from pipelines.engine import runner
-from pipelines.engine.plan import instantly_sources
 from pipelines.engine.warehouse import resolve
 from pipelines.flow import pipelines_of
+from pipelines.instantly import plan as instantly_plan
 from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
 from pipelines.instantly.workspaces import WorkspaceKey
-from simulator.__main__ import WORKSPACES, agency_key
+from simulator.agency import agency_key
 from simulator.server import DEFAULT_API_KEY, free_port
+from simulator.workspace import WORKSPACES
 
 
 @dataclass(frozen=True)
@@ -84,14 +86,15 @@ def measure(run: Run, base_url: str) -> Dict[str, object]:
         [WorkspaceKey(f"client-{n}", agency_key(n)) for n in range(1, run.workspaces + 1)] if run.workspaces > 1
         else [WorkspaceKey(DEFAULT_WORKSPACE_LABEL, DEFAULT_API_KEY)]
     )
-    specs = instantly_sources(
-        lambda line: None, None, keys=keys, base_url=base_url, start_date=first_day.isoformat(),
+    plan = instantly_plan.plan(
+        lambda line: None, keys=keys, base_url=base_url, start_date=first_day.isoformat(),
         max_requests_per_second=run.configured_rate, request_plan=run.plan,
     )
     started = time.monotonic()
-    outcome = runner.load_all(pipelines_of(warehouse), specs, parallel=len(keys))
-    if outcome.errors:
-        raise RuntimeError("; ".join(outcome.errors))
+    plan.parallel = len(plan.specs)  # every workspace at once: the bench measures the limiter, not the setting
+    outcome = runner.load_all(pipelines_of(warehouse), plan)
+    if error_lines(outcome):
+        raise RuntimeError("; ".join(error_lines(outcome)))
     reports = outcome.reports
     wall = time.monotonic() - started
     services = [report.stats.service("Instantly") for report in reports]

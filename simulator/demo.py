@@ -6,21 +6,19 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import List
 
 import duckdb
 
-from pipelines.campaign_cleaner import campaign_cleaner
-from pipelines.commands.console import dbt_progress, fail, progress_board, say, summary
+from pipelines.campaign_cleaner import plan as campaign_cleaner_plan
 from pipelines.commands.run_log import open_run_log
 from pipelines.common.dates import utc_today
-from pipelines.engine import runner
+from pipelines.common.sources import Plan
+from pipelines.console import dbt_progress, fail, progress_board, say, summary
 from pipelines.engine.explain import explain
-from pipelines.engine.families import CAMPAIGN_CLEANER
 from pipelines.engine.lock import run_lock
-from pipelines.engine.plan import instantly_sources
 from pipelines.engine.warehouse import DEMO_DUCKDB, our_tables_sql, resolve
 from pipelines.flow import RunOutcome, load_and_build
+from pipelines.instantly import plan as instantly_plan
 from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
 from pipelines.instantly.workspaces import WorkspaceKey
 from pipelines.outputs.report import write_report
@@ -55,15 +53,13 @@ def demo(campaigns: int, days: int) -> int:
                 shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
             say(f"simulator on {sim.url}: {campaigns} campaigns over {days} days")
 
-            def plan() -> List[runner.SourceSpec]:
-                seeds = runner.SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(
-                    api_key=cleaner.api_key, base_url=sim.url, job_ids=list(cleaner.jobs), max_requests_per_second=50,
-                    run=run,
-                ), CAMPAIGN_CLEANER)
-                return instantly_sources(
-                    say, None, keys=[WorkspaceKey(DEFAULT_WORKSPACE_LABEL, DEFAULT_API_KEY)],
+            def plan() -> Plan:
+                return instantly_plan.plan(
+                    say, keys=[WorkspaceKey(DEFAULT_WORKSPACE_LABEL, DEFAULT_API_KEY)],
                     base_url=sim.url, start_date=workspace.first_day.isoformat(), max_requests_per_second=100,
-                ) + [seeds]
+                ) + campaign_cleaner_plan.plan(
+                    say, api_key=cleaner.api_key, base_url=sim.url, job_ids=list(cleaner.jobs), max_requests_per_second=50,
+                )
 
             outcome = load_and_build(
                 warehouse, plan, say, fail, log_file, board=progress_board, dbt_board=dbt_progress,

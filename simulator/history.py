@@ -18,15 +18,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict
 
 import duckdb
 import pendulum
 
 from pipelines import flow
 from pipelines.commands.run_log import open_run_log
-from pipelines.engine.plan import instantly_sources
+from pipelines.common.sources import Plan
+from pipelines.console import error_lines
 from pipelines.engine.warehouse import NOT_DLT, resolve
+from pipelines.instantly import plan as instantly_plan
 from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
 from pipelines.instantly.workspaces import WorkspaceKey
 from pipelines.outputs.transform import dbt_build
@@ -56,15 +58,15 @@ def load_base(db: Path) -> None:
     workspace = Workspace(campaigns=BASE_CAMPAIGNS, days=BLOCK_DAYS)
     state = SimulatorState(rate_limit=100)
     with Simulator(simulator_app(workspace, state, placement, None, accounts)) as sim:
-        def plan() -> List:
-            return instantly_sources(
-                lambda line: None, None, keys=[WorkspaceKey(DEFAULT_WORKSPACE_LABEL, DEFAULT_API_KEY)],
+        def plan() -> Plan:
+            return instantly_plan.plan(
+                lambda line: None, keys=[WorkspaceKey(DEFAULT_WORKSPACE_LABEL, DEFAULT_API_KEY)],
                 base_url=sim.url, start_date=workspace.first_day.isoformat(), max_requests_per_second=100,
             )
 
         outcome = flow.load(resolve("duckdb", duckdb_file=str(db)), plan, lambda line: None, print)
         if outcome.load.failed:
-            raise RuntimeError("; ".join(outcome.load.errors))
+            raise RuntimeError("; ".join(error_lines(outcome.load)))
 
 
 def copied(con: duckdb.DuckDBPyConnection, table: str, workspaces: int, copies: int, blocks: int) -> str:

@@ -26,8 +26,8 @@ from pendulum import Date
 
 from pipelines import flow
 from pipelines.commands.run_log import open_run_log
-from pipelines.engine.plan import instantly_sources
 from pipelines.engine.warehouse import resolve
+from pipelines.instantly import plan as instantly_plan
 from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
 from pipelines.instantly.workspaces import WorkspaceKey
 from simulator.accounts import AccountsWorkspace
@@ -69,8 +69,8 @@ def run_day(warehouse_file: Path, state: Path, url: str, first: Date, day: Date)
     started = time.monotonic()
 
     def plan():
-        return instantly_sources(
-            lambda line: None, None, keys=[WorkspaceKey(DEFAULT_WORKSPACE_LABEL, DEFAULT_API_KEY)], base_url=url,
+        return instantly_plan.plan(
+            lambda line: None, keys=[WorkspaceKey(DEFAULT_WORKSPACE_LABEL, DEFAULT_API_KEY)], base_url=url,
             start_date=first.isoformat(), end_date=day.isoformat(), max_requests_per_second=100,
         )
 

@@ -398,3 +398,8 @@ class SparseWorkspace(Workspace):
         if c.last_active is not None and c.created < day <= c.last_active.add(days=60) and rng.random() < 0.02:
             totals[rng.choice(("interested", "meetings_booked", "meetings_completed", "won"))] += 1
         return totals
+
+
+WORKSPACES = {"dense": Workspace, "sparse": SparseWorkspace}
+"""The kinds of simulated workspace (`--workspace`): most campaigns sending every day, or most
+idle on most days (an agency's)."""

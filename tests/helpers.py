@@ -10,7 +10,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import duckdb
 import pendulum
@@ -19,10 +19,14 @@ from pipelines.campaign_cleaner import campaign_cleaner
 from pipelines.common.client import ApiClient
 from pipelines.common.rate_limit import API_LIMIT, RateLimiter, SharedBudget
 from pipelines.common.retry import RetryPolicy
+from pipelines.common.tracking import RunStats
 from pipelines.engine import runner
+from pipelines.engine.outcome import RunReport
 from pipelines.engine.warehouse import our_columns_sql, resolve
 from pipelines.instantly import instantly
 from pipelines.instantly.campaigns import has_counts
+from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
+from pipelines.instantly.workspaces import WorkspaceKey, WorkspaceRun
 from simulator.accounts import AccountsWorkspace
 from simulator.agency import WorkspaceGroup, agency_app
 from simulator.app import simulator_app
@@ -122,7 +126,9 @@ class Warehouse:
         """The warehouse as the product sees it, its working state in this temp dir."""
         return replace(resolve("duckdb", duckdb_file=str(self.db)), state_dir=self.pipelines_dir)
 
-    def source(self, **settings: Any):
+    def source(self, run: Optional[RunStats] = None, **settings: Any):
+        """The Instantly source on the simulator's single key, counting in `run`, on a budget
+        that never waits."""
         ws = self.sim.workspace
         defaults = dict(
             api_key=self.sim.api_key,
@@ -130,18 +136,19 @@ class Warehouse:
             start_date=ws.first_day.isoformat(),
             end_date=ws.today.isoformat(),
             max_requests_per_second=100,
-            budget=InstantBudget(),
         )
-        return instantly(**{**defaults, **settings})
+        settings = {**defaults, **settings}
+        key = WorkspaceKey(DEFAULT_WORKSPACE_LABEL, settings["api_key"])
+        return instantly(**settings, run=WorkspaceRun(key, run or RunStats(), budget=InstantBudget()))
 
-    def load(self, *resources: str, **settings: Any) -> runner.RunReport:
+    def load(self, *resources: str, **settings: Any) -> RunReport:
         """One run of the Instantly source: every resource, or only `resources`."""
         def make(run: Any) -> Any:
             source = self.source(run=run, **settings)
             return source.with_resources(*resources) if resources else source
         return runner.run(self.pipeline(), make)
 
-    def load_seed_tests(self, **settings: Any) -> runner.RunReport:
+    def load_seed_tests(self, **settings: Any) -> RunReport:
         defaults = dict(api_key=self.sim.cleaner.api_key, base_url=self.sim.url, max_requests_per_second=50)
         return runner.run(self.pipeline(), lambda run: campaign_cleaner(run=run, **{**defaults, **settings}))
 

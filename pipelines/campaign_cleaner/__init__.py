@@ -16,6 +16,7 @@ from pipelines.campaign_cleaner.helpers import (
     cleaner_client,
     job_id_list,
     register,
+    registry,
     result_rows,
     unregister,
 )
@@ -27,7 +28,7 @@ Polled = List[Tuple[dict, dict]]
 """(test row, poll answer) of each job polled in a run."""
 
 
-@dlt.source(name="campaign_cleaner")
+@dlt.source(name=settings.SOURCE)
 def campaign_cleaner(
     api_key: str = dlt.secrets.value,
     base_url: str = settings.DEFAULT_BASE_URL,
@@ -73,7 +74,7 @@ def campaign_cleaner(
 
     async def poll_registry() -> Polled:
         """Applies this run's registry changes, then polls the due jobs (once, for both resources)."""
-        jobs = dlt.current.source_state().setdefault("jobs", {})
+        jobs = registry(dlt.current.source_state())
         unregister(jobs, list(removed))
         register(jobs, new_jobs, register_name or None)
         return await poller.poll_due(jobs)

@@ -1,7 +1,8 @@
 """Polling Campaign Cleaner seed tests: the job registry (in dlt state), polls, row shaping."""
 
-from typing import Collection, List, MutableMapping, Optional, Sequence, Tuple
+from typing import Collection, Dict, List, MutableMapping, Optional, Sequence, Tuple
 
+import dlt
 import pendulum
 
 from pipelines.campaign_cleaner import settings
@@ -56,6 +57,25 @@ def unregister(jobs: MutableMapping[str, dict], job_ids: Sequence[str]) -> None:
     """Stops tracking jobs (their loaded rows stay in the warehouse)."""
     for job_id in job_ids:
         jobs.pop(str(job_id), None)
+
+
+REGISTRY = "jobs"
+"""The key of the job registry in the source's dlt state."""
+
+
+def registry(state: MutableMapping[str, dict]) -> MutableMapping[str, dict]:
+    """The job registry in the source's state (made empty on first use)."""
+    return state.setdefault(REGISTRY, {})
+
+
+def registered_jobs(pipeline: dlt.Pipeline) -> Dict[str, dict]:
+    """The registry as `pipeline`'s state holds it, outside a run: dlt's `source_state` of this
+    source, with the pipeline active."""
+    pipeline.activate()
+    try:
+        return dict(registry(dlt.current.source_state(settings.SOURCE)))
+    finally:
+        pipeline.deactivate()
 
 
 def register(jobs: MutableMapping[str, dict], job_ids: Sequence[str], name: Optional[str] = None) -> None:

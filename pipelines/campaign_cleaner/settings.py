@@ -2,6 +2,8 @@
 
 import re
 
+SOURCE = "campaign_cleaner"
+"""The dlt source's name: its schema, and the key of its state (which holds the job registry)."""
 DEFAULT_BASE_URL = "https://api.campaigncleaner.com"
 
 CREATE_INBOX_TEST = "/v1/create_inbox_test"

@@ -8,15 +8,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
-from pipelines.commands.console import dbt_progress, fail, progress_board, say, summary
 from pipelines.commands.run_log import open_run_log
 from pipelines.common.dates import utc_today
-from pipelines.engine import ledger, runner
+from pipelines.console import dbt_progress, fail, progress_board, say, show_load, summary
+from pipelines.engine import ledger
 from pipelines.engine.explain import explain
 from pipelines.engine.lock import AlreadyRunning, run_lock
-from pipelines.engine.plan import configured_sources
+from pipelines.engine.outcome import LoadOutcome
 from pipelines.engine.warehouse import Warehouse, resolve
-from pipelines.flow import RunOutcome, alert, load_and_build
+from pipelines.flow import RunOutcome, alert, configured_plan, load_and_build
 from pipelines.outputs.report import write_report
 from pipelines.outputs.transform import dbt_docs
 
@@ -30,7 +30,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         warehouse = resolve(args.destination)
         with refused_in_ledger(warehouse), run_lock(warehouse, "run"):
-            plan = partial(configured_sources, say, args.backfill)
+            plan = partial(configured_plan, say, args.backfill)
             outcome = load_and_build(
                 warehouse, plan, say, fail, log_file, args.skip_dbt, board=progress_board, dbt_board=dbt_progress,
             )
@@ -65,7 +65,7 @@ def cmd_seed_tests(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     log_file = open_run_log("seed-tests")
-    outcome = runner.LoadOutcome()
+    outcome = LoadOutcome()
     try:
         warehouse = resolve(args.destination)
         if args.action == "list":
@@ -73,10 +73,7 @@ def cmd_seed_tests(args: argparse.Namespace) -> int:
             return 0
         with run_lock(warehouse, "seed-tests"):
             outcome = seed_tests.CHANGES[args.action](args, warehouse, say)
-        for line in outcome.notices:
-            say(f"notice: {line}")
-        for line in outcome.errors:
-            fail(line)
+        show_load(outcome, say, fail)
     except Exception as exc:  # noqa: BLE001
         fail(explain(exc, "campaign_cleaner"))
         return summary(outcome, started, log_file, "failed")

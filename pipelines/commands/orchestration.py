@@ -1,14 +1,19 @@
 """A Dagster code location, for when one cron host is not enough (`pip install -e '.[dagster]'`,
 then `dagster dev -m pipelines.commands.orchestration`).
 
-The raw tables are assets (`instantly/<table>`, partitioned by workspace: one partition per label
-of `SOURCES__INSTANTLY__WORKSPACES` and per member of `WORKSPACE_GROUP_KEY`'s group, or `default`
-for the single `API_KEY`; `campaign_cleaner/<table>`, unpartitioned). Each materialisation is
-the run `make run` makes for that workspace (`pipelines.flow.load`): the same families on the same
-pipelines and state, the same run lock, pending-package finish and run ledger, so the two can
-take turns on one warehouse. A family the workspace does not allow is skipped with a notice; one
-that fails fails the materialisation after the others loaded. The dbt models are assets
-downstream of the raw tables they read, and their build writes the ledger's dbt row.
+The raw tables are assets (`instantly/<table>`, partitioned by workspace: one dynamic partition
+per label of `SOURCES__INSTANTLY__WORKSPACES` and per member of `WORKSPACE_GROUP_KEY`'s group, or
+`default` for the single `API_KEY`, kept by the `workspace_partitions` sensor;
+`campaign_cleaner/<table>`, unpartitioned). Each materialisation is the run `make run` makes for
+that workspace (`pipelines.flow.load`): the same families on the same pipelines and state, the
+same run lock, pending-package finish and run ledger, so the two can take turns on one
+warehouse. A family the workspace does not allow is skipped with a notice; one that fails fails
+the materialisation after the others loaded. The dbt models are assets downstream of the raw
+tables they read; their build writes the ledger's dbt row (`pipelines.flow.after_dbt`), and the
+alerts are an asset downstream of the models.
+
+Loading this module asks no API and runs no dbt: the sensor asks for the workspaces, and dbt
+parses only when the project changed since its last parse.
 
 Dagster may run partitions on several machines at once: give it a warehouse that takes several
 writers (PostgreSQL, or a cloud warehouse), not one DuckDB file; with DuckDB, keep the
@@ -26,16 +31,22 @@ import pendulum
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines import flow
+from pipelines.campaign_cleaner import plan as campaign_cleaner_plan
+from pipelines.common.sources import Family, Plan
+from pipelines.console import error_lines
 from pipelines.engine import ledger
-from pipelines.engine.families import CAMPAIGN_CLEANER, INSTANTLY_FAMILIES, Family
 from pipelines.engine.lock import run_lock
-from pipelines.engine.plan import campaign_cleaner_sources, instantly_sources, workspace_labels
-from pipelines.engine.runner import SourceSpec
 from pipelines.engine.warehouse import Warehouse, resolve
+from pipelines.instantly import plan as instantly_plan
+from pipelines.instantly.workspaces import workspace_labels
 from pipelines.outputs.transform import DBT_EXECUTABLE, DBT_PROJECT, dbt_settings, summarise
 
 POOL = "deliverability_warehouse"
 """The Dagster concurrency pool of every asset that writes the warehouse."""
+WORKSPACE_PARTITIONS = "workspaces"
+WORKSPACES = dg.DynamicPartitionsDefinition(name=WORKSPACE_PARTITIONS)
+"""One partition per configured workspace label, kept by `workspace_partitions`."""
+DBT_GROUP = "dbt"
 
 
 def table_specs(families: Sequence[Family], **attributes: Any) -> List[dg.AssetSpec]:
@@ -49,9 +60,9 @@ def table_specs(families: Sequence[Family], **attributes: Any) -> List[dg.AssetS
 
 
 def materialise(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, plan: Callable[[], Sequence[SourceSpec]]
+    context: dg.AssetExecutionContext, warehouse: Warehouse, plan: Callable[[], Plan]
 ) -> Iterator[dg.MaterializeResult]:
-    """Loads `specs` as `make run` does and reports a materialisation per table of every family
+    """Loads `plan` as `make run` does and reports a materialisation per table of every family
     that loaded; raises after them when a family failed."""
     log = context.log
     with run_lock(warehouse, "dagster", wait=True):
@@ -67,42 +78,74 @@ def materialise(
                 metadata={"rows": resource.rows, "requests": resource.requests, "seconds": round(resource.seconds, 1)},
             )
     if outcome.load.failed:
-        raise dg.Failure("; ".join(outcome.load.errors))
-
-
-DBT_GROUP = "dbt"
+        raise dg.Failure("; ".join(error_lines(outcome.load)))
 
 
 class ModelsInOneGroup(DagsterDbtTranslator):
     """The dbt project's assets in one named group, so `--select group:dbt` picks them all
-    (dagster-dbt's default puts them in the group `default`)."""
+    (dagster-dbt's default puts them in the group `default`); a raw table keyed `<source>/<table>`
+    as its load asset is, though dbt declares it under its family's source (`instantly_placement`)."""
+
+    LOADED_BY = {family.schema: family.source for family in flow.FAMILIES}
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> Optional[str]:
         return DBT_GROUP
 
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        source = self.LOADED_BY.get(dbt_resource_props.get("source_name", ""))
+        if dbt_resource_props["resource_type"] == "source" and source:
+            return dg.AssetKey([source, dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+
+@dg.sensor(minimum_interval_seconds=600, default_status=dg.DefaultSensorStatus.RUNNING)
+def workspace_partitions(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    """Keeps one partition per configured workspace: a label or group member added since is
+    added, one gone is removed (its loaded rows stay in the warehouse)."""
+    configured = set(workspace_labels())
+    current = set(context.instance.get_dynamic_partitions(WORKSPACE_PARTITIONS))
+    added, gone = sorted(configured - current), sorted(current - configured)
+    return dg.SensorResult(dynamic_partitions_requests=[
+        *([WORKSPACES.build_add_request(added)] if added else []),
+        *([WORKSPACES.build_delete_request(gone)] if gone else []),
+    ])
+
+
+def parsed(project: DbtProject, dbt: DbtCliResource) -> None:
+    """dbt's manifest, parsed again only when a file of the project is newer than it: a manifest
+    from before the project gained a model makes dagster-dbt fail on it, and parsing on every
+    load of the code location would repeat on every reload of `dagster dev`."""
+    manifest = Path(project.manifest_path)
+    sources = [*DBT_PROJECT.glob("*.yml"), *(f for d in ("models", "macros", "tests", "seeds", "snapshots")
+                                             for f in (DBT_PROJECT / d).rglob("*") if f.is_file())]
+    if manifest.exists() and all(f.stat().st_mtime <= manifest.stat().st_mtime for f in sources):
+        return
+    dbt.cli(["--quiet", "parse"], target_path=project.target_path).wait()
+
 
 def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
-    """The assets of the configured workspaces and warehouse (the destination `make run` uses)."""
+    """The assets of the configured warehouse (the destination `make run` uses)."""
     warehouse = warehouse or resolve()
-    keys = workspace_labels()
-    workspaces = dg.StaticPartitionsDefinition(sorted(keys))
 
-    @dg.multi_asset(specs=table_specs(INSTANTLY_FAMILIES), name="instantly", partitions_def=workspaces, pool=POOL)
+    @dg.multi_asset(
+        specs=table_specs(instantly_plan.FAMILIES), name="instantly", partitions_def=WORKSPACES, pool=POOL,
+    )
     def instantly_tables(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
-        plan = partial(instantly_sources, context.log.info, None, keys=[keys[context.partition_key]])
+        keys = workspace_labels()
+        if context.partition_key not in keys:
+            raise dg.Failure(f"workspace {context.partition_key} is no longer configured")
+        plan = partial(instantly_plan.plan, context.log.info, keys=[keys[context.partition_key]])
         yield from materialise(context, warehouse, plan)
 
-    @dg.multi_asset(specs=table_specs([CAMPAIGN_CLEANER]), name="campaign_cleaner", pool=POOL)
+    @dg.multi_asset(specs=table_specs(campaign_cleaner_plan.FAMILIES), name="campaign_cleaner", pool=POOL)
     def campaign_cleaner_tables(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
-        yield from materialise(context, warehouse, partial(campaign_cleaner_sources, context.log.info))
+        yield from materialise(context, warehouse, partial(campaign_cleaner_plan.plan, context.log.info))
 
     project = DbtProject(project_dir=DBT_PROJECT, profiles_dir=DBT_PROJECT, target_path="target/dagster")
     dbt = DbtCliResource(
         project_dir=project, profiles_dir=str(DBT_PROJECT), target=warehouse.destination, dbt_executable=DBT_EXECUTABLE,
     )
-    # parsed at every load of the code location, never read stale: a manifest from before the
-    # project gained a model makes dagster-dbt fail on it (dbt's partial parse keeps this quick)
-    dbt.cli(["--quiet", "parse"], target_path=project.target_path).wait()
+    parsed(project, dbt)
 
     @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=ModelsInOneGroup(), pool=POOL)
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
@@ -110,16 +153,25 @@ def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
             started, clock = pendulum.now("UTC"), time.monotonic()
             invocation = dbt.cli(["build"], context=context, raise_on_error=False)
             yield from invocation.stream()
-            outcome = summarise(Path(invocation.target_path) / "run_results.json", time.monotonic() - clock)
-            status = "ok" if invocation.is_successful() else "failed"
-            run = ledger.RunLedger(warehouse, context.log.error)
-            run.record([ledger.dbt_row(run.run_id, status, started, outcome.warnings, "" if status == "ok" else outcome.line)])
-            if status != "ok":
-                raise dg.Failure(outcome.line)
+            built = summarise(Path(invocation.target_path) / "run_results.json", time.monotonic() - clock)
+            problems = flow.after_dbt(
+                ledger.RunLedger(warehouse, context.log.error), started, built, invocation.is_successful(),
+                context.log.info, context.log.error,
+            )
+            if problems:
+                raise dg.Failure(built.line if not invocation.is_successful() else "; ".join(problems))
+
+    @dg.asset(key=["alerts"], deps=list(dbt_models.keys), group_name="alerts", pool=POOL)
+    def alerts(context: dg.AssetExecutionContext) -> None:
+        """The alert rules on the freshly built marts, as `make run` evaluates them after dbt."""
+        with run_lock(warehouse, "dagster alerts", wait=True):
             if flow.alert(warehouse, context.log.info, context.log.error):
                 raise dg.Failure("alerts not evaluated (see the log)")
 
-    return dg.Definitions(assets=[instantly_tables, campaign_cleaner_tables, dbt_models], resources={"dbt": dbt})
+    return dg.Definitions(
+        assets=[instantly_tables, campaign_cleaner_tables, dbt_models, alerts], sensors=[workspace_partitions],
+        resources={"dbt": dbt},
+    )
 
 
 def dbt_environment(warehouse: Warehouse) -> None:

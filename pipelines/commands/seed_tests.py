@@ -15,38 +15,37 @@ from typing import Any, Callable, Dict, List
 
 import dlt
 
-from pipelines.campaign_cleaner import campaign_cleaner, settings
-from pipelines.campaign_cleaner.helpers import cleaner_client, job_id_list
+from pipelines.campaign_cleaner import plan, settings
+from pipelines.campaign_cleaner.helpers import cleaner_client, job_id_list, registered_jobs
 from pipelines.common.errors import ConfigError
+from pipelines.common.sources import Plan
 from pipelines.common.tracking import RequestStats
 from pipelines.engine import runner
-from pipelines.engine.families import CAMPAIGN_CLEANER
+from pipelines.engine.outcome import LoadOutcome
 from pipelines.engine.warehouse import Warehouse
 
 Say = Callable[[str], None]
 
 
-def track(warehouse: Warehouse, say: Say, **changes: Any) -> runner.LoadOutcome:
-    """One run of the Campaign Cleaner source with registry `changes` (see its arguments)."""
+def track(warehouse: Warehouse, say: Say, **changes: Any) -> LoadOutcome:
+    """One run of the Campaign Cleaner source with registry `changes` (see its arguments); the
+    caller says how it went."""
     pipeline = runner.make_pipeline(warehouse)
-    spec = runner.SourceSpec("campaign_cleaner", lambda run: campaign_cleaner(run=run, **changes), CAMPAIGN_CLEANER)
-    outcome = runner.load_all(lambda name: pipeline, [spec])
-    runner.say_loaded(outcome.results, say)
-    return outcome
+    return runner.load_all(lambda name: pipeline, Plan([plan.spec(**changes)]))
 
 
-def add(args: argparse.Namespace, warehouse: Warehouse, say: Say) -> runner.LoadOutcome:
+def add(args: argparse.Namespace, warehouse: Warehouse, say: Say) -> LoadOutcome:
     return track(warehouse, say, register_job_ids=args.job_ids)
 
 
-def remove(args: argparse.Namespace, warehouse: Warehouse, say: Say) -> runner.LoadOutcome:
+def remove(args: argparse.Namespace, warehouse: Warehouse, say: Say) -> LoadOutcome:
     configured = set(job_id_list(dlt.config.get("sources.campaign_cleaner.job_ids")))
     for job_id in configured.intersection(args.job_ids):
         say(f"notice: {job_id} is also in SOURCES__CAMPAIGN_CLEANER__JOB_IDS: remove it there too")
     return track(warehouse, say, unregister_job_ids=args.job_ids)
 
 
-def create(args: argparse.Namespace, warehouse: Warehouse, say: Say) -> runner.LoadOutcome:
+def create(args: argparse.Namespace, warehouse: Warehouse, say: Say) -> LoadOutcome:
     api_key = str(dlt.secrets.get("sources.campaign_cleaner.api_key") or "")
     if not api_key:
         raise ConfigError("Missing setting SOURCES__CAMPAIGN_CLEANER__API_KEY")
@@ -78,7 +77,7 @@ def registry(warehouse: Warehouse) -> Dict[str, dict]:
     with tempfile.TemporaryDirectory() as scratch:
         pipeline = runner.make_pipeline(replace(warehouse, state_dir=Path(scratch)))
         pipeline.sync_destination()
-        jobs: Dict[str, dict] = pipeline.state.get("sources", {}).get("campaign_cleaner", {}).get("jobs", {})
+        jobs = registered_jobs(pipeline)
         names = loaded_names(pipeline) if any(not entry.get("name") for entry in jobs.values()) else {}
     return {job_id: dict(entry, name=entry.get("name") or names.get(job_id)) for job_id, entry in jobs.items()}
 

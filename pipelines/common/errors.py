@@ -4,7 +4,10 @@ Apart from the HTTP client, so date parsing, the run lock and dbt can raise them
 importing the client.
 """
 
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, List, Optional
+
+from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
 
 
 class ConfigError(ValueError):
@@ -40,3 +43,42 @@ class WorkspaceUnavailable(Exception):
 
 class Interrupted(Exception):
     """The run was interrupted (Ctrl-C): what was under way stops without loading."""
+
+
+def chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and every cause, context and dlt-wrapped exception under it, once each."""
+    seen = set()
+    todo: List[BaseException] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for attr in ("exception", "__cause__", "__context__"):
+            nested = getattr(current, attr, None)
+            if isinstance(nested, BaseException):
+                todo.append(nested)
+
+
+def refusal(exc: BaseException) -> Optional[ApiError]:
+    """The API's refusal (402 or 403) anywhere in the exception chain dlt wraps, if that is
+    what ended a family."""
+    return next((e for e in chain(exc) if isinstance(e, ApiError) and e.refused), None)
+
+
+def bad_value(exc: ConfigValueCannotBeCoercedException, section: str) -> str:
+    """A setting dlt could not read as its type, under the variable a user sets."""
+    name = f"SOURCES__{section.upper()}__{exc.field_name.upper()}" if section else exc.field_name
+    kinds = {int: "a whole number", float: "a number", bool: "true or false"}
+    kind = kinds.get(exc.hint, f"a {getattr(exc.hint, '__name__', exc.hint)}")
+    return f"{name}={str(exc.field_value)!r} is not {kind}"
+
+
+@contextmanager
+def named_settings(section: str) -> Iterator[None]:
+    """A bad setting read here is one line under the variable a user sets (`SOURCES__<SECTION>__...`)."""
+    try:
+        yield
+    except ConfigValueCannotBeCoercedException as exc:
+        raise ConfigError(bad_value(exc, section)) from exc

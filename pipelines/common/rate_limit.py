@@ -77,6 +77,17 @@ class RateLimiter:
             self.rate = max(self.ceiling * FLOOR, self.rate * DECREASE)
             self._last_cut = self._last_change = now
 
+    def rate_now(self) -> float:
+        """The rate a request starting now gets: the recovery since the last change included."""
+        with self._lock:
+            self._recover(self._clock())
+            return self.rate
+
+    def delay(self) -> float:
+        """Seconds from now before the next request may start (0: at once)."""
+        with self._lock:
+            return max(0.0, self._next_start - self._clock())
+
     def _recover(self, now: float) -> None:
         self.rate = min(self.ceiling, self.rate + self.ceiling * RECOVERY_PER_S * (now - self._last_change))
         self._last_change = now

@@ -1,3 +1,3 @@
-"""The run engine: which warehouse (`warehouse`), what a run loads (`plan`, `families`), how each
-family loads and what it leaves (`runner`, `ledger`), the run lock, and one-line errors (`explain`).
-It knows sources only through `plan`."""
+"""The run engine: which warehouse (`warehouse`), how each family of a plan loads and what it
+leaves (`runner`, `outcome`, `ledger`), the run lock, and one-line errors (`explain`). It imports
+no source: the specs it is given (`pipelines.common.sources`) say what to load."""

@@ -6,7 +6,7 @@ user nothing they can act on; the cause is further down the chain.
 
 import re
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 from dlt.common.configuration.exceptions import (
     ConfigFieldMissingException,
@@ -15,7 +15,7 @@ from dlt.common.configuration.exceptions import (
     LookupTraces,
 )
 
-from pipelines.common.errors import ApiError, ConfigError, TransformError
+from pipelines.common.errors import ApiError, ConfigError, TransformError, bad_value, chain
 from pipelines.engine.warehouse import snapshot_of
 
 DUCKDB_LOCK = re.compile(r'Could not set lock on file "(?P<path>[^"]+)".*?held in (?P<program>\S+) \(PID (?P<pid>\d+)\)')
@@ -33,22 +33,6 @@ POSTGRES_PROBLEMS = (
     (re.compile(r"(Connection refused|could not translate host name[^\n]*|timeout expired)"),
      "cannot reach the server ({0}): check DESTINATION__POSTGRES__CREDENTIALS__HOST and __PORT"),
 )
-
-
-def chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and every cause, context and dlt-wrapped exception under it, once each."""
-    seen = set()
-    todo: List[BaseException] = [exc]
-    while todo:
-        current = todo.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        for attr in ("exception", "__cause__", "__context__"):
-            nested = getattr(current, attr, None)
-            if isinstance(nested, BaseException):
-                todo.append(nested)
 
 
 def explain(exc: BaseException, section: str = "") -> str:
@@ -92,13 +76,6 @@ def innermost(exc: BaseException) -> str:
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else ""
-
-
-def bad_value(exc: ConfigValueCannotBeCoercedException, section: str) -> str:
-    name = f"SOURCES__{section.upper()}__{exc.field_name.upper()}" if section else exc.field_name
-    kinds = {int: "a whole number", float: "a number", bool: "true or false"}
-    kind = kinds.get(exc.hint, f"a {getattr(exc.hint, '__name__', exc.hint)}")
-    return f"{name}={str(exc.field_value)!r} is not {kind}"
 
 
 def duckdb_lock(exc: BaseException) -> str:

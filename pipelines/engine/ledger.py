@@ -19,9 +19,11 @@ import dlt
 import pendulum
 from dlt.common.schema.typing import TTableSchemaColumns
 
+from pipelines.common.sources import PIPELINE_NAME
 from pipelines.engine.explain import explain
-from pipelines.engine.runner import FamilyResult, make_pipeline, write_computed
-from pipelines.engine.warehouse import PIPELINE_NAME, Warehouse
+from pipelines.engine.outcome import FamilyResult
+from pipelines.engine.runner import make_pipeline, write_computed
+from pipelines.engine.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 PIPELINE = f"{PIPELINE_NAME}_ledger"

@@ -1,13 +1,12 @@
-"""Builds a warehouse's pipelines, loads each family into schema `raw` on its own (one failing
-keeps nothing and stops nothing else), and reports what each loaded and asked."""
+"""The load: builds a warehouse's pipelines, loads each family of a plan into schema `raw` on
+its own (one failing keeps nothing and stops nothing else), and says how each ended
+(`outcome`). It knows no source: the specs it is given say what to load."""
 
 import logging
 import threading
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, ContextManager, Dict, List, Optional, Sequence
 
@@ -16,55 +15,14 @@ import pendulum
 from dlt.common.destination import TLoaderFileFormat
 from dlt.sources import DltSource
 
-from pipelines.common.errors import WorkspaceUnavailable
+from pipelines.common.errors import WorkspaceUnavailable, refusal
+from pipelines.common.sources import PIPELINE_NAME, BeforeMerge, Plan, SourceSpec
 from pipelines.common.tracking import RunStats
 from pipelines.engine.explain import explain
-from pipelines.engine.families import Family, refusal
-from pipelines.engine.warehouse import DATASET, PIPELINE_NAME, Warehouse
+from pipelines.engine.outcome import FamilyResult, LoadOutcome, ResourceReport, RunReport
+from pipelines.engine.warehouse import DATASET, Warehouse
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PARALLEL = 10
-"""Workspaces whose families extract at once, unless `SOURCES__INSTANTLY__PARALLEL_WORKSPACES` says."""
-
-
-@dataclass
-class ResourceReport:
-    name: str
-    rows: int
-    requests: int
-    seconds: float
-    retries: int = 0
-    throttled: int = 0
-
-    def line(self) -> str:
-        return (
-            f"resource {self.name}: {self.rows:,} rows, {self.requests:,} requests,"
-            f" {self.retries:,} retries, {self.throttled:,} throttled (429), {self.seconds:.1f}s"
-        )
-
-
-@dataclass
-class RunReport:
-    """What one run loaded and asked for: per table, per service and per resource."""
-
-    rows: Dict[str, int] = field(default_factory=dict)
-    requests: Dict[str, int] = field(default_factory=dict)
-    resources: List[ResourceReport] = field(default_factory=list)
-    seconds: float = 0.0
-    pending_rows: Optional[int] = None
-    """Rows of a load package an earlier run left pending, finished before this run's extract."""
-    stats: RunStats = field(default_factory=RunStats)
-    """Everything the source counted, per endpoint included (for the bench)."""
-
-    @property
-    def total_rows(self) -> int:
-        return sum(self.rows.values())
-
-    @property
-    def skipped(self) -> List[str]:
-        """One line per item the source skipped while the rest loaded."""
-        return self.stats.skipped
 
 
 def make_pipeline(warehouse: Warehouse, pipeline_name: str = PIPELINE_NAME) -> dlt.Pipeline:
@@ -136,9 +94,6 @@ FamilyWatch = Callable[[RunStats, Sequence[str]], ContextManager[None]]
 Watch = Callable[[Optional[str], RunStats, Sequence[str]], ContextManager[None]]
 """Shows the runs of a load while they go (the console's progress board): a family's `FamilyWatch`,
 given first its workspace's label (None: the single key)."""
-BeforeMerge = Callable[[dlt.Pipeline, str], None]
-"""A source's fix-up of the rows already in the warehouse, made before this run's rows merge:
-given the pipeline and the source's schema name."""
 
 
 def run(
@@ -230,145 +185,6 @@ def file_format(pipeline: dlt.Pipeline) -> Optional[TLoaderFileFormat]:
     return "jsonl" if pipeline.destination.destination_name == "duckdb" else None
 
 
-@dataclass(frozen=True)
-class SourceSpec:
-    """One family of one account to load: its settings section (`sources.<section>`), a factory
-    of its source, and the pipeline (so the state) it loads with. A source's bad settings fail
-    it alone, reported under its own variable names.
-
-    `label`: the workspace, named on output lines in agency mode (None: the single key).
-    `workspace_id`: the workspace's id, for the ledger.
-    `before_merge`: the source's fix-up of earlier rows (see `run`)."""
-
-    section: str
-    make: Callable[[RunStats], DltSource]
-    family: Family
-    pipeline_name: str = PIPELINE_NAME
-    label: Optional[str] = None
-    workspace_id: Optional[str] = None
-    before_merge: Optional[BeforeMerge] = None
-
-    @property
-    def workspace(self) -> str:
-        """The workspace label of its ledger rows (`default` for the single key)."""
-        return self.label or DEFAULT_LABEL
-
-
-DEFAULT_LABEL = "default"
-"""The ledger's workspace of the single key (and of Campaign Cleaner, which has none)."""
-
-
-@dataclass
-class FamilyResult:
-    """How one family of one workspace ended in a run: a row of the run ledger."""
-
-    spec: SourceSpec
-    status: str
-    """`ok`, `unsupported` (the workspace does not allow it), `failed` or `skipped`."""
-    started_at: pendulum.DateTime
-    ended_at: pendulum.DateTime
-    stats: RunStats
-    """What it asked of the APIs, whether it loaded or not."""
-    report: Optional[RunReport] = None
-    cause: str = ""
-    """The one line saying why it is not `ok` (the error, or what would enable it)."""
-    whole_workspace: bool = False
-    """It failed because its workspace could not be read at all (one line for every family)."""
-
-    @property
-    def prefix(self) -> str:
-        """Its lines' prefix: the workspace's label in agency mode."""
-        return f"{self.spec.label}: " if self.spec.label else ""
-
-    @property
-    def line(self) -> str:
-        """What is printed for a family that did not load (empty for one that did)."""
-        prefix = self.prefix
-        if self.whole_workspace:
-            return f"{prefix}workspace {self.spec.workspace} not loaded: {self.cause}"
-        if self.status == "unsupported":
-            return (f"{prefix}{self.spec.family.title} not loaded for workspace {self.spec.workspace}: {self.cause};"
-                    " its tables are left as they were")
-        if self.status == "failed":
-            return f"{prefix}{self.spec.family.title} failed: {self.cause}"
-        return ""
-
-
-@dataclass
-class LoadOutcome:
-    """What `load_all` did: one result per family of each workspace."""
-
-    results: List[FamilyResult] = field(default_factory=list)
-    interrupted: bool = False
-    """Ctrl-C stopped the load: the families that had not finished failed, keeping nothing."""
-
-    @property
-    def reports(self) -> List[RunReport]:
-        return [r.report for r in self.results if r.report is not None]
-
-    @property
-    def failed(self) -> List[FamilyResult]:
-        return [r for r in self.results if r.status == "failed"]
-
-    @property
-    def errors(self) -> List[str]:
-        """One line per failure: families of a workspace that failed for the same cause share
-        it (a refused key, a disk full), then the items a source skipped while the rest loaded."""
-        causes: Dict[tuple, List[FamilyResult]] = {}
-        for result in self.failed:
-            causes.setdefault((result.spec.label, result.whole_workspace, result.cause), []).append(result)
-        lines = [
-            group[0].line if len(group) == 1 or group[0].whole_workspace else
-            group[0].prefix + f"{', '.join(r.spec.family.title for r in group)} failed: {group[0].cause}"
-            for group in causes.values()
-        ]
-        lines += [
-            r.prefix + item for r in self.results if r.report for item in r.report.skipped
-        ]
-        return list(dict.fromkeys(lines))
-
-    @property
-    def failure_words(self) -> List[str]:
-        """The failures for a summary: one per workspace that could not be read at all (whatever
-        its families), then the count of the other families that failed."""
-        unread = list(dict.fromkeys(r.spec.workspace for r in self.failed if r.whole_workspace))
-        others = sum(not r.whole_workspace for r in self.failed)
-        words = [f"workspace {label} not read" for label in unread]
-        return words + ([f"{others} famil{'ies' if others > 1 else 'y'} failed"] if others else [])
-
-    @property
-    def notices(self) -> List[str]:
-        """One line per cause a workspace does not allow families for (a missing scope names its
-        families once), then what sources noticed."""
-        causes: Dict[tuple, List[FamilyResult]] = {}
-        for result in self.results:
-            if result.status == "unsupported":
-                causes.setdefault((result.spec.label, result.cause), []).append(result)
-        lines = [
-            group[0].line if len(group) == 1 else
-            group[0].prefix + f"{', '.join(r.spec.family.title for r in group)} not loaded for workspace"
-            f" {group[0].spec.workspace}: {group[0].cause}; their tables are left as they were"
-            for group in causes.values()
-        ]
-        lines += [
-            r.prefix + item for r in self.results if r.report for item in r.report.stats.notices
-        ]
-        return list(dict.fromkeys(lines))
-
-    @property
-    def rows(self) -> int:
-        return sum(r.total_rows + (r.pending_rows or 0) for r in self.reports)
-
-    @property
-    def requests(self) -> int:
-        """Every request made, by families that loaded and by those that did not."""
-        return sum(service.total for r in self.results for service in r.stats.services.values())
-
-    @property
-    def tables(self) -> int:
-        return len({table for r in self.reports for table in r.rows})
-
-
 def load_family(
     pipeline: dlt.Pipeline, spec: SourceSpec, watch: Optional[Watch] = None, load_lock: Optional[ContextManager[Any]] = None,
     stop: Optional[threading.Event] = None,
@@ -395,16 +211,13 @@ def load_family(
 
 
 def load_all(
-    pipeline_named: Callable[[str], dlt.Pipeline],
-    specs: Sequence[SourceSpec],
-    watch: Optional[Watch] = None,
-    parallel: Optional[int] = None,
+    pipeline_named: Callable[[str], dlt.Pipeline], plan: Plan, watch: Optional[Watch] = None,
 ) -> LoadOutcome:
-    """Loads each family on its own (one failing does not stop the others). Families of one
-    pipeline load one after another; different pipelines (each family of each workspace) extract
-    side by side, the families of `parallel` workspaces at a time (the `PARALLEL_WORKSPACES`
-    setting), and write to the warehouse one at a time. Then says what loaded (`say_loaded`)."""
+    """Loads each family of `plan` on its own (one failing does not stop the others). Families
+    of one pipeline load one after another; different pipelines (each family of each workspace)
+    extract side by side, `plan.parallel` at a time, and write to the warehouse one at a time."""
     outcome = LoadOutcome()
+    specs = plan.specs
     groups: Dict[str, List[SourceSpec]] = {}
     for spec in specs:
         groups.setdefault(spec.pipeline_name, []).append(spec)
@@ -419,9 +232,7 @@ def load_all(
             with results_lock:
                 outcome.results.append(result)
 
-    workspaces = parallel or int(dlt.config.get("sources.instantly.parallel_workspaces") or DEFAULT_PARALLEL)
-    workers = workspaces * max(Counter(spec.workspace for spec in specs).values(), default=1)
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(groups)))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(plan.parallel, len(groups)))) as pool:
         running = [pool.submit(load_group, name, group) for name, group in groups.items()]
         try:
             for done in running:
@@ -436,29 +247,3 @@ def load_all(
     return outcome
 
 
-def say_loaded(results: Sequence[FamilyResult], say: Callable[[str], None]) -> None:
-    """One line per resource, in the order of the specs, and one per pending package finished
-    first. Agency mode (workspaces with labels) says one line per workspace instead, so fifty
-    clients are fifty lines; its per-resource lines go to the log file."""
-    agency = any(result.spec.label for result in results)
-    by_workspace: Dict[str, List[FamilyResult]] = {}
-    for result in results:
-        by_workspace.setdefault(result.spec.workspace, []).append(result)
-        report, prefix = result.report, result.prefix
-        if report is None:
-            continue
-        if report.pending_rows is not None:
-            say(f"{prefix}finished the load an earlier run left pending: {report.pending_rows:,} rows")
-        for resource in report.resources:
-            (log.info if agency else say)(prefix + resource.line())
-    if not agency:
-        return
-    for label, group in by_workspace.items():
-        rows = sum(r.report.total_rows for r in group if r.report)
-        requests = sum(service.total for r in group for service in r.stats.services.values())
-        seconds = max((r.ended_at - r.started_at).total_seconds() for r in group)
-        statuses = Counter(r.status for r in group)
-        say(
-            f"workspace {label}: {rows:,} rows, {requests:,} requests, {seconds:.1f}s;"
-            f" families: {', '.join(f'{n} {status}' for status, n in sorted(statuses.items()))}"
-        )

@@ -18,10 +18,8 @@ import dlt
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
 from pipelines.common.errors import ConfigError
+from pipelines.common.sources import PIPELINE_NAME
 
-PIPELINE_NAME = "deliverability"
-"""Also the key of the pipeline's state in the warehouse (`_dlt_pipeline_state`): kept stable,
-so a warehouse loaded by an earlier version continues from its cursors."""
 DATASET = "raw"
 DEFAULT_DUCKDB = "data/warehouse.duckdb"
 DEMO_DUCKDB = "data/demo.duckdb"

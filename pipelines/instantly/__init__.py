@@ -13,8 +13,7 @@ from dlt.sources import DltResource
 from pipelines.common.client import make_client
 from pipelines.common.dates import DayWindow
 from pipelines.common.errors import ConfigError
-from pipelines.common.rate_limit import SharedBudget
-from pipelines.common.tracking import RunStats, tracked_resource
+from pipelines.common.tracking import tracked_resource
 from pipelines.instantly import settings
 from pipelines.instantly.accounts import AccountList, WarmupAnswers
 from pipelines.instantly.activity import plan_named
@@ -44,7 +43,7 @@ from pipelines.instantly.resources import (
     warmup_analytics_daily,
     warmup_health,
 )
-from pipelines.instantly.workspaces import CurrentWorkspace, WorkspaceKey, stamped
+from pipelines.instantly.workspaces import CurrentWorkspace, WorkspaceKey, WorkspaceRun, stamped
 
 
 @dlt.source(name="instantly", max_table_nesting=2)
@@ -58,13 +57,8 @@ def instantly(
     max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
     api_limit_per_second: float = settings.API_LIMIT_PER_SECOND,
     request_plan: str = settings.DEFAULT_REQUEST_PLAN,
-    workspace_label: str = settings.DEFAULT_WORKSPACE_LABEL,
-    key_hint: str = settings.KEY_HINT,
-    as_workspace: Optional[str] = None,
     backfill: Optional[str] = None,
-    run: Optional[RunStats] = None,
-    workspace: Optional[dict] = None,
-    budget: Optional[SharedBudget] = None,
+    run: Optional[WorkspaceRun] = None,
 ) -> Sequence[DltResource]:
     """Campaigns, their analytics and inbox placement, by UTC day, incremental with a lookback.
 
@@ -80,39 +74,34 @@ def instantly(
         api_limit_per_second: The most the API admits a second (Instantly: 100); see settings.
         request_plan: `activity` (ask the per-day endpoints only where a campaign did something
             that day) or `exhaustive` (every campaign, every day); both load the same rows.
-        workspace_label: Our name for the workspace the key belongs to (agency mode: its label in
-            `WORKSPACES`); every row carries the workspace's id, `instantly_workspaces` the label.
-        key_hint: What to check when the key is refused (names the setting that holds it).
-        as_workspace: A member workspace of the key's workspace group to act on (UNVERIFIED
-            `x-as-workspace` header; agency mode's `WORKSPACE_GROUP_KEY`).
         backfill: `FROM[:TO]`, UTC days to re-pull and merge in this run (the CLI's `--backfill`),
             whatever the cursors say; the cursors themselves are left as they are.
-        run: Where this run's requests, retries and seconds are counted (the runner's).
-        workspace: The workspace the key reads, as the runner resolved it before loading
-            (`describe_workspace`); asked by the source itself when not given.
-        budget: The workspace's request budget, shared with its other families loading at once.
+        run: The engine's load of one workspace (`WorkspaceRun`: its key and label, the
+            workspace resolved before loading, its shared budget, where requests are counted).
+            Without it, the single key's workspace `default`, counted apart.
     """
-    if not str(api_key).strip():
-        raise ConfigError(f"SOURCES__INSTANTLY__API_KEY is empty. {key_hint}")
+    run = run if run is not None else WorkspaceRun(WorkspaceKey(settings.DEFAULT_WORKSPACE_LABEL, str(api_key)))
+    key = run.key
+    if not key.api_key.strip():
+        raise ConfigError(f"SOURCES__INSTANTLY__API_KEY is empty. {key.key_hint}")
     window = DayWindow.from_settings(
         "instantly", start_date, end_date, lookback_days, backfill, settings.DEFAULT_BACKFILL_DAYS
     )
-    run = run if run is not None else RunStats()
     client = make_client(
         section="instantly",
         service="Instantly",
         base_url=base_url,
-        auth=WorkspaceKey(workspace_label, api_key, as_workspace).headers,
-        secret=api_key,
-        key_hint=key_hint,
+        auth=key.headers,
+        secret=key.api_key,
+        key_hint=key.key_hint,
         max_requests_per_second=max_requests_per_second,
         max_concurrency=max_concurrency,
-        stats=run.service("Instantly"),
+        stats=run.stats.service("Instantly"),
         scopes=settings.SCOPES,
-        budget=budget,
+        budget=run.budget,
         api_limit=api_limit_per_second,
     )
-    current = CurrentWorkspace(client, workspace_label, workspace)
+    current = CurrentWorkspace(client, key.label, run.workspace)
     catalog = CampaignCatalog(client)
     plan = plan_named(request_plan, client, catalog)  # checked before any request
     tests = PlacementTests(client)
@@ -124,7 +113,7 @@ def instantly(
         """A tracked resource whose rows carry the workspace id; merged on its primary key when
         it has one."""
         merge = {"write_disposition": "merge"} if "primary_key" in hints else {}
-        return tracked_resource(stamped(fn, current), name, run, **merge, **hints)
+        return tracked_resource(stamped(fn, current), name, run.stats, **merge, **hints)
 
     def by_day(name: str, primary_key: Sequence[str], endpoint: DayEndpoint) -> DltResource:
         """A campaign-analytics resource by UTC day, on the window's day cursor."""

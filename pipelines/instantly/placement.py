@@ -94,12 +94,8 @@ class PlacementTestCursors:
 
 
 def placement_test_cursors(resource: str, window: DayWindow) -> PlacementTestCursors:
-    """The per-test cursors of `resource`, from its own dlt state. Earlier versions kept them in
-    the source's state under the resource's name: they move over on first use."""
+    """The per-test cursors of `resource`, from its own dlt state."""
     cursors = dlt.current.resource_state(resource).setdefault("test_cursors", {})
-    earlier = dlt.current.source_state().get("test_cursors", {})
-    if resource in earlier:
-        cursors.update(earlier.pop(resource))
     first = window.backfill[0] if window.backfill else window.first_day
     return PlacementTestCursors(cursors, day_start(first), window.lookback_days, from_start=bool(window.backfill))
 

@@ -127,5 +127,7 @@ KEY_HINT = "Check SOURCES__INSTANTLY__API_KEY (a v2 key with read scopes for thi
 
 DEFAULT_WORKSPACE_LABEL = "default"
 """The label of the one workspace of the single-key form (`API_KEY`)."""
+DEFAULT_PARALLEL_WORKSPACES = 10
+"""Agency mode: workspaces whose families extract at once, unless `SOURCES__INSTANTLY__PARALLEL_WORKSPACES` says."""
 WORKSPACE_LABEL = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 """A label of `WORKSPACES`: it names the workspace's pipeline state and its lines in the output."""

@@ -11,7 +11,7 @@ import functools
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable, Dict, List, Mapping, Optional
 
 import dlt
@@ -20,7 +20,8 @@ from pipelines.common.client import ApiClient, make_client
 from pipelines.common.concurrency import Shared
 from pipelines.common.errors import ApiError, ConfigError
 from pipelines.common.pagination import paginate
-from pipelines.common.tracking import RequestStats
+from pipelines.common.rate_limit import SharedBudget
+from pipelines.common.tracking import RequestStats, RunStats
 from pipelines.instantly import settings
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,32 @@ class WorkspaceKey:
 
     def __repr__(self) -> str:  # the key stays out of tracebacks and logs
         return f"WorkspaceKey(label={self.label!r})"
+
+
+@dataclass
+class WorkspaceRun:
+    """One load of one workspace's family, as the plan resolved it before loading: what the
+    source needs beside the user's settings, passed as one object so its signature stays those."""
+
+    key: WorkspaceKey
+    stats: RunStats = field(default_factory=RunStats)
+    """Where the load's requests, retries and seconds are counted (the engine's)."""
+    workspace: Optional[dict] = None
+    """The workspace the key reads (`describe_workspace`); asked by the source when not given."""
+    budget: Optional[SharedBudget] = None
+    """The workspace's request budget, shared with its other families loading at once."""
+
+
+def single_key() -> WorkspaceKey:
+    """The single-key form's one workspace (`API_KEY`), labelled `default`."""
+    return WorkspaceKey(settings.DEFAULT_WORKSPACE_LABEL, str(dlt.secrets.get("sources.instantly.api_key") or "").strip())
+
+
+def workspace_labels() -> Dict[str, WorkspaceKey]:
+    """Each configured workspace's label with its key (agency mode, group members asked of the
+    API), or `default` with the single key: the partitions an orchestrator runs."""
+    keys = configured_keys(dlt.config.get("sources.instantly.base_url") or None)
+    return {key.label: key for key in (keys if keys is not None else [single_key()])}
 
 
 def parse_workspaces(value: Any) -> List[WorkspaceKey]:

@@ -30,8 +30,8 @@ SHARED_PARSE = DEFAULT_TARGET / "parsed" / PARSE_FILE
 
 @dataclass(frozen=True)
 class DbtOutcome:
-    """A passing `dbt build`: its one line, and the tests that only warned (vendor numbers that
-    do not add up: a mart is never held back for them)."""
+    """A `dbt build`: its one line, and the tests that only warned (vendor numbers that do not
+    add up: a mart is never held back for them)."""
 
     line: str
     warnings: Tuple[str, ...] = ()

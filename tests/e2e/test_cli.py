@@ -161,10 +161,11 @@ def test_cron_output_is_one_line_per_resource_one_for_dbt_and_a_summary_naming_t
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    from pipelines.engine.families import CAMPAIGN_CLEANER, CAMPAIGNS, INSTANTLY_FAMILIES
+    from pipelines.flow import FAMILIES
     from pipelines.instantly.activity import MAP
+    from pipelines.instantly.plan import CAMPAIGNS
 
-    names = [name for f in (*INSTANTLY_FAMILIES, CAMPAIGN_CLEANER) for name in f.resources + ((MAP,) if f is CAMPAIGNS else ())]
+    names = [name for f in FAMILIES for name in f.resources + ((MAP,) if f is CAMPAIGNS else ())]
     resources = [line for line in lines if line.startswith("resource ")]
     assert [line.split(":")[0].removeprefix("resource ") for line in resources] == names
     assert all(re.search(r": [\d,]+ rows, [\d,]+ requests, [\d,]+ retries, [\d,]+ throttled \(429\), [\d.]+s$", line)

@@ -13,7 +13,9 @@ import duckdb
 import pytest
 
 from helpers import env_for, run_cli, run_report, serving
-from pipelines.engine.families import ACCOUNTS, CAMPAIGNS, FAMILIES, INSTANTLY_FAMILIES, PLACEMENT, TAGS, VITALS, WARMUP
+from pipelines.flow import FAMILIES
+from pipelines.instantly.plan import ACCOUNTS, CAMPAIGNS, PLACEMENT, TAGS, VITALS, WARMUP
+from pipelines.instantly.plan import FAMILIES as INSTANTLY_FAMILIES
 from simulator.accounts import AccountsWorkspace
 from simulator.compare import warehouse_tables
 from simulator.placement import PlacementWorkspace

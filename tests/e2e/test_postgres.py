@@ -80,21 +80,20 @@ def postgres():
         str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w", "start",
         "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c timezone={SERVER_TZ}",
     ]), check=True, env=env, capture_output=True)
+    settings = {
+        "DESTINATION__POSTGRES__CREDENTIALS__HOST": "127.0.0.1",
+        "DESTINATION__POSTGRES__CREDENTIALS__PORT": str(port),
+        "DESTINATION__POSTGRES__CREDENTIALS__USERNAME": "loader",
+        "DESTINATION__POSTGRES__CREDENTIALS__PASSWORD": "unused",
+        "DESTINATION__POSTGRES__CREDENTIALS__DATABASE": "deliverability",
+    }
     try:
         psql(bin_dir, port, "postgres", "postgres", "_setup_postgres_roles.sql")  # as the README: the admin's step
-        settings = {
-            "DESTINATION__POSTGRES__CREDENTIALS__HOST": "127.0.0.1",
-            "DESTINATION__POSTGRES__CREDENTIALS__PORT": str(port),
-            "DESTINATION__POSTGRES__CREDENTIALS__USERNAME": "loader",
-            "DESTINATION__POSTGRES__CREDENTIALS__PASSWORD": "unused",
-            "DESTINATION__POSTGRES__CREDENTIALS__DATABASE": "deliverability",
-        }
-        saved = {k: os.environ.get(k) for k in settings}
-        os.environ.update(settings)
-        yield port
+        with pytest.MonkeyPatch.context() as patched:
+            for name, value in settings.items():
+                patched.setenv(name, value)
+            yield port
     finally:
-        for k, v in locals().get("saved", {}).items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
         subprocess.run(as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
                        env=env, capture_output=True)
         shutil.rmtree(root, ignore_errors=True)

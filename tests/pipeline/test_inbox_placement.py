@@ -7,7 +7,7 @@ import pytest
 
 from helpers import RECEIVED, client_for, truth_cells, truth_records
 from pipelines.common.errors import ApiError
-from pipelines.engine import families
+from pipelines.instantly import plan as families
 from pipelines.instantly import settings
 
 PLACEMENT = families.PLACEMENT.resources

@@ -3,8 +3,8 @@
 import pytest
 
 from helpers import duplicates, truth_daily, truth_steps
-from pipelines.engine import families
 from pipelines.engine.explain import explain
+from pipelines.instantly import plan as families
 from pipelines.instantly import settings
 
 CAMPAIGNS = families.CAMPAIGNS.resources

@@ -2,7 +2,7 @@
 
 import logging
 
-from pipelines.commands.console import MAX_ERROR_CHARS, fail
+from pipelines.console import MAX_ERROR_CHARS, fail
 
 
 def test_a_long_error_of_several_lines_is_one_readable_line_and_logged_whole(capsys, caplog):

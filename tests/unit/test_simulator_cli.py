@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from helpers import ROOT
-from simulator.__main__ import agency_key
+from simulator.agency import agency_key
 from simulator.server import free_port
 
 

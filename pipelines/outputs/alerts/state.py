@@ -13,8 +13,9 @@ from typing import Any, Dict, List, Tuple
 import dlt
 from dlt.common.schema.typing import TTableSchemaColumns
 
+from pipelines.common.sources import PIPELINE_NAME
 from pipelines.engine.runner import finish_pending, make_pipeline, write_computed
-from pipelines.engine.warehouse import PIPELINE_NAME, Warehouse
+from pipelines.engine.warehouse import Warehouse
 from pipelines.outputs.marts import Rows, query, table_exists
 
 PIPELINE = f"{PIPELINE_NAME}_alerts"

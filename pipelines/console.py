@@ -1,4 +1,5 @@
-"""What a run prints: one line per resource, one for dbt, error lines, and a closing summary.
+"""What a run prints: one line per resource, one for dbt, error lines, and a closing summary:
+the words of every line about a load, and where they go.
 
 Plain lines only (no colour, no control characters), fit for a cron log; details go to the run's
 log file, which the summary names. On a terminal, progress bars show each resource while it runs
@@ -12,10 +13,14 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from pipelines.common.tracking import RunStats
-from pipelines.engine.runner import LoadOutcome, Watch
+from pipelines.engine.outcome import FamilyResult, LoadOutcome, ResourceReport
+from pipelines.engine.runner import Watch
+
+log = logging.getLogger(__name__)
+Say = Callable[[str], None]
 
 REFRESH_S = 0.25
 
@@ -151,4 +156,107 @@ def summary(outcome: LoadOutcome, started: float, log_file: Path, problem: str =
         f"loaded {outcome.rows:,} rows into {outcome.tables} tables with {outcome.requests:,} requests"
         f" in {time.monotonic() - started:.1f}s{f' (families: {families})' if families else ''}{status}; log: {log_file}"
     )
-    return 1 if problem or outcome.errors else 0
+    return 1 if problem or error_lines(outcome) else 0
+
+
+def resource_line(resource: ResourceReport) -> str:
+    return (
+        f"resource {resource.name}: {resource.rows:,} rows, {resource.requests:,} requests,"
+        f" {resource.retries:,} retries, {resource.throttled:,} throttled (429), {resource.seconds:.1f}s"
+    )
+
+
+def prefix(result: FamilyResult) -> str:
+    """A family's lines' prefix: its workspace's label in agency mode."""
+    return f"{result.spec.label}: " if result.spec.label else ""
+
+
+def family_line(result: FamilyResult) -> str:
+    """What is said of a family that did not load (empty for one that did)."""
+    if result.whole_workspace:
+        return f"{prefix(result)}workspace {result.spec.workspace} not loaded: {result.cause}"
+    if result.status == "unsupported":
+        return (f"{prefix(result)}{result.spec.family.title} not loaded for workspace {result.spec.workspace}:"
+                f" {result.cause}; its tables are left as they were")
+    if result.status == "failed":
+        return f"{prefix(result)}{result.spec.family.title} failed: {result.cause}"
+    return ""
+
+
+def error_lines(outcome: LoadOutcome) -> List[str]:
+    """One line per failure: families of a workspace that failed for the same cause share it (a
+    refused key, a disk full), then the items a source skipped while the rest loaded."""
+    causes: Dict[tuple, List[FamilyResult]] = {}
+    for result in outcome.failed:
+        causes.setdefault((result.spec.label, result.whole_workspace, result.cause), []).append(result)
+    lines = [
+        family_line(group[0]) if len(group) == 1 or group[0].whole_workspace else
+        prefix(group[0]) + f"{', '.join(r.spec.family.title for r in group)} failed: {group[0].cause}"
+        for group in causes.values()
+    ]
+    lines += [prefix(r) + item for r in outcome.results if r.report for item in r.report.skipped]
+    return list(dict.fromkeys(lines))
+
+
+def notice_lines(outcome: LoadOutcome) -> List[str]:
+    """One line per cause a workspace does not allow families for (a missing scope names its
+    families once), then what sources noticed."""
+    causes: Dict[tuple, List[FamilyResult]] = {}
+    for result in outcome.results:
+        if result.status == "unsupported":
+            causes.setdefault((result.spec.label, result.cause), []).append(result)
+    lines = [
+        family_line(group[0]) if len(group) == 1 else
+        prefix(group[0]) + f"{', '.join(r.spec.family.title for r in group)} not loaded for workspace"
+        f" {group[0].spec.workspace}: {group[0].cause}; their tables are left as they were"
+        for group in causes.values()
+    ]
+    lines += [prefix(r) + item for r in outcome.results if r.report for item in r.report.stats.notices]
+    return list(dict.fromkeys(lines))
+
+
+def failure_words(outcome: LoadOutcome) -> List[str]:
+    """The failures for a summary: one per workspace that could not be read at all (whatever its
+    families), then the count of the other families that failed."""
+    unread = list(dict.fromkeys(r.spec.workspace for r in outcome.failed if r.whole_workspace))
+    others = sum(not r.whole_workspace for r in outcome.failed)
+    words = [f"workspace {label} not read" for label in unread]
+    return words + ([f"{others} famil{'ies' if others > 1 else 'y'} failed"] if others else [])
+
+
+def say_loaded(results: Sequence[FamilyResult], say: Say) -> None:
+    """One line per resource, in the order of the specs, and one per pending package finished
+    first. Agency mode (workspaces with labels) says one line per workspace instead, so fifty
+    clients are fifty lines; its per-resource lines go to the log file."""
+    agency = any(result.spec.label for result in results)
+    by_workspace: Dict[str, List[FamilyResult]] = {}
+    for result in results:
+        by_workspace.setdefault(result.spec.workspace, []).append(result)
+        report = result.report
+        if report is None:
+            continue
+        if report.pending_rows is not None:
+            say(f"{prefix(result)}finished the load an earlier run left pending: {report.pending_rows:,} rows")
+        for resource in report.resources:
+            (log.info if agency else say)(prefix(result) + resource_line(resource))
+    if not agency:
+        return
+    for label, group in by_workspace.items():
+        rows = sum(r.report.total_rows for r in group if r.report)
+        requests = sum(service.total for r in group for service in r.stats.services.values())
+        seconds = max((r.ended_at - r.started_at).total_seconds() for r in group)
+        statuses = Counter(r.status for r in group)
+        say(
+            f"workspace {label}: {rows:,} rows, {requests:,} requests, {seconds:.1f}s;"
+            f" families: {', '.join(f'{n} {status}' for status, n in sorted(statuses.items()))}"
+        )
+
+
+def show_load(outcome: LoadOutcome, say: Say, fail: Say) -> None:
+    """What loaded (`say_loaded`), a notice per cause of unsupported families, and an error per
+    failure (none after Ctrl-C: the summary says the load was interrupted)."""
+    say_loaded(outcome.results, say)
+    for line in notice_lines(outcome):
+        say(f"notice: {line}")
+    for line in error_lines(outcome) if not outcome.interrupted else []:
+        fail(line)
