@@ -24,19 +24,22 @@ demo: $(STAMP)
 
 # Every tier (tests/unit, tests/pipeline, tests/e2e; see tests/conftest.py). Test files run in
 # parallel on every core (a file's tests stay together, so each module's warehouse, simulator
-# and PostgreSQL cluster are built once).
+# and PostgreSQL cluster are built once). The 15 slowest are listed, so a change sees its cost.
 test: $(STAMP)
-	$(PY) -m pytest -q -n auto --dist loadfile
+	$(PY) -m pytest -q -n auto --dist loadfile --durations=15
 
 # The fast tiers: no CLI run and no dbt (the client, dates, the simulator's spec, the explainer,
 # and the sources loaded in-process), in under a minute on 2 cores.
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -n auto --dist loadfile tests/unit tests/pipeline
 
-# ruff, then mypy on the shipped package (pyproject.toml: [tool.mypy]).
+# ruff, mypy on the shipped package (pyproject.toml: [tool.mypy]), then sqlfluff on the dbt
+# project (.sqlfluff), compiled by dbt against a scratch DuckDB file (never the warehouse).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipelines simulator tests
 	$(VENV)/bin/mypy
+	@scratch=$$(mktemp -d) && DESTINATION_TYPE=duckdb DESTINATION__DUCKDB__CREDENTIALS=$$scratch/lint.duckdb \
+		$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests; status=$$?; rm -rf $$scratch; exit $$status
 
 report: $(STAMP)
 	@$(PY) -m pipelines report

@@ -5,7 +5,8 @@
     by the receipt's UTC day. Beside them, for Instantly, what seed_coverage counts by the send's
     UTC day: `sent_count`, `missing_count` and the rates over sent. A cell whose seeds all went
     missing has a row too (total_count 0). Campaign Cleaner has no sent records: its sent columns
-    are null, never 0. -#}
+    are null, never 0. `date` repeats `placement_date` for readers of earlier versions
+    (deprecated: it will go). -#}
 {% macro placement_rates(dimension) -%}
 with counts as (
     select
@@ -69,7 +70,7 @@ select
     workspace_id,
     workspace_label,
     test_id,
-    placement_date as {{ adapter.quote('date') }},
+    placement_date,
     {{ dimension }},
     total_count,
     inbox_count,
@@ -82,6 +83,7 @@ select
     missing_count,
     {{ safe_ratio('sent_inbox_count', 'sent_count') }} as inbox_rate_of_sent,
     {{ safe_ratio('sent_spam_count', 'sent_count') }} as spam_rate_of_sent,
-    {{ safe_ratio('missing_count', 'sent_count') }} as missing_rate
+    {{ safe_ratio('missing_count', 'sent_count') }} as missing_rate,
+    placement_date as {{ adapter.quote('date') }}
 from cells
 {%- endmacro %}

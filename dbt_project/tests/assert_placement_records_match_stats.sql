@@ -3,7 +3,11 @@
 -- same inbox, spam and category as the stats endpoint. Rows returned are failures.
 with records as (
     select
-        test_id, placement_date, geo, esp, recipient_type,
+        test_id,
+        placement_date,
+        geo,
+        esp,
+        recipient_type,
         count(*) as total_count,
         sum(case when is_spam then 1 else 0 end) as spam_count,
         sum(case when is_category then 1 else 0 end) as category_count
@@ -13,20 +17,30 @@ with records as (
 
 stats as (
     select
-        test_id, stats_date as placement_date, recipient_geo as geo, recipient_esp as esp,
-        recipient_type, total_count, spam_count, category_count
+        test_id,
+        stats_date as placement_date,
+        recipient_geo as geo,
+        recipient_esp as esp,
+        recipient_type,
+        total_count,
+        spam_count,
+        category_count
     from {{ ref('stg_instantly__inbox_placement_stats') }}
 )
 
-select records.*, stats.total_count as stats_total
+select
+    records.*,
+    stats.total_count as stats_total
 from records
 full outer join stats
-    on stats.test_id = records.test_id
-    and stats.placement_date = records.placement_date
-    and stats.geo = records.geo
-    and stats.esp = records.esp
-    and stats.recipient_type = records.recipient_type
-where records.total_count is null
+    on
+        records.test_id = stats.test_id
+        and records.placement_date = stats.placement_date
+        and records.geo = stats.geo
+        and records.esp = stats.esp
+        and records.recipient_type = stats.recipient_type
+where
+    records.total_count is null
     or stats.total_count is null
     or records.total_count <> stats.total_count
     or records.spam_count <> stats.spam_count

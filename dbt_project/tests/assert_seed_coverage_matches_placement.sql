@@ -4,13 +4,19 @@
 -- Per test, not per day: a receipt after midnight counts on its send's day in seed_coverage and
 -- on its own day in inbox_placement. Rows returned are failures.
 with coverage as (
-    select workspace_id, test_id, sum(received_count) as received_count
+    select
+        workspace_id,
+        test_id,
+        sum(received_count) as received_count
     from {{ ref('seed_coverage') }}
     group by workspace_id, test_id
 ),
 
 placement as (
-    select workspace_id, test_id, sum(total_count) as received_count
+    select
+        workspace_id,
+        test_id,
+        sum(total_count) as received_count
     from {{ ref('inbox_placement') }}
     where source = 'instantly'
     group by workspace_id, test_id
@@ -22,5 +28,5 @@ select
     placement.received_count as placement_received
 from coverage
 full outer join placement
-    on placement.workspace_id = coverage.workspace_id and placement.test_id = coverage.test_id
+    on coverage.workspace_id = placement.workspace_id and coverage.test_id = placement.test_id
 where coalesce(coverage.received_count, 0) <> coalesce(placement.received_count, 0)

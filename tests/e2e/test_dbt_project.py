@@ -321,7 +321,7 @@ def test_placement_rates_gain_the_seeds_sent_and_missing_and_a_row_where_all_wen
         select test_id, cast(sent_date as varchar), esp, sum(sent_count), sum(missing_count)
         from analytics.seed_coverage group by 1, 2, 3 order by 1, 2, 3""")
     by_esp = built.query("""
-        select test_id, cast("date" as varchar), esp, sent_count, missing_count
+        select test_id, cast(placement_date as varchar), esp, sent_count, missing_count
         from analytics.placement_rates_by_esp where source = 'instantly' and sent_count is not null order by 1, 2, 3""")
     assert by_esp == coverage
     assert built.query("select count(*) from analytics.placement_rates_by_esp"

@@ -2,25 +2,48 @@
 -- serving campaigns deleted from the list). A campaign is deleted when the latest campaign-list
 -- load of its workspace did not see it (each workspace loads on its own).
 with listed as (
-    select workspace_id, campaign_id, campaign_name, status, created_at, load_id
+    select
+        workspace_id,
+        campaign_id,
+        campaign_name,
+        status,
+        created_at,
+        load_id
     from {{ ref('stg_instantly__campaigns') }}
 ),
 
 latest_list as (
-    select workspace_id, max(load_id) as load_id from listed group by workspace_id
+    select
+        workspace_id,
+        max(load_id) as load_id
+    from listed
+    group by workspace_id
 ),
 
 reported as (
-    select workspace_id, campaign_id, campaign_name, status
+    select
+        workspace_id,
+        campaign_id,
+        campaign_name,
+        status
     from {{ ref('stg_instantly__campaign_analytics') }}
 ),
 
 ids as (
-    select workspace_id, campaign_id from listed
+    select
+        workspace_id,
+        campaign_id
+    from listed
     union
-    select workspace_id, campaign_id from reported
+    select
+        workspace_id,
+        campaign_id
+    from reported
     union
-    select distinct workspace_id, campaign_id from {{ ref('stg_instantly__campaign_analytics_daily') }}
+    select distinct
+        workspace_id,
+        campaign_id
+    from {{ ref('stg_instantly__campaign_analytics_daily') }}
 )
 
 select
@@ -31,6 +54,6 @@ select
     listed.created_at,
     listed.campaign_id is null or listed.load_id < latest_list.load_id as is_deleted
 from ids
-left join listed on listed.campaign_id = ids.campaign_id
-left join reported on reported.campaign_id = ids.campaign_id
-left join latest_list on latest_list.workspace_id = ids.workspace_id
+left join listed on ids.campaign_id = listed.campaign_id
+left join reported on ids.campaign_id = reported.campaign_id
+left join latest_list on ids.workspace_id = latest_list.workspace_id

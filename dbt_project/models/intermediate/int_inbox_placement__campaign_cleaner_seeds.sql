@@ -13,5 +13,5 @@ select
     false as is_category
 from {{ ref('stg_campaign_cleaner__inbox_test_results') }} as results
 inner join {{ ref('stg_campaign_cleaner__inbox_tests') }} as tests
-    on tests.job_id = results.job_id
+    on results.job_id = tests.job_id
 where results.placement in ('Inbox', 'Spam')

@@ -24,21 +24,29 @@ with records as (
 ),
 
 sends as (
-    select * from records where not is_received
+    select * from records
+    where not is_received
 ),
 
 receipts as (
-    select * from records where is_received
+    select * from records
+    where is_received
 ),
 
 sender_esps as (
-    select workspace_id, sender_email, sender_esp_code
+    select
+        workspace_id,
+        sender_email,
+        sender_esp_code
     from {{ latest_rows('(select * from receipts where sender_esp_code is not null)',
                         'workspace_id, sender_email', 'created_at desc, record_id') }} as latest_receipts
 ),
 
 provider_esps as (
-    select workspace_id, email as sender_email, {{ account_provider_esp_code('provider_code') }} as sender_esp_code
+    select
+        workspace_id,
+        email as sender_email,
+        {{ account_provider_esp_code('provider_code') }} as sender_esp_code
     from {{ ref('stg_instantly__accounts') }}
 ),
 
@@ -53,11 +61,12 @@ answers as (
         row_number() over (partition by receipts.record_id order by sends.created_at desc) as send_rank
     from receipts
     inner join sends
-        on sends.test_id = receipts.test_id
-        and sends.sender_email = receipts.sender_email
-        and sends.recipient_email = receipts.recipient_email
-        and sends.created_at <= receipts.created_at
-        and sends.created_at > {{ dbt.dateadd('day', -1, 'receipts.created_at') }}
+        on
+            receipts.test_id = sends.test_id
+            and receipts.sender_email = sends.sender_email
+            and receipts.recipient_email = sends.recipient_email
+            and receipts.created_at >= sends.created_at
+            and sends.created_at > {{ dbt.dateadd('day', -1, 'receipts.created_at') }}
 ),
 
 first_answers as (
@@ -87,8 +96,8 @@ select
     coalesce(first_answers.has_category, false) and not coalesce(first_answers.is_spam, false) as is_category
 from sends
 left join first_answers
-    on first_answers.sent_record_id = sends.record_id and first_answers.answer_rank = 1
+    on sends.record_id = first_answers.sent_record_id and first_answers.answer_rank = 1
 left join sender_esps
-    on sender_esps.workspace_id = sends.workspace_id and sender_esps.sender_email = sends.sender_email
+    on sends.workspace_id = sender_esps.workspace_id and sends.sender_email = sender_esps.sender_email
 left join provider_esps
-    on provider_esps.workspace_id = sends.workspace_id and provider_esps.sender_email = sends.sender_email
+    on sends.workspace_id = provider_esps.workspace_id and sends.sender_email = provider_esps.sender_email

@@ -5,7 +5,11 @@ with listed as (
 ),
 
 latest_list as (
-    select workspace_id, max(load_id) as load_id from listed group by workspace_id
+    select
+        workspace_id,
+        max(load_id) as load_id
+    from listed
+    group by workspace_id
 )
 
 select
@@ -18,4 +22,4 @@ select
     listed.next_run_at,
     listed.load_id < latest_list.load_id as is_deleted
 from listed
-inner join latest_list on latest_list.workspace_id = listed.workspace_id
+inner join latest_list on listed.workspace_id = latest_list.workspace_id

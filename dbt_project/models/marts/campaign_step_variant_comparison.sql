@@ -30,5 +30,5 @@ rated as (
 select
     rated.*,
     {{ safe_ratio('sent_count', 'sum(sent_count) over (partition by campaign_id, step)') }} as share_of_step_sent,
-    rank() over (partition by campaign_id, step order by reply_rate desc nulls last) = 1 as is_best_reply_rate
+    rank() over (partition by rated.campaign_id, rated.step order by rated.reply_rate desc nulls last) = 1 as is_best_reply_rate
 from rated

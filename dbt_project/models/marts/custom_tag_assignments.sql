@@ -17,11 +17,17 @@ tags as (
 ),
 
 campaigns as (
-    select workspace_id, campaign_id from {{ ref('int_campaigns__all') }}
+    select
+        workspace_id,
+        campaign_id
+    from {{ ref('int_campaigns__all') }}
 ),
 
 mailboxes as (
-    select workspace_id, email from {{ ref('stg_instantly__accounts') }}
+    select
+        workspace_id,
+        email
+    from {{ ref('stg_instantly__accounts') }}
 )
 
 select
@@ -41,7 +47,7 @@ select
     mappings.resource_type_code,
     mappings.created_at as assigned_at
 from mappings
-left join tags on tags.workspace_id = mappings.workspace_id and tags.tag_id = mappings.tag_id
-left join campaigns on campaigns.workspace_id = mappings.workspace_id and campaigns.campaign_id = mappings.resource_id
-left join mailboxes on mailboxes.workspace_id = mappings.workspace_id and mailboxes.email = lower(mappings.resource_id)
+left join tags on mappings.workspace_id = tags.workspace_id and mappings.tag_id = tags.tag_id
+left join campaigns on mappings.workspace_id = campaigns.workspace_id and mappings.resource_id = campaigns.campaign_id
+left join mailboxes on mappings.workspace_id = mailboxes.workspace_id and lower(mappings.resource_id) = mailboxes.email
 {{ join_workspace_labels('mappings.workspace_id') }}

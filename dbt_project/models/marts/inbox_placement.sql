@@ -1,9 +1,15 @@
 -- Where seed emails landed, per source, test, UTC day, geo, ESP, recipient type and sending account.
 -- inbox = neither spam nor category; category = category and not spam.
 with placements as (
-    select 'instantly' as source, * from {{ ref('int_inbox_placement__instantly_received') }}
+    select
+        'instantly' as source,
+        *
+    from {{ ref('int_inbox_placement__instantly_received') }}
     union all
-    select 'campaign_cleaner' as source, * from {{ ref('int_inbox_placement__campaign_cleaner_seeds') }}
+    select
+        'campaign_cleaner' as source,
+        *
+    from {{ ref('int_inbox_placement__campaign_cleaner_seeds') }}
 )
 
 select

@@ -36,6 +36,6 @@ select
     coalesce(failing_rules.failing_rule_count, 0) as failing_rule_count,
     failing_rules.failing_rules
 from {{ ref('stg_instantly__inbox_placement_reports') }} as reports
-left join listings on listings.report_key = reports.report_key
-left join failing_rules on failing_rules.report_key = reports.report_key
+left join listings on reports.report_key = listings.report_key
+left join failing_rules on reports.report_key = failing_rules.report_key
 {{ join_workspace_labels('reports.workspace_id') }}

@@ -17,7 +17,7 @@ ranked as (
     select
         runs.*,
         row_number() over (
-            partition by workspace_id, sender_email, recipient_esp order by sent_date desc, test_id desc
+            partition by runs.workspace_id, runs.sender_email, runs.recipient_esp order by runs.sent_date desc, runs.test_id desc
         ) as recency
     from runs
 )

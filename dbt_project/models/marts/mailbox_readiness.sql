@@ -12,9 +12,15 @@ with placement as (
 ),
 
 mailboxes as (
-    select workspace_id, email as mailbox_email from {{ ref('stg_instantly__accounts') }}
+    select
+        workspace_id,
+        email as mailbox_email
+    from {{ ref('stg_instantly__accounts') }}
     union
-    select workspace_id, mailbox_email from placement
+    select
+        workspace_id,
+        mailbox_email
+    from placement
 ),
 
 tested as (
@@ -44,12 +50,22 @@ below as (
 ),
 
 latest_health as (
-    select workspace_id, email, health_date, health_score
+    select
+        workspace_id,
+        email,
+        health_date,
+        health_score
     from {{ latest_rows(ref('stg_instantly__warmup_health'), 'workspace_id, email', 'health_date') }} as health
 ),
 
 latest_vitals as (
-    select workspace_id, domain, checked_date, spf_pass, dkim_pass, dmarc_pass
+    select
+        workspace_id,
+        domain,
+        checked_date,
+        spf_pass,
+        dkim_pass,
+        dmarc_pass
     from {{ latest_rows(ref('stg_instantly__domain_vitals'), 'workspace_id, domain', 'checked_date') }} as vitals
 ),
 
@@ -67,9 +83,9 @@ assessed as (
         coalesce(tested.tested_esp_count, 0) > 0 and coalesce(tested.esps_below_threshold, 0) = 0 as is_ready
     from mailboxes
     left join tested
-        on tested.workspace_id = mailboxes.workspace_id and tested.mailbox_email = mailboxes.mailbox_email
+        on mailboxes.workspace_id = tested.workspace_id and mailboxes.mailbox_email = tested.mailbox_email
     left join below
-        on below.workspace_id = mailboxes.workspace_id and below.mailbox_email = mailboxes.mailbox_email
+        on mailboxes.workspace_id = below.workspace_id and mailboxes.mailbox_email = below.mailbox_email
 )
 
 select
@@ -98,7 +114,7 @@ select
     latest_vitals.checked_date as dns_checked_date
 from assessed
 left join latest_health
-    on latest_health.workspace_id = assessed.workspace_id and latest_health.email = assessed.mailbox_email
+    on assessed.workspace_id = latest_health.workspace_id and assessed.mailbox_email = latest_health.email
 left join latest_vitals
-    on latest_vitals.workspace_id = assessed.workspace_id and latest_vitals.domain = assessed.domain
+    on assessed.workspace_id = latest_vitals.workspace_id and assessed.domain = latest_vitals.domain
 {{ join_workspace_labels('assessed.workspace_id') }}

@@ -47,8 +47,9 @@ select
     this_week.inbox_rate_of_sent - previous_week.inbox_rate_of_sent as inbox_rate_of_sent_change
 from rated as this_week
 left join rated as previous_week
-    on previous_week.workspace_id = this_week.workspace_id
-    and previous_week.sender_esp = this_week.sender_esp
-    and previous_week.recipient_esp = this_week.recipient_esp
-    and previous_week.week_start = cast({{ dbt.dateadd('day', -7, 'this_week.week_start') }} as date)
+    on
+        this_week.workspace_id = previous_week.workspace_id
+        and this_week.sender_esp = previous_week.sender_esp
+        and this_week.recipient_esp = previous_week.recipient_esp
+        and previous_week.week_start = cast({{ dbt.dateadd('day', -7, 'this_week.week_start') }} as date)
 {{ join_workspace_labels('this_week.workspace_id') }}

@@ -14,18 +14,28 @@ with runs as (
 ),
 
 run_days as (
-    select distinct workspace_id, test_id, sent_date from runs
+    select distinct
+        workspace_id,
+        test_id,
+        sent_date
+    from runs
 ),
 
 configured as (
-    select distinct test_id, lower(sender_email) as sender_email
+    select distinct
+        test_id,
+        lower(sender_email) as sender_email
     from {{ ref('stg_instantly__inbox_placement_test_senders') }}
 ),
 
 expected as (
-    select run_days.workspace_id, run_days.test_id, run_days.sent_date, configured.sender_email
+    select
+        run_days.workspace_id,
+        run_days.test_id,
+        run_days.sent_date,
+        configured.sender_email
     from run_days
-    inner join configured on configured.test_id = run_days.test_id
+    inner join configured on run_days.test_id = configured.test_id
 ),
 
 senders as (
@@ -39,9 +49,10 @@ senders as (
         coalesce(runs.received_count, 0) as received_count
     from expected
     full outer join runs
-        on runs.test_id = expected.test_id
-        and runs.sent_date = expected.sent_date
-        and runs.sender_email = expected.sender_email
+        on
+            expected.test_id = runs.test_id
+            and expected.sent_date = runs.sent_date
+            and expected.sender_email = runs.sender_email
 )
 
 select

@@ -21,4 +21,4 @@ select
     results.sender_ip
 from {{ ref('stg_campaign_cleaner__inbox_test_results') }} as results
 inner join {{ ref('stg_campaign_cleaner__inbox_tests') }} as tests
-    on tests.job_id = results.job_id
+    on results.job_id = tests.job_id

@@ -14,7 +14,10 @@ with mailbox_days as (
 ),
 
 accounts as (
-    select workspace_id, domain, count(*) as accounts
+    select
+        workspace_id,
+        domain,
+        count(*) as accounts
     from {{ ref('stg_instantly__accounts') }}
     group by workspace_id, domain
 ),
@@ -24,9 +27,17 @@ vitals as (
 ),
 
 domain_days as (
-    select workspace_id, domain, health_date from mailbox_days
+    select
+        workspace_id,
+        domain,
+        health_date
+    from mailbox_days
     union
-    select workspace_id, domain, checked_date as health_date from vitals
+    select
+        workspace_id,
+        domain,
+        checked_date as health_date
+    from vitals
 ),
 
 latest_vitals as (
@@ -46,8 +57,9 @@ latest_vitals as (
         ) as recency
     from domain_days
     inner join vitals
-        on vitals.workspace_id = domain_days.workspace_id and vitals.domain = domain_days.domain
-        and vitals.checked_date <= domain_days.health_date
+        on
+            domain_days.workspace_id = vitals.workspace_id and domain_days.domain = vitals.domain
+            and domain_days.health_date >= vitals.checked_date
 )
 
 select
@@ -70,11 +82,13 @@ select
     latest_vitals.all_pass
 from domain_days
 left join mailbox_days
-    on mailbox_days.workspace_id = domain_days.workspace_id and mailbox_days.domain = domain_days.domain
-    and mailbox_days.health_date = domain_days.health_date
-left join accounts on accounts.workspace_id = domain_days.workspace_id and accounts.domain = domain_days.domain
+    on
+        domain_days.workspace_id = mailbox_days.workspace_id and domain_days.domain = mailbox_days.domain
+        and domain_days.health_date = mailbox_days.health_date
+left join accounts on domain_days.workspace_id = accounts.workspace_id and domain_days.domain = accounts.domain
 left join latest_vitals
-    on latest_vitals.workspace_id = domain_days.workspace_id and latest_vitals.domain = domain_days.domain
-    and latest_vitals.health_date = domain_days.health_date
-    and latest_vitals.recency = 1
+    on
+        domain_days.workspace_id = latest_vitals.workspace_id and domain_days.domain = latest_vitals.domain
+        and domain_days.health_date = latest_vitals.health_date
+        and latest_vitals.recency = 1
 {{ join_workspace_labels('domain_days.workspace_id') }}

@@ -3,26 +3,57 @@
 -- denominator is 0; the per-day event ratios (bounce, reply) can exceed 1, since a day's replies
 -- and bounces include those of earlier days' sends.
 with sending as (
-    select workspace_id, email, activity_date as health_date, sent_count, bounced_count, reply_count, unique_reply_count
+    select
+        workspace_id,
+        email,
+        activity_date as health_date,
+        sent_count,
+        bounced_count,
+        reply_count,
+        unique_reply_count
     from {{ ref('stg_instantly__account_analytics_daily') }}
 ),
 
 warmup as (
-    select workspace_id, email, warmup_date as health_date, sent_count, landed_inbox_count, landed_spam_count
+    select
+        workspace_id,
+        email,
+        warmup_date as health_date,
+        sent_count,
+        landed_inbox_count,
+        landed_spam_count
     from {{ ref('stg_instantly__warmup_analytics_daily') }}
 ),
 
 placement as (
-    select workspace_id, email, placement_date as health_date, received_count, inbox_count, spam_count
+    select
+        workspace_id,
+        email,
+        placement_date as health_date,
+        received_count,
+        inbox_count,
+        spam_count
     from {{ ref('int_inbox_placement__by_sender_day') }}
 ),
 
 mailbox_days as (
-    select workspace_id, email, health_date from sending
+    select
+        workspace_id,
+        email,
+        health_date
+    from sending
     union
-    select workspace_id, email, health_date from warmup
+    select
+        workspace_id,
+        email,
+        health_date
+    from warmup
     union
-    select workspace_id, email, health_date from placement
+    select
+        workspace_id,
+        email,
+        health_date
+    from placement
 ),
 
 counts as (
@@ -42,14 +73,17 @@ counts as (
         coalesce(placement.spam_count, 0) as placement_spam
     from mailbox_days
     left join sending
-        on sending.workspace_id = mailbox_days.workspace_id and sending.email = mailbox_days.email
-        and sending.health_date = mailbox_days.health_date
+        on
+            mailbox_days.workspace_id = sending.workspace_id and mailbox_days.email = sending.email
+            and mailbox_days.health_date = sending.health_date
     left join warmup
-        on warmup.workspace_id = mailbox_days.workspace_id and warmup.email = mailbox_days.email
-        and warmup.health_date = mailbox_days.health_date
+        on
+            mailbox_days.workspace_id = warmup.workspace_id and mailbox_days.email = warmup.email
+            and mailbox_days.health_date = warmup.health_date
     left join placement
-        on placement.workspace_id = mailbox_days.workspace_id and placement.email = mailbox_days.email
-        and placement.health_date = mailbox_days.health_date
+        on
+            mailbox_days.workspace_id = placement.workspace_id and mailbox_days.email = placement.email
+            and mailbox_days.health_date = placement.health_date
 )
 
 select

@@ -11,14 +11,23 @@ with ledger as (
 
 refused as (
     select
-        source, family, workspace_label, cast(null as {{ dbt.type_string() }}) as workspace_id,
-        status as last_status, cause as last_cause, started_at as last_run_at,
+        source,
+        family,
+        workspace_label,
+        cast(null as {{ dbt.type_string() }}) as workspace_id,
+        status as last_status,
+        cause as last_cause,
+        started_at as last_run_at,
         cast(null as {{ dbt.type_timestamp() }}) as last_ok_at,
         row_number() over (order by started_at desc, run_id desc) as recency
     from {{ ref('stg_pipeline__run_ledger') }}
-    where status = 'refused'
-        and started_at > coalesce((select max(started_at) from {{ ref('stg_pipeline__run_ledger') }}
-                                   where family not in ('dbt', 'run')), cast('1970-01-01' as {{ dbt.type_timestamp() }}))
+    where
+        status = 'refused'
+        and started_at > coalesce((
+            select max(started_at) from {{ ref('stg_pipeline__run_ledger') }}
+            where family not in ('dbt', 'run')
+        ), cast('1970-01-01' as {{ dbt.type_timestamp() }}
+        ))
 ),
 
 latest as (
@@ -29,35 +38,63 @@ latest as (
 ),
 
 last_ok as (
-    select workspace_label, family, max(ended_at) as last_ok_at
+    select
+        workspace_label,
+        family,
+        max(ended_at) as last_ok_at
     from ledger
     where status = 'ok'
     group by workspace_label, family
 ),
 
 known_workspaces as (
-    select workspace_label, max(workspace_id) as workspace_id
+    select
+        workspace_label,
+        max(workspace_id) as workspace_id
     from {{ ref('stg_instantly__workspaces') }}
     group by workspace_label
 ),
 
 days as (
-    select workspace_id, 'campaigns' as family, max(activity_date) as last_loaded_day
-    from {{ ref('stg_instantly__campaign_analytics_daily') }} group by workspace_id
+    select
+        workspace_id,
+        'campaigns' as family,
+        max(activity_date) as last_loaded_day
+    from {{ ref('stg_instantly__campaign_analytics_daily') }}
+    group by workspace_id
     union all
-    select workspace_id, 'placement', max(created_date)
-    from {{ ref('stg_instantly__inbox_placement_records') }} group by workspace_id
+    select
+        workspace_id,
+        'placement' as family,
+        max(created_date) as last_loaded_day
+    from {{ ref('stg_instantly__inbox_placement_records') }}
+    group by workspace_id
     union all
-    select workspace_id, 'accounts', max(activity_date)
-    from {{ ref('stg_instantly__account_analytics_daily') }} group by workspace_id
+    select
+        workspace_id,
+        'accounts' as family,
+        max(activity_date) as last_loaded_day
+    from {{ ref('stg_instantly__account_analytics_daily') }}
+    group by workspace_id
     union all
-    select workspace_id, 'warmup', max(warmup_date)
-    from {{ ref('stg_instantly__warmup_analytics_daily') }} group by workspace_id
+    select
+        workspace_id,
+        'warmup' as family,
+        max(warmup_date) as last_loaded_day
+    from {{ ref('stg_instantly__warmup_analytics_daily') }}
+    group by workspace_id
     union all
-    select workspace_id, 'vitals', max(checked_date)
-    from {{ ref('stg_instantly__domain_vitals') }} group by workspace_id
+    select
+        workspace_id,
+        'vitals' as family,
+        max(checked_date) as last_loaded_day
+    from {{ ref('stg_instantly__domain_vitals') }}
+    group by workspace_id
     union all
-    select cast(null as {{ dbt.type_string() }}), 'campaign_cleaner', max({{ utc_date('submitted_at') }})
+    select
+        cast(null as {{ dbt.type_string() }}) as workspace_id,
+        'campaign_cleaner' as family,
+        max({{ utc_date('submitted_at') }}) as last_loaded_day
     from {{ ref('stg_campaign_cleaner__inbox_tests') }}
 ),
 
@@ -73,12 +110,20 @@ families as (
         last_ok.last_ok_at
     from latest
     left join last_ok
-        on last_ok.workspace_label = latest.workspace_label and last_ok.family = latest.family
+        on latest.workspace_label = last_ok.workspace_label and latest.family = last_ok.family
     left join known_workspaces
-        on known_workspaces.workspace_label = latest.workspace_label and latest.source = 'instantly'
+        on latest.workspace_label = known_workspaces.workspace_label and latest.source = 'instantly'
     where latest.recency = 1
     union all
-    select source, family, workspace_label, workspace_id, last_status, last_cause, last_run_at, last_ok_at
+    select
+        source,
+        family,
+        workspace_label,
+        workspace_id,
+        last_status,
+        last_cause,
+        last_run_at,
+        last_ok_at
     from refused
     where recency = 1
 )
@@ -103,5 +148,6 @@ select
     families.last_status in ('failed', 'skipped') as is_stale
 from families
 left join days
-    on days.family = families.family
-    and coalesce(days.workspace_id, '') = coalesce(families.workspace_id, '')
+    on
+        families.family = days.family
+        and coalesce(days.workspace_id, '') = coalesce(families.workspace_id, '')

@@ -1,7 +1,7 @@
 select
     workspace_id,
     lower(email_account) as email,
-    cast("date" as date) as activity_date,
+    cast(date as date) as activity_date,
     cast(sent as integer) as sent_count,
     cast(bounced as integer) as bounced_count,
     cast(contacted as integer) as contacted_count,
@@ -13,4 +13,4 @@ select
     cast(replies_automatic as integer) as automatic_reply_count,
     cast(clicks as integer) as click_count,
     cast(unique_clicks as integer) as unique_click_count
-from {{ optional_source('instantly', 'instantly_account_analytics_daily') }} as daily
+from {{ optional_source('instantly_accounts', 'instantly_account_analytics_daily') }} as daily

@@ -12,4 +12,4 @@ select
     cast(stat_warmup_score as {{ dbt.type_float() }}) as warmup_score,
     {{ utc_timestamp("timestamp_created") }} as created_at,
     _dlt_load_id as load_id
-from {{ optional_source('instantly', 'instantly_accounts') }} as accounts
+from {{ optional_source('instantly_accounts', 'instantly_accounts') }} as accounts

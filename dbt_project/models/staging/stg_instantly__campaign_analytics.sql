@@ -15,4 +15,4 @@ select
     cast(completed_count as integer) as completed_count,
     cast(total_opportunities as integer) as opportunity_count,
     cast(total_opportunity_value as double precision) as opportunity_value
-from {{ optional_source('instantly', 'instantly_campaign_analytics') }} as source_rows
+from {{ optional_source('instantly_campaigns', 'instantly_campaign_analytics') }} as source_rows

@@ -1,7 +1,7 @@
 select
     workspace_id,
     campaign_id,
-    cast("date" as date) as activity_date,
+    cast(date as date) as activity_date,
     cast(sent as integer) as sent_count,
     cast(contacted as integer) as contacted_count,
     cast(new_leads_contacted as integer) as new_leads_contacted_count,
@@ -13,4 +13,4 @@ select
     cast(clicks as integer) as click_count,
     cast(unique_clicks as integer) as unique_click_count,
     cast(opportunities as integer) as opportunity_count
-from {{ optional_source('instantly', 'instantly_campaign_analytics_daily') }} as source_rows
+from {{ optional_source('instantly_campaigns', 'instantly_campaign_analytics_daily') }} as source_rows

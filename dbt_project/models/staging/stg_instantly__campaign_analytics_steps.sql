@@ -1,7 +1,7 @@
 select
     workspace_id,
     campaign_id,
-    cast("date" as date) as activity_date,
+    cast(date as date) as activity_date,
     nullif(step, 'unknown') as step,
     nullif(variant, 'unknown') as variant,
     cast(sent as integer) as sent_count,
@@ -12,4 +12,4 @@ select
     cast(replies_automatic as integer) as automatic_reply_count,
     cast(clicks as integer) as click_count,
     cast(unique_clicks as integer) as unique_click_count
-from {{ optional_source('instantly', 'instantly_campaign_analytics_steps') }} as source_rows
+from {{ optional_source('instantly_campaigns', 'instantly_campaign_analytics_steps') }} as source_rows

@@ -7,4 +7,4 @@ select
     {{ utc_timestamp("timestamp_created") }} as created_at,
     {{ utc_timestamp("timestamp_updated") }} as updated_at,
     _dlt_load_id as load_id
-from {{ optional_source('instantly', 'instantly_campaigns') }} as source_rows
+from {{ optional_source('instantly_campaigns', 'instantly_campaigns') }} as source_rows

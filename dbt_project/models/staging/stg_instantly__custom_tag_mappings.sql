@@ -5,4 +5,4 @@ select
     resource_id,
     cast(resource_type as integer) as resource_type_code,
     {{ utc_timestamp("timestamp_created") }} as created_at
-from {{ optional_source('instantly', 'instantly_custom_tag_mappings') }} as mappings
+from {{ optional_source('instantly_tags', 'instantly_custom_tag_mappings') }} as mappings

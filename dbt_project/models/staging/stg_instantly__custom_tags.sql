@@ -5,4 +5,4 @@ select
     description as tag_description,
     {{ utc_timestamp("timestamp_created") }} as created_at,
     {{ utc_timestamp("timestamp_updated") }} as updated_at
-from {{ optional_source('instantly', 'instantly_custom_tags') }} as tags
+from {{ optional_source('instantly_tags', 'instantly_custom_tags') }} as tags

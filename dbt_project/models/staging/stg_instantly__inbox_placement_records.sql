@@ -23,4 +23,4 @@ select
     spf_pass,
     dkim_pass,
     dmarc_pass
-from {{ optional_source('instantly', 'instantly_inbox_placement_analytics') }} as records
+from {{ optional_source('instantly_placement', 'instantly_inbox_placement_analytics') }} as records

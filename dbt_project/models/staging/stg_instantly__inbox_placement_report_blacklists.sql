@@ -3,4 +3,4 @@ select
     blacklist,
     is_listed,
     test_type
-from {{ optional_source('instantly', 'instantly_inbox_placement_reports__blacklist_report__details') }} as details
+from {{ optional_source('instantly_placement', 'instantly_inbox_placement_reports__blacklist_report__details') }} as details

@@ -11,4 +11,4 @@ select
     cast(domain_ip_blacklist_count as integer) as domain_ip_blacklist_count,
     cast(spam_assassin_score as {{ dbt.type_float() }}) as spam_assassin_score,
     blacklist_report__is_blacklisted as is_blacklisted
-from {{ optional_source('instantly', 'instantly_inbox_placement_reports') }} as reports
+from {{ optional_source('instantly_placement', 'instantly_inbox_placement_reports') }} as reports

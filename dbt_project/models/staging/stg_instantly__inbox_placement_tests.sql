@@ -9,4 +9,4 @@ select
     {{ utc_timestamp("timestamp_created") }} as created_at,
     {{ utc_timestamp("timestamp_next_run") }} as next_run_at,
     _dlt_load_id as load_id
-from {{ optional_source('instantly', 'instantly_inbox_placement_tests') }} as tests
+from {{ optional_source('instantly_placement', 'instantly_inbox_placement_tests') }} as tests
