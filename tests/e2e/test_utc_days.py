@@ -1,11 +1,12 @@
 """Every date is a UTC day and every timestamp UTC, whatever the host's or the reader's time zone,
 and whatever the hour.
 
-The same simulated workspace is loaded (and built by dbt) on hosts in three zones, and each
-warehouse is read in its own zone: every DATE and timestamp column of every raw, staging and
-analytics table must be the same. The hosts run at a fixed clock (libfaketime), once just before
-UTC midnight (UTC+14 is already on the next day) and once just after (UTC-8 is still on the day
-before), so the test cannot pass or fail by the hour the suite runs. (PostgreSQL: test_postgres.py.)
+The same simulated workspace is loaded (and built by dbt) on a UTC host and on a host in a far-off
+zone, and each warehouse is read in its own zone: every DATE and timestamp column of every raw,
+staging and analytics table must be the same. The hosts run at a fixed clock (libfaketime), once
+just before UTC midnight beside a host in UTC+14 (already on the next day) and once just after
+beside a host in UTC-8 (still on the day before), so the test cannot pass or fail by the hour the
+suite runs. (PostgreSQL: test_postgres.py.)
 """
 
 import shutil
@@ -23,7 +24,6 @@ import pytest
 from helpers import EVENING_UTC, ROOT, env_for
 from pipelines.engine.warehouse import our_columns_sql
 
-ZONES = ("UTC", "Pacific/Kiritimati", "America/Los_Angeles")
 RUN_TIMES = ("first_polled_at", "last_polled_at", "registered_at", "loaded_at", "last_run_at", "started_at", "ended_at",
              "last_ok_at", "first_seen_at", "last_seen_at", "resolved_at", "created_at", "sent_at")
 """When this run polled, loaded or raised an alert: they differ between runs by nature, whatever the zone."""
@@ -62,6 +62,8 @@ CLOCKS = {
     "after UTC midnight": lambda today: pendulum.datetime(today.year, today.month, today.day, 0, 20, tz="UTC").add(days=1),
 }
 """The hosts' clock, from the simulator's (UTC) today."""
+ZONES = {"before UTC midnight": ("UTC", "Pacific/Kiritimati"), "after UTC midnight": ("UTC", "America/Los_Angeles")}
+"""The hosts' zones at each clock: UTC, and the zone whose local day is not the UTC day then."""
 pytestmark = pytest.mark.skipif(FAKETIME is None, reason="libfaketime not installed: apt-get install faketime")
 
 
@@ -77,7 +79,7 @@ def loaded_in_every_zone(request, simulator, tmp_path_factory):
     simulator.state.reset()
     clock = CLOCKS[request.param](simulator.workspace.today)
     job = simulator.cleaner.add("Evening seed test", EVENING_UTC, polls_to_complete=1)
-    roots = {zone: tmp_path_factory.mktemp(zone.replace("/", "_")) for zone in ZONES}
+    roots = {zone: tmp_path_factory.mktemp(zone.replace("/", "_")) for zone in ZONES[request.param]}
     runs = {
         zone: subprocess.Popen(
             at_clock(clock, [sys.executable, "-m", "pipelines", "run"]), cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -88,7 +90,7 @@ def loaded_in_every_zone(request, simulator, tmp_path_factory):
                 SOURCES__CAMPAIGN_CLEANER__JOB_IDS=job.job_id,
             ),
         )
-        for zone, root in roots.items()  # the three hosts at once
+        for zone, root in roots.items()  # the hosts at once
     }
     for zone, process in runs.items():
         _, errors = process.communicate(timeout=300)
@@ -100,7 +102,7 @@ def test_every_date_and_timestamp_column_is_the_same_in_every_zone(loaded_in_eve
     dumps = {zone: dates_and_times(db, zone) for zone, db in loaded_in_every_zone.items()}
     reference = dumps["UTC"]
     assert {"analytics.seed_test_results", "staging.stg_instantly__campaigns"} <= set(reference)
-    for zone in ZONES[1:]:
+    for zone in set(dumps) - {"UTC"}:
         differing = [t for t in reference if dumps[zone].get(t) != reference[t]]
         assert differing == [], f"{zone}: {differing}"
 
@@ -115,11 +117,11 @@ def test_every_zone_raises_the_same_alerts(loaded_in_every_zone):
     assert raised["UTC"] and all(rows == raised["UTC"] for rows in raised.values())
 
 
-@pytest.mark.parametrize("zone", ZONES)
-def test_a_seed_test_submitted_in_the_evening_stays_on_its_utc_day(loaded_in_every_zone, zone):
-    with duckdb.connect(str(loaded_in_every_zone[zone]), read_only=True) as con:
-        con.execute(f"set TimeZone = '{zone}'")
-        placed = con.execute(
-            "select distinct submitted_date, submitted_at from analytics.seed_test_results"
-            " where test_name = 'Evening seed test'").fetchall()
-    assert placed == [(EVENING_UTC.date(), EVENING_UTC.naive())]
+def test_a_seed_test_submitted_in_the_evening_stays_on_its_utc_day(loaded_in_every_zone):
+    for zone, db in loaded_in_every_zone.items():
+        with duckdb.connect(str(db), read_only=True) as con:
+            con.execute(f"set TimeZone = '{zone}'")
+            placed = con.execute(
+                "select distinct submitted_date, submitted_at from analytics.seed_test_results"
+                " where test_name = 'Evening seed test'").fetchall()
+        assert placed == [(EVENING_UTC.date(), EVENING_UTC.naive())], zone
