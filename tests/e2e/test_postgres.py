@@ -106,10 +106,13 @@ def loaded(postgres, simulator, tmp_path_factory):
     ws = simulator.workspace
     pipeline = runner.make_pipeline(replace(resolve("postgres"), state_dir=tmp_path_factory.mktemp("pipelines")))
     from pipelines.instantly import instantly
+    from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
+    from pipelines.instantly.workspaces import WorkspaceKey, WorkspaceRun
 
-    runner.run(pipeline, lambda run: instantly(
+    key = WorkspaceKey(DEFAULT_WORKSPACE_LABEL, simulator.api_key)
+    runner.run(pipeline, lambda stats: instantly(
         api_key=simulator.api_key, base_url=simulator.url, start_date=ws.first_day.isoformat(),
-        end_date=ws.today.isoformat(), max_requests_per_second=100, run=run))
+        end_date=ws.today.isoformat(), max_requests_per_second=100, run=WorkspaceRun(key, stats)))
     job = simulator.cleaner.add("On PostgreSQL", EVENING_UTC, polls_to_complete=1)
     runner.run(pipeline, lambda run: campaign_cleaner(
         api_key=simulator.cleaner.api_key, base_url=simulator.url, job_ids=[job.job_id],
