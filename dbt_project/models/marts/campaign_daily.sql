@@ -12,13 +12,25 @@ overview as (
 active_days as (
     {#- Days with sends or opens (daily), and days with only bounces, unsubscribes or CRM updates,
         such as a completed campaign's late "meeting booked" (overview). -#}
-    select workspace_id, campaign_id, activity_date from daily
+    select
+        workspace_id,
+        campaign_id,
+        activity_date
+    from daily
     union
-    select workspace_id, campaign_id, activity_date from overview
+    select
+        workspace_id,
+        campaign_id,
+        activity_date
+    from overview
 ),
 
 active as (
-    select workspace_id, campaign_id, min(activity_date) as first_day, max(activity_date) as last_day
+    select
+        workspace_id,
+        campaign_id,
+        min(activity_date) as first_day,
+        max(activity_date) as last_day
     from active_days
     group by workspace_id, campaign_id
 ),
@@ -38,7 +50,10 @@ calendar as (
 ),
 
 campaign_days as (
-    select active.workspace_id, active.campaign_id, cast(calendar.date_day as date) as activity_date
+    select
+        active.workspace_id,
+        active.campaign_id,
+        cast(calendar.date_day as date) as activity_date
     from active
     inner join calendar
         on cast(calendar.date_day as date) between active.first_day and active.last_day
@@ -71,7 +86,7 @@ select
     {{ safe_ratio('overview.bounced_count', 'daily.sent_count') }} as bounce_rate
 from campaign_days
 left join daily
-    on daily.campaign_id = campaign_days.campaign_id and daily.activity_date = campaign_days.activity_date
+    on campaign_days.campaign_id = daily.campaign_id and campaign_days.activity_date = daily.activity_date
 left join overview
-    on overview.campaign_id = campaign_days.campaign_id and overview.activity_date = campaign_days.activity_date
+    on campaign_days.campaign_id = overview.campaign_id and campaign_days.activity_date = overview.activity_date
 {{ join_workspace_labels('campaign_days.workspace_id') }}
