@@ -26,15 +26,19 @@ from pipelines.commands.orchestration import WORKSPACE_PARTITIONS, defs, workspa
 
 selected = dg.AssetSelection.from_string(sys.argv[1]).resolve(defs.resolve_asset_graph())
 instance = dg.DagsterInstance.ephemeral()
-sensed = workspace_partitions(dg.build_sensor_context(instance=instance))
-added = [key for request in sensed.dynamic_partitions_requests for key in request.partition_keys]
-instance.add_dynamic_partitions(WORKSPACE_PARTITIONS, added)
+instance.add_dynamic_partitions(WORKSPACE_PARTITIONS, ["former-client"])  # a label no longer configured
+sensed = {type(request).__name__: sorted(request.partition_keys)
+          for request in workspace_partitions(dg.build_sensor_context(instance=instance)).dynamic_partitions_requests}
+instance.add_dynamic_partitions(WORKSPACE_PARTITIONS, sensed.get("AddDynamicPartitionsRequest", []))
+for gone in sensed.get("DeleteDynamicPartitionsRequest", []):
+    instance.delete_dynamic_partition(WORKSPACE_PARTITIONS, gone)
 loads = defs.get_assets_def(dg.AssetKey(["instantly", "instantly_workspaces"]))
 results = {label: dg.materialize([loads], partition_key=label, resources=defs.resources, instance=instance).success
-           for label in added}
+           for label in instance.get_dynamic_partitions(WORKSPACE_PARTITIONS)}
 models = defs.get_assets_def(dg.AssetKey(["analytics", "campaigns"]))
 alerts = defs.get_assets_def(dg.AssetKey(["alerts"]))
 results["dbt"] = dg.materialize([models, alerts], resources=defs.resources, instance=instance).success
+print(json.dumps(sensed))
 print(json.dumps(sorted(key.to_user_string() for key in selected)))
 print(json.dumps(results))
 """
@@ -54,6 +58,12 @@ def materialised(agency, tmp_path_factory):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return root, done.stdout
+
+
+def test_the_sensor_adds_each_configured_workspace_and_removes_one_no_longer_configured(materialised):
+    assert json.loads(materialised[1].strip().splitlines()[-3]) == {
+        "AddDynamicPartitionsRequest": sorted(KEYS), "DeleteDynamicPartitionsRequest": ["former-client"],
+    }
 
 
 def test_two_workspace_partitions_and_the_dbt_assets_materialise_into_one_warehouse(agency, materialised):
