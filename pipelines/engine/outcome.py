@@ -82,11 +82,6 @@ class LoadOutcome:
         return [r for r in self.results if r.status == "failed"]
 
     @property
-    def skipped_items(self) -> bool:
-        """A source skipped an item (a job, a test) while the rest loaded."""
-        return any(report.skipped for report in self.reports)
-
-    @property
     def rows(self) -> int:
         return sum(r.total_rows + (r.pending_rows or 0) for r in self.reports)
 
