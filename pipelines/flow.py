@@ -74,7 +74,7 @@ def load(
     families load (the console's). `run`: the run's ledger (a new one when not given)."""
     run = run or ledger.RunLedger(warehouse, fail)
     outcome = RunOutcome()
-    pipeline_named = pipelines_of(warehouse)
+    pipeline_named = runner.pipelines_of(warehouse)
     reach(pipeline_named)
     planned = plan()
     with board(Counter(spec.label for spec in planned.specs)) if board else nullcontext() as watch:
@@ -178,7 +178,3 @@ def reach(pipeline_named: Callable[[str], dlt.Pipeline]) -> None:
     with pipeline_named(ledger.PIPELINE).sql_client() as client:
         client.execute_sql("select 1")
 
-
-def pipelines_of(warehouse: Warehouse) -> Callable[[str], dlt.Pipeline]:
-    """The pipeline of each name, on `warehouse`."""
-    return lambda name: runner.make_pipeline(warehouse, pipeline_name=name)

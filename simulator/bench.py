@@ -38,7 +38,6 @@ from pipelines.commands.run_log import open_run_log
 from pipelines.console import error_lines
 from pipelines.engine import runner
 from pipelines.engine.warehouse import resolve
-from pipelines.flow import pipelines_of
 from pipelines.instantly import plan as instantly_plan
 from pipelines.instantly.settings import DEFAULT_WORKSPACE_LABEL
 from pipelines.instantly.workspaces import WorkspaceKey
@@ -92,7 +91,7 @@ def measure(run: Run, base_url: str) -> Dict[str, object]:
     )
     started = time.monotonic()
     plan.parallel = len(plan.specs)  # every workspace at once: the bench measures the limiter, not the setting
-    outcome = runner.load_all(pipelines_of(warehouse), plan)
+    outcome = runner.load_all(runner.pipelines_of(warehouse), plan)
     if error_lines(outcome):
         raise RuntimeError("; ".join(error_lines(outcome)))
     reports = outcome.reports

@@ -5,20 +5,21 @@ from typing import Any, Callable, Optional
 
 import dlt
 
-from pipelines.campaign_cleaner import campaign_cleaner
+from pipelines.campaign_cleaner import campaign_cleaner, settings
 from pipelines.common.sources import Family, Plan, SourceSpec
 
 FAMILY = Family(
-    "campaign_cleaner", "Campaign Cleaner seed tests", "campaign_cleaner",
+    "campaign_cleaner", "Campaign Cleaner seed tests", settings.SOURCE,
     ("campaign_cleaner_inbox_tests", "campaign_cleaner_inbox_test_results"),
-    paid_by="Campaign Cleaner credits",
+    paid_by="Campaign Cleaner credits", schema_name=settings.SOURCE,
 )
+"""Loaded whole, under the source's own name: its schema and state (the job registry) keep it."""
 FAMILIES = (FAMILY,)
 
 
 def spec(**options: Any) -> SourceSpec:
     """The family with source `options` (the registry changes of `seed-tests`, the demo's settings)."""
-    return SourceSpec("campaign_cleaner", lambda stats: campaign_cleaner(run=stats, **options), FAMILY)
+    return SourceSpec(settings.SOURCE, lambda stats: campaign_cleaner(run=stats, **options), FAMILY)
 
 
 def plan(say: Callable[[str], None], backfill: Optional[str] = None, **options: Any) -> Plan:

@@ -39,6 +39,8 @@ class Family:
     """A workspace that refuses a required family fails, as a revoked key does."""
     paid_by: str = "the plan"
     """What an HTTP 402 (payment required) on its endpoints says is missing."""
+    schema_name: Optional[str] = None
+    """Its dlt schema when not `<source>_<name>`: a source loaded whole, under its own name."""
 
     def unsupported_because(self, error: ApiError) -> str:
         """What would enable the family, from the refusal (402: the add-on or plan; 403: the
@@ -57,7 +59,7 @@ class Family:
     @property
     def schema(self) -> str:
         """The name of its dlt schema (`of`), and of the dbt source declaring its tables."""
-        return f"{self.source}_{self.name}"
+        return self.schema_name or f"{self.source}_{self.name}"
 
     def of(self, source: DltSource) -> DltSource:
         """This family's resources of `source`, as a source (and schema) named after the family."""

@@ -22,7 +22,7 @@ from dlt.common.schema.typing import TTableSchemaColumns
 from pipelines.common.sources import PIPELINE_NAME
 from pipelines.engine.explain import explain
 from pipelines.engine.outcome import FamilyResult
-from pipelines.engine.runner import make_pipeline, write_computed
+from pipelines.engine.runner import pipelines_of, write_computed
 from pipelines.engine.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def record_refused(warehouse: Warehouse, cause: str) -> None:
     if warehouse.duckdb_file is None:
         with tempfile.TemporaryDirectory() as scratch:
             try:
-                record(lambda name: make_pipeline(replace(warehouse, state_dir=Path(scratch)), pipeline_name=name), [row])
+                record(pipelines_of(replace(warehouse, state_dir=Path(scratch))), [row])
                 return
             except Exception:  # noqa: BLE001 - the trace waits for the next run
                 log.warning("the refused run's ledger row could not be written now; spooled", exc_info=True)
@@ -168,7 +168,7 @@ class RunLedger:
         if spooled is not None:
             rows = [json.loads(line) for line in spooled.read_text(encoding="utf-8").splitlines() if line.strip()] + rows
         try:
-            record(lambda name: make_pipeline(self.warehouse, pipeline_name=name), rows)
+            record(pipelines_of(self.warehouse), rows)
         except Exception as exc:  # noqa: BLE001 - one line; the rows wait for the next write
             if spooled is not None:  # back in the spool: the ledger merges a row written twice into one
                 with open(spooled.with_name(REFUSED_SPOOL), "a", encoding="utf-8") as handle:

@@ -42,6 +42,11 @@ def make_pipeline(warehouse: Warehouse, pipeline_name: str = PIPELINE_NAME) -> d
     )
 
 
+def pipelines_of(warehouse: Warehouse) -> Callable[[str], dlt.Pipeline]:
+    """The pipeline of each name, on `warehouse`."""
+    return lambda name: make_pipeline(warehouse, pipeline_name=name)
+
+
 def finish_pending(pipeline: dlt.Pipeline) -> Optional[int]:
     """Loads what an earlier run extracted or normalised but did not load (its load failed, or
     it was killed), and returns its row count; None when nothing was pending.
