@@ -356,20 +356,20 @@ if os.environ.get("TEST_FAIL_LOADS_OF") and not sys.argv[0].endswith("dbt"):
     from dlt.pipeline.pipeline import Pipeline
     original = Pipeline.load
     def load(self, *args, **kwargs):
-        if self.pipeline_name == os.environ["TEST_FAIL_LOADS_OF"]:
+        if self.pipeline_name in os.environ["TEST_FAIL_LOADS_OF"].split(","):
             raise OSError(28, "No space left on device")
         return original(self, *args, **kwargs)
     Pipeline.load = load
 """
 
 
-def failing_loads(root: Path, pipeline_name: str) -> Dict[str, str]:
-    """Environment for a CLI run in which every load of one pipeline fails as on a full disk (a
+def failing_loads(root: Path, *pipeline_names: str) -> Dict[str, str]:
+    """Environment for a CLI run in which every load of these pipelines fails as on a full disk (a
     `sitecustomize` the run's Python imports at start; dbt's is left alone)."""
     hooks = root / "failing-loads"
     hooks.mkdir(exist_ok=True)
     (hooks / "sitecustomize.py").write_text(FAILING_LOADS)
-    return {"PYTHONPATH": f"{hooks}{os.pathsep}{ROOT}", "TEST_FAIL_LOADS_OF": pipeline_name}
+    return {"PYTHONPATH": f"{hooks}{os.pathsep}{ROOT}", "TEST_FAIL_LOADS_OF": ",".join(pipeline_names)}
 
 
 BAR = r"\s+[━╸╺]+\s+\d+/\d+\s+"

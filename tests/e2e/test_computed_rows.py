@@ -1,8 +1,8 @@
 """Rows our own code computes (the run ledger, the alert state) are never lost to a failed write:
 the write after it, in the next run, writes the failed run's rows and its own.
 
-Each test runs the CLI twice on one warehouse: first with every load of one of our pipelines
-failing as on a full disk, then as usual.
+The CLI runs twice on one warehouse: first with a family failing (its endpoint answers 500) and
+every load of the ledger's and the alert state's pipelines failing as on a full disk, then as usual.
 """
 
 import re
@@ -16,7 +16,7 @@ from helpers import env_for, failing_loads, run_cli
 from pipelines.engine import ledger
 from pipelines.outputs.alerts import state
 
-ACCOUNTS_PATH = "/api/v2/accounts"
+TAGS_PATH = "/api/v2/custom-tag-mappings"
 
 
 def rows(db: Path, sql: str) -> List[tuple]:
@@ -25,37 +25,45 @@ def rows(db: Path, sql: str) -> List[tuple]:
 
 
 @pytest.fixture(scope="module")
-def ledger_lost_once(simulator, tmp_path_factory):
-    """Run 1: the families reading accounts fail (their endpoint answers 500) and the ledger's write fails;
-    run 2: nothing fails."""
-    root = tmp_path_factory.mktemp("ledger-lost")
+def writes_lost_once(simulator, tmp_path_factory):
+    """Run 1: the tags family fails and the ledger's and the alert state's writes fail; run 2:
+    nothing fails."""
+    root = tmp_path_factory.mktemp("writes-lost")
     env = env_for(simulator, root)
-    simulator.state.reset(failing_path=ACCOUNTS_PATH)
-    first = run_cli({**env, **failing_loads(root, ledger.PIPELINE)})
+    simulator.state.reset(failing_path=TAGS_PATH)
+    first = run_cli({**env, **failing_loads(root, ledger.PIPELINE, state.PIPELINE)})
     simulator.state.reset()
     second = run_cli(env)
     return first, second, root / "warehouse.duckdb"
 
 
-def test_a_failed_ledger_write_is_one_error_line_naming_the_ledger(ledger_lost_once):
-    first, _, _ = ledger_lost_once
+def error_lines(run, about: str) -> List[str]:
+    return [line for line in run.stderr.splitlines() if about in line]
+
+
+def test_a_failed_ledger_write_is_one_error_line_naming_the_ledger(writes_lost_once):
+    first, _, _ = writes_lost_once
     assert first.returncode == 1
-    errors = first.stderr.splitlines()
-    assert len([e for e in errors if "run ledger" in e]) == 1, first.stderr
-    [line] = [e for e in errors if "run ledger" in e]
+    [line] = error_lines(first, "run ledger")
     assert line.startswith("error: run ledger not written") and "No space left on device" in line
 
 
-def test_the_summary_counts_what_committed_when_the_ledger_write_failed(ledger_lost_once):
-    first, _, _ = ledger_lost_once
+def test_a_failed_alert_state_write_is_one_error_line_naming_the_state(writes_lost_once):
+    first, _, _ = writes_lost_once
+    [line] = error_lines(first, "alert state")
+    assert line.startswith("error: alert state not written")
+
+
+def test_the_summary_counts_what_committed_when_the_ledger_write_failed(writes_lost_once):
+    first, _, _ = writes_lost_once
     summary = first.stdout.splitlines()[-1]
     loaded = re.match(r"loaded ([\d,]+) rows into (\d+) tables with ([\d,]+) requests", summary)
     assert loaded and all(int(n.replace(",", "")) > 0 for n in loaded.groups()), summary
     assert re.search(r"families: \d+ failed, \d+ ok\)", summary) and "run ledger not written" in summary
 
 
-def test_the_next_run_writes_the_failed_runs_ledger_rows_and_its_own(ledger_lost_once):
-    _, second, db = ledger_lost_once
+def test_the_next_run_writes_the_failed_runs_ledger_rows_and_its_own(writes_lost_once):
+    _, second, db = writes_lost_once
     assert second.returncode == 0, second.stderr
     runs = rows(db, "select run_id, count(*) filter (where family <> 'dbt'), count(*) filter (where family = 'dbt'),"
                     " count(*) filter (where status = 'failed') from raw.run_ledger group by 1 order by 1")
@@ -65,22 +73,15 @@ def test_the_next_run_writes_the_failed_runs_ledger_rows_and_its_own(ledger_lost
     assert failed_1 >= 1 and failed_2 == 0
 
 
-def test_no_alert_says_a_family_failed_after_a_clean_run(ledger_lost_once):
-    _, _, db = ledger_lost_once
+def test_no_alert_says_a_family_failed_after_a_clean_run(writes_lost_once):
+    _, _, db = writes_lost_once
     assert rows(db, "select family from analytics.source_freshness where last_status <> 'ok'") == []
     assert rows(db, f"select subject from raw.{state.STATE} where rule = 'run_failed' and status = 'open'") == []
 
 
-def test_alerts_whose_state_write_failed_are_found_again_not_opened_twice(simulator, tmp_path):
-    env = env_for(simulator, tmp_path)
-    simulator.state.reset()
-    first = run_cli({**env, **failing_loads(tmp_path, state.PIPELINE)})
-    assert first.returncode == 1
-    assert first.stderr.startswith("error: alert state not written") and len(first.stderr.splitlines()) == 1
-    second = run_cli(env)
-    assert second.returncode == 0, second.stderr
-    alerts = rows(tmp_path / "warehouse.duckdb",
-                  f"select rule, subject, count(*), min(first_seen_at) < min(last_seen_at) from raw.{state.STATE}"
-                  " where status = 'open' group by 1, 2")
+def test_alerts_whose_state_write_failed_are_found_again_not_opened_twice(writes_lost_once):
+    _, _, db = writes_lost_once
+    alerts = rows(db, f"select rule, subject, count(*), min(first_seen_at) < min(last_seen_at) from raw.{state.STATE}"
+                      " where status = 'open' group by 1, 2")
     assert alerts, "the simulated workspace raises alerts"
     assert all(count == 1 and seen_again for _, _, count, seen_again in alerts), alerts
