@@ -10,13 +10,14 @@ every date the product writes must be a UTC day whatever the host's zone.
 """
 
 import os
+import subprocess
 import time
 from pathlib import Path
 
 import pendulum
 import pytest
 
-from helpers import CronRun, Sim, Warehouse, env_for, run_cli, serving
+from helpers import CronRun, Sim, Warehouse, built_once, env_for, run_cli, serving
 from simulator.accounts import AccountsWorkspace
 from simulator.placement import PlacementWorkspace
 from simulator.workspace import Workspace
@@ -59,22 +60,27 @@ def warehouse(tmp_path: Path, sim: Sim) -> Warehouse:
 def cron_run(simulator: Sim, tmp_path_factory: pytest.TempPathFactory) -> CronRun:
     """The first run of a warehouse as cron starts it (`dbt build` and the snapshot included):
     Instantly, and Campaign Cleaner with one job; its log directory holds 35 earlier runs' logs.
-    Shared by every test that only reads what it printed or loaded (a test that changes data
-    works on a copy)."""
-    simulator.state.reset()
-    root = tmp_path_factory.mktemp("cron")
-    logs = root / "logs"
-    logs.mkdir()
-    for n in range(35):  # earlier runs' logs, oldest first
-        old = logs / f"run-old-{n:02}.log"
-        old.write_text("old")
-        os.utime(old, (1_000_000 + n, 1_000_000 + n))
-    job = simulator.cleaner.add("Marts test", pendulum.now("UTC"), polls_to_complete=1)
-    env = env_for(simulator, root, SOURCES__CAMPAIGN_CLEANER__API_KEY=simulator.cleaner.api_key,
-                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=simulator.url, SOURCES__CAMPAIGN_CLEANER__JOB_IDS=job.job_id)
-    done = run_cli(env)
-    assert done.returncode == 0, done.stderr
-    return CronRun(Warehouse(root, simulator), env, done)
+    Built once for the test run (`built_once`) and shared by every test that only reads what it
+    printed or loaded (a test that changes data works on a copy). Its environment reads this
+    process's simulator: for commands that read the warehouse (report, alerts), not for a rerun."""
+
+    def first_run(root: Path) -> subprocess.CompletedProcess:
+        simulator.state.reset()
+        logs = root / "logs"
+        logs.mkdir()
+        for n in range(35):  # earlier runs' logs, oldest first
+            old = logs / f"run-old-{n:02}.log"
+            old.write_text("old")
+            os.utime(old, (1_000_000 + n, 1_000_000 + n))
+        job = simulator.cleaner.add("Marts test", pendulum.now("UTC"), polls_to_complete=1)
+        return run_cli(env_for(simulator, root, **cleaner_settings(simulator), SOURCES__CAMPAIGN_CLEANER__JOB_IDS=job.job_id))
+
+    root, done = built_once(tmp_path_factory, "cron", first_run)
+    return CronRun(Warehouse(root, simulator), env_for(simulator, root, **cleaner_settings(simulator)), done)
+
+
+def cleaner_settings(simulator: Sim) -> dict:
+    return dict(SOURCES__CAMPAIGN_CLEANER__API_KEY=simulator.cleaner.api_key, SOURCES__CAMPAIGN_CLEANER__BASE_URL=simulator.url)
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,18 @@
 """What the tests share: the simulator handle, throwaway warehouses, the simulator's truth to
 compare loads against, and the CLI as cron runs it."""
 
+import fcntl
 import itertools
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import duckdb
 import pendulum
@@ -108,6 +110,28 @@ class CronRun:
     warehouse: "Warehouse"
     env: Dict[str, str]
     result: subprocess.CompletedProcess
+
+
+Done = subprocess.CompletedProcess
+
+
+def built_once(factory: Any, name: str, build: Callable[[Path], Done]) -> Tuple[Path, Done]:
+    """A warehouse built once for the whole test run and read by every test process (pytest-xdist's
+    workers): the first to ask runs `build` in a directory beside theirs, under a file lock; the
+    others wait for it and get the same directory and what the build printed. A build that fails
+    leaves no record, so the next to ask builds again (and fails the same way)."""
+    base = factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root, record = shared / f"built-{name}", shared / f"built-{name}.json"
+    with open(shared / f"built-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+            done = build(root)
+            assert done.returncode == 0, done.stdout + done.stderr
+            record.write_text(json.dumps([done.args, done.returncode, done.stdout, done.stderr]))
+    return root, Done(*json.loads(record.read_text()))
 
 
 class Warehouse:

@@ -19,15 +19,15 @@ from spec_check import get, registry, validator
 
 
 @pytest.fixture(scope="module")
-def loads(agency, tmp_path_factory):
-    """Warehouses: both workspaces together, and each alone; and what the run of both printed."""
-    out: dict = {}
-    for name, keys in (("both", KEYS), ("acme", {"acme": KEYS["acme"]}), ("globex", {"globex": KEYS["globex"]})):
-        root = tmp_path_factory.mktemp(name)
-        done = run_cli(agency.env(root, keys))
+def loads(agency_run, agency, tmp_path_factory):
+    """Warehouses: both workspaces together (`agency_run`), and each alone; and what the run of
+    both printed."""
+    out: dict = {"both": agency_run.warehouse.db, "both printed": agency_run.result.stdout}
+    for label in KEYS:
+        root = tmp_path_factory.mktemp(label)
+        done = run_cli(agency.env(root, {label: KEYS[label]}))
         assert done.returncode == 0, done.stdout + done.stderr
-        out[name] = root / "warehouse.duckdb"
-        out[f"{name} printed"] = done.stdout
+        out[label] = root / "warehouse.duckdb"
     return out
 
 

@@ -14,7 +14,7 @@ import urllib.request
 import duckdb
 import pytest
 
-from helpers import KEYS, ROOT, run_cli
+from helpers import KEYS, ROOT
 from simulator.compare import warehouse_tables
 from simulator.server import free_port
 
@@ -86,10 +86,8 @@ def test_two_workspace_partitions_and_the_dbt_assets_materialise_into_one_wareho
                            " order by 1").fetchall() == [("acme",), ("globex",)]
 
 
-def test_a_dagster_materialisation_and_make_run_leave_equal_warehouses(agency, materialised, tmp_path):
-    cron = run_cli(agency.env(tmp_path, KEYS))
-    assert cron.returncode == 0, cron.stderr
-    assert warehouse_tables(materialised[0] / "warehouse.duckdb") == warehouse_tables(tmp_path / "warehouse.duckdb")
+def test_a_dagster_materialisation_and_make_run_leave_equal_warehouses(materialised, agency_run):
+    assert warehouse_tables(materialised[0] / "warehouse.duckdb") == warehouse_tables(agency_run.warehouse.db)
 
 
 def asset_keys(port: int) -> set:
