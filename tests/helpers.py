@@ -276,27 +276,26 @@ def env_for(sim, root: Path, **extra: str) -> dict:
     return env
 
 
-def run_cli(env: dict, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    """`python -m pipelines run ARGS` as cron runs it: no terminal, output captured."""
+def run_command(command: str, env: dict, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """`python -m pipelines COMMAND ARGS` as cron runs it: no terminal, output captured."""
     return subprocess.run(
-        [sys.executable, "-m", "pipelines", "run", *args],
+        [sys.executable, "-m", "pipelines", command, *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
     )
+
+
+def run_cli(env: dict, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """`python -m pipelines run ARGS` as cron runs it."""
+    return run_command("run", env, *args, cwd=cwd)
 
 
 def run_report(env: dict, output: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """`python -m pipelines report --output OUTPUT`."""
-    return subprocess.run(
-        [sys.executable, "-m", "pipelines", "report", "--output", str(output)],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
-    )
+    return run_command("report", env, "--output", str(output), cwd=cwd)
 
 
 def run_seed_tests(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipelines", "seed-tests", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )
+    return run_command("seed-tests", env, *args)
 
 
 KEYS = {"acme": "key-of-acme", "globex": "key-of-globex"}

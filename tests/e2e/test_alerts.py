@@ -1,9 +1,10 @@
 """Alerts as cron runs them: after each successful dbt build the rules read the marts, and what
 opened or resolved goes once to Slack, a JSON webhook and email (local receivers on 127.0.0.1).
 
-One workspace of its own, run four times as cron would: (1) the webhook is down, (2) a rerun the
-same day with the webhook back, (3) after the failing domain's DNS was fixed, (4) with a scope
-missing, an endpoint failing and a freshness limit of 0 hours.
+One workspace of its own, run as cron would: (1) the webhook is down; (2) the rules evaluated again
+the same day with the webhook back (`python -m pipelines alerts`, the command an hourly alerts cron
+runs: the same evaluation as a run's, on the same marts); (3) a run after the failing domain's DNS
+was fixed; (4) a run with a scope missing, an endpoint failing and a freshness limit of 0 hours.
 """
 
 import copy
@@ -17,7 +18,7 @@ import duckdb
 import pendulum
 import pytest
 
-from helpers import Sim, env_for, run_cli, seed_sends, serving
+from helpers import Sim, env_for, run_command, seed_sends, serving
 from pipelines.common.dates import utc_today
 from receivers import HttpReceiver, Mailbox
 from simulator.accounts import AccountsWorkspace
@@ -66,9 +67,9 @@ def scenario(tmp_path_factory) -> Iterator[Scenario]:
             [domain] = sorted(accounts.failing)
             scenario = Scenario(sim, root / "warehouse.duckdb", root / "logs", domain)
 
-            def run(n: int, **extra: str) -> None:
+            def run(n: int, command: str = "run", **extra: str) -> None:
                 posts, mails = copy.deepcopy(http.posts), len(mail.messages)
-                done = run_cli(dict(env, **extra))
+                done = run_command(command, dict(env, **extra))
                 scenario.runs[n] = Run(
                     done.stdout, done.stderr, done.returncode,
                     http.posts.get(SLACK_PATH, [])[len(posts.get(SLACK_PATH, [])):],
@@ -77,7 +78,7 @@ def scenario(tmp_path_factory) -> Iterator[Scenario]:
             http.down = {"/hook"}
             run(1)
             http.down = set()
-            run(2)
+            run(2, "alerts")
             accounts.failing = set()  # the domain's DNS is fixed
             run(3)
             sim.state.reset(missing_scope="accounts:read", failing_path="/api/v2/custom-tag-mappings")

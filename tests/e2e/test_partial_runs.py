@@ -2,10 +2,12 @@
 named once, recorded in the run ledger, and leaves its tables and cursors as they were.
 
 Each fault is one run through the CLI (as cron runs it) on a fresh warehouse; the run after it,
-without the fault, must leave the warehouse equal, row by row, to one that never had it.
+without the fault, must leave the raw tables equal, row by row, to those of one that never had it.
 """
 
 import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
 
@@ -56,6 +58,34 @@ def clean(simulator, tmp_path_factory) -> Path:
     return root / "warehouse.duckdb"
 
 
+def raw_tables(db: Path) -> Dict[str, list]:
+    """Every raw table's rows (`warehouse_tables`): what a fault must leave as a clean run does."""
+    return {name: rows for name, rows in warehouse_tables(db).items() if name.startswith("raw.")}
+
+
+@dataclass
+class Refused:
+    """A run as cron starts it (dbt included) on a workspace without the Inbox Placement add-on;
+    the warehouse it left (a copy); the run after it with the add-on, and the warehouse then."""
+
+    faulty: subprocess.CompletedProcess
+    left: Path
+    recovered: subprocess.CompletedProcess
+    db: Path
+
+
+@pytest.fixture(scope="module")
+def without_placement(simulator, tmp_path_factory) -> Refused:
+    root, left = tmp_path_factory.mktemp("no-add-on"), tmp_path_factory.mktemp("no-add-on-left")
+    env = env_for(simulator, root)
+    simulator.state.reset(no_placement_addon=True)
+    faulty = run_cli(env)
+    shutil.copy(root / "warehouse.duckdb", left / "warehouse.duckdb")
+    simulator.state.reset()
+    recovered = run_cli(env, "--skip-dbt")
+    return Refused(faulty, left, recovered, root / "warehouse.duckdb")
+
+
 def fault_then_recovery(sim, root: Path, **faults) -> tuple:
     """A run with `faults`, then one without: both results."""
     env = env_for(sim, root)
@@ -66,28 +96,27 @@ def fault_then_recovery(sim, root: Path, **faults) -> tuple:
     return faulty, recovered, env
 
 
-def test_a_workspace_without_the_placement_add_on_loads_everything_else_and_exits_0(sim, tmp_path, clean):
-    faulty, recovered, _ = fault_then_recovery(sim, tmp_path, no_placement_addon=True)
+def test_a_workspace_without_the_placement_add_on_loads_everything_else_and_exits_0(without_placement, clean):
+    faulty, recovered = without_placement.faulty, without_placement.recovered
     assert faulty.returncode == 0, faulty.stderr
     [notice] = notices(faulty.stdout)
     assert "inbox placement" in notice and "workspace default" in notice and "Inbox Placement add-on" in notice
     assert faulty.stderr == ""
-    status = ledger(tmp_path / "warehouse.duckdb")
+    status = ledger(without_placement.db)
     assert recovered.returncode == 0, recovered.stderr
-    assert warehouse_tables(tmp_path / "warehouse.duckdb") == warehouse_tables(clean)
+    assert raw_tables(without_placement.db) == raw_tables(clean)
     assert status[PLACEMENT.name][0] == "unsupported" and "Inbox Placement add-on" in status[PLACEMENT.name][1]
     assert status[PLACEMENT.name][2] == 0  # a refusal is not retried
     assert {f: s for f, (s, _, _) in status.items() if f != PLACEMENT.name} == dict.fromkeys(
         (CAMPAIGNS.name, ACCOUNTS.name, WARMUP.name, VITALS.name, TAGS.name), "ok")
 
 
-def test_an_unsupported_family_leaves_no_table_and_no_cursor(sim, tmp_path):
-    sim.state.reset(no_placement_addon=True)
-    assert run_cli(env_for(sim, tmp_path), "--skip-dbt").returncode == 0
-    raw = tables(tmp_path / "warehouse.duckdb")
+def test_an_unsupported_family_leaves_no_table_and_no_cursor(without_placement):
+    db = without_placement.left / "warehouse.duckdb"
+    raw = tables(db)
     assert "instantly_campaign_analytics_daily" in raw and "instantly_domain_vitals" in raw
     assert not [t for t in raw if t.startswith("instantly_inbox_placement") or t == "instantly_esp_options"]
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(db), read_only=True) as con:
         pipelines = {r[0] for r in con.execute("select pipeline_name from raw._dlt_pipeline_state").fetchall()}
     assert "deliverability-placement" not in pipelines and "deliverability-campaigns" in pipelines
 
@@ -104,7 +133,7 @@ def test_a_key_without_a_scope_skips_the_families_that_need_it(sim, tmp_path, cl
         CAMPAIGNS.name: "ok", PLACEMENT.name: "ok", TAGS.name: "ok",
         ACCOUNTS.name: "unsupported", WARMUP.name: "unsupported", VITALS.name: "unsupported",
     }
-    assert warehouse_tables(tmp_path / "warehouse.duckdb") == warehouse_tables(clean)
+    assert raw_tables(tmp_path / "warehouse.duckdb") == raw_tables(clean)
 
 
 def test_a_key_without_the_custom_tags_scope_loads_everything_but_tags(sim, tmp_path):
@@ -128,7 +157,7 @@ def test_an_endpoint_that_keeps_failing_fails_its_family_alone(sim, tmp_path, cl
     assert {f for f, (s, _, _) in status.items() if s != "ok"} == {ACCOUNTS.name}
     assert "1 failed" in faulty.stdout.splitlines()[-1]
     assert recovered.returncode == 0, recovered.stderr
-    assert warehouse_tables(tmp_path / "warehouse.duckdb") == warehouse_tables(clean)
+    assert raw_tables(tmp_path / "warehouse.duckdb") == raw_tables(clean)
 
 
 def test_a_family_that_fails_while_loading_keeps_its_cursor(sim, tmp_path, clean):
@@ -148,7 +177,7 @@ def test_a_family_that_fails_while_loading_keeps_its_cursor(sim, tmp_path, clean
     assert run_cli(env, "--skip-dbt").returncode == 0
     [asked] = sim.state.requests(ACCOUNT_DAILY)
     assert asked.param("start_date").startswith(sim.workspace.first_day.isoformat())
-    assert warehouse_tables(db) == warehouse_tables(clean)
+    assert raw_tables(db) == raw_tables(clean)
 
 
 def test_a_refused_required_family_fails_the_run_while_the_others_load(sim, tmp_path):
@@ -183,7 +212,7 @@ def test_a_key_without_workspaces_read_stamps_the_same_workspace_id(sim, tmp_pat
         stamped = con.execute("select distinct workspace_id from raw.instantly_campaigns").fetchall()
     assert stamped == [(sim.workspace.id,)]
     assert recovered.returncode == 0
-    assert warehouse_tables(tmp_path / "warehouse.duckdb") == warehouse_tables(clean)
+    assert raw_tables(tmp_path / "warehouse.duckdb") == raw_tables(clean)
 
 
 def test_every_family_is_named_once_in_code():
@@ -235,11 +264,8 @@ def test_dbt_builds_after_a_failed_family_and_its_marts_keep_their_last_rows(cro
     assert stale[:2] == ("stale", True) and "HTTP 500" in stale[2] and stale[3]
 
 
-def test_the_report_says_placement_needs_the_add_on(sim, tmp_path):
-    sim.state.reset(no_placement_addon=True)
-    env = env_for(sim, tmp_path)
-    assert run_cli(env).returncode == 0
-    done = run_report(env, tmp_path / "report.html")
+def test_the_report_says_placement_needs_the_add_on(without_placement, sim, tmp_path):
+    done = run_report(env_for(sim, without_placement.left), tmp_path / "report.html")
     assert done.returncode == 0, done.stderr
     page = (tmp_path / "report.html").read_text()
     assert page.count("Not available: needs the Inbox Placement add-on.") == 5  # every placement panel
