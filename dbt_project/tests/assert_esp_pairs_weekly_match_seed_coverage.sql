@@ -1,4 +1,4 @@
-{{ config(severity='warn') }}
+{{ config(severity='error') }}
 -- Per workspace and week, the ESP pairs add up to seed_coverage's seeds sent, received and in
 -- the inbox: splitting by sending ESP neither loses nor double-counts a seed. Rows returned are
 -- failures.

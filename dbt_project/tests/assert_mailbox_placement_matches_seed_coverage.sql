@@ -1,4 +1,4 @@
-{{ config(severity='warn') }}
+{{ config(severity='error') }}
 -- Each mailbox's latest test at an ESP (mailbox_placement_latest) counts what seed_coverage
 -- counts for that test, UTC day, sender and ESP; and every sender with seeds in seed_coverage
 -- has a row in mailbox_readiness. Rows returned are failures.

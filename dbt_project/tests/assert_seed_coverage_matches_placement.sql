@@ -1,4 +1,4 @@
-{{ config(severity='warn') }}
+{{ config(severity='error') }}
 -- Per Instantly test, the seed emails seed_coverage counts as received are the received records
 -- inbox_placement counts (a receipt that answers no send would be in one and not the other).
 -- Per test, not per day: a receipt after midnight counts on its send's day in seed_coverage and

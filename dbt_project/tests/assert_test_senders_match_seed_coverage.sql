@@ -1,4 +1,4 @@
-{{ config(severity='warn') }}
+{{ config(severity='error') }}
 -- Per test run and sender, placement_test_senders counts the seeds seed_coverage counts: a
 -- sender that sent is never silent, and none goes unlisted. Rows returned are failures.
 with coverage as (
