@@ -3,7 +3,8 @@
 
     The received counts and their rates (`total_count`, `inbox_rate`, ...) are inbox_placement's,
     by the receipt's UTC day. Beside them, for Instantly, what seed_coverage counts by the send's
-    UTC day: `sent_count`, `missing_count` and the rates over sent. A cell whose seeds all went
+    UTC day: `sent_count`, `missing_count` and the rates over sent, the inbox rate of sent with its
+    95% interval (`wilson_bound`: sent_count is its n). A cell whose seeds all went
     missing has a row too (total_count 0). Campaign Cleaner has no sent records: its sent columns
     are null, never 0. `date` repeats `placement_date` for readers of earlier versions
     (deprecated: it will go). -#}
@@ -82,6 +83,8 @@ select
     sent_count,
     missing_count,
     {{ safe_ratio('sent_inbox_count', 'sent_count') }} as inbox_rate_of_sent,
+    {{ wilson_bound('sent_inbox_count', 'sent_count', 'low') }} as inbox_rate_of_sent_low,
+    {{ wilson_bound('sent_inbox_count', 'sent_count', 'high') }} as inbox_rate_of_sent_high,
     {{ safe_ratio('sent_spam_count', 'sent_count') }} as spam_rate_of_sent,
     {{ safe_ratio('missing_count', 'sent_count') }} as missing_rate,
     placement_date as {{ adapter.quote('date') }}

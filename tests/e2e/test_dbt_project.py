@@ -335,6 +335,30 @@ def test_placement_rates_gain_the_seeds_sent_and_missing_and_a_row_where_all_wen
                        " where source = 'instantly' and total_count = 0 and missing_count = sent_count") == all_missing
 
 
+def wilson(successes: int, n: int) -> tuple:
+    """The 95% Wilson score interval of successes / n, as a textbook gives it."""
+    z2, p = 1.96 ** 2, successes / n
+    centre, half = p + z2 / (2 * n), 1.96 * (p * (1 - p) / n + z2 / (4 * n * n)) ** 0.5
+    return max(0.0, (centre - half) / (1 + z2 / n)), min(1.0, (centre + half) / (1 + z2 / n))
+
+
+@pytest.mark.parametrize("dimension", ["esp", "geo", "recipient_type", "sender_email"])
+def test_every_inbox_rate_of_sent_carries_its_95_percent_interval(built, dimension):
+    mart = "sender" if dimension == "sender_email" else dimension
+    rows = built.query(f"""
+        select inbox_rate_of_sent, inbox_rate_of_sent_low, inbox_rate_of_sent_high, sent_count,
+               round(inbox_rate_of_sent * sent_count)
+        from analytics.placement_rates_by_{mart} where source = 'instantly'""")
+    assert rows and any(n == 1 for *_, n, _ in rows), "the simulator has cells of one seed"
+    for rate, low, high, n, inbox in rows:
+        if not n:
+            assert (rate, low, high) == (None, None, None)
+            continue
+        assert (low, high) == pytest.approx(wilson(int(inbox), n)) and low <= rate <= high
+    one_of_one = wilson(1, 1)
+    assert one_of_one == pytest.approx((0.2065, 1.0), abs=1e-4)  # 100% of one seed says little
+
+
 def test_each_test_run_says_which_senders_sent_which_stayed_silent_and_which_were_foreign(built):
     placement = built.sim.placement
     truth = []
