@@ -17,7 +17,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from helpers import CronRun, Sim, Warehouse, built_once, env_for, run_cli, serving
+from helpers import CronRun, Sim, Warehouse, built_once, cleaner_settings, env_for, run_cli, serving
 from simulator.accounts import AccountsWorkspace
 from simulator.placement import PlacementWorkspace
 from simulator.workspace import Workspace
@@ -77,10 +77,6 @@ def cron_run(simulator: Sim, tmp_path_factory: pytest.TempPathFactory) -> CronRu
 
     root, done = built_once(tmp_path_factory, "cron", first_run)
     return CronRun(Warehouse(root, simulator), env_for(simulator, root, **cleaner_settings(simulator)), done)
-
-
-def cleaner_settings(simulator: Sim) -> dict:
-    return dict(SOURCES__CAMPAIGN_CLEANER__API_KEY=simulator.cleaner.api_key, SOURCES__CAMPAIGN_CLEANER__BASE_URL=simulator.url)
 
 
 @pytest.fixture(scope="session")

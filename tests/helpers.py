@@ -276,6 +276,11 @@ def env_for(sim, root: Path, **extra: str) -> dict:
     return env
 
 
+def cleaner_settings(sim) -> Dict[str, str]:
+    """`env_for` extras that turn Campaign Cleaner on against this simulator (its key and address)."""
+    return dict(SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key, SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)
+
+
 def run_command(command: str, env: dict, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """`python -m pipelines COMMAND ARGS` as cron runs it: no terminal, output captured."""
     return subprocess.run(

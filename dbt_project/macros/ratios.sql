@@ -14,12 +14,13 @@
     interval is 21%..100%; it is this width, not the point estimate, that says whether a cell can
     carry a verdict. `bound`: 'low' or 'high'. -#}
 {% macro wilson_bound(successes, n, bound) -%}
-    {%- set z2 = 1.96 * 1.96 -%}
+    {%- set z = 1.96 -%}
+    {%- set z2 = z * z -%}
     {%- set p = 'cast(' ~ successes ~ ' as ' ~ dbt.type_float() ~ ') / (' ~ n ~ ')' -%}
     case when ({{ n }}) > 0 then
         {{ 'greatest(0.0, ' if bound == 'low' else 'least(1.0, ' }}
         ({{ p }} + {{ z2 }} / (2.0 * ({{ n }}))
-         {{ '-' if bound == 'low' else '+' }} 1.96 * sqrt({{ p }} * (1 - {{ p }}) / ({{ n }}) + {{ z2 }} / (4.0 * ({{ n }}) * ({{ n }}))))
+         {{ '-' if bound == 'low' else '+' }} {{ z }} * sqrt({{ p }} * (1 - {{ p }}) / ({{ n }}) + {{ z2 }} / (4.0 * ({{ n }}) * ({{ n }}))))
         / (1 + {{ z2 }} / ({{ n }})))
     end
 {%- endmacro %}

@@ -11,7 +11,18 @@ from pathlib import Path
 import duckdb
 
 from helpers import BAR as bar
-from helpers import ROOT, RUN_LOCK_HOLDER, Warehouse, env_for, holding, run_cli, run_on_terminal, run_report, run_seed_tests
+from helpers import (
+    ROOT,
+    RUN_LOCK_HOLDER,
+    Warehouse,
+    cleaner_settings,
+    env_for,
+    holding,
+    run_cli,
+    run_on_terminal,
+    run_report,
+    run_seed_tests,
+)
 from simulator.server import free_port
 
 
@@ -90,8 +101,7 @@ def test_without_a_campaign_cleaner_key_run_skips_it_with_one_notice(sim, tmp_pa
 
 
 def test_seed_tests_create_prints_the_seeds_and_list_shows_the_job(sim, tmp_path):
-    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
-                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)
+    env = env_for(sim, tmp_path, **cleaner_settings(sim))
     created = run_seed_tests(env, "create", "--name", "Q4 launch")
     assert created.returncode == 0, created.stderr
     job_id = re.search(r"created seed test (\S+);", created.stdout).group(1)
@@ -106,8 +116,7 @@ def test_seed_tests_add_tracks_a_job_that_the_next_run_polls(sim, tmp_path):
     import pendulum
 
     job = sim.cleaner.add("Added", pendulum.now("UTC"), polls_to_complete=2)
-    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
-                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)
+    env = env_for(sim, tmp_path, **cleaner_settings(sim))
     assert run_seed_tests(env, "add", job.job_id).returncode == 0
     assert run_cli(env, "--skip-dbt").returncode == 0
     listed = run_seed_tests(env, "list")
@@ -118,16 +127,14 @@ def test_seed_tests_list_shows_the_name_of_a_job_that_was_added_by_id(sim, tmp_p
     import pendulum
 
     job = sim.cleaner.add("Named by its sender", pendulum.now("UTC"), polls_to_complete=1)
-    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
-                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)
+    env = env_for(sim, tmp_path, **cleaner_settings(sim))
     assert run_seed_tests(env, "add", job.job_id).returncode == 0
     [row] = [line for line in run_seed_tests(env, "list").stdout.splitlines() if line.startswith(job.job_id)]
     assert "Named by its sender" in row
 
 
 def test_seed_tests_add_of_a_job_that_does_not_exist_fails_and_tracks_nothing(sim, tmp_path):
-    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
-                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)
+    env = env_for(sim, tmp_path, **cleaner_settings(sim))
     added = run_seed_tests(env, "add", "job_nope")
     assert added.returncode == 1
     assert [line for line in added.stderr.splitlines()] == [
@@ -184,8 +191,7 @@ def test_cron_output_is_one_line_per_resource_one_for_dbt_and_a_summary_naming_t
 
 
 def test_a_warehouse_held_by_another_process_is_one_line_naming_its_pid(sim, tmp_path):
-    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
-                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)  # every source would fail the same way
+    env = env_for(sim, tmp_path, **cleaner_settings(sim))  # every source would fail the same way
     db = str(tmp_path / "warehouse.duckdb")
     code = f"import duckdb, time\ncon = duckdb.connect({db!r})\nprint('open', flush=True); time.sleep(60)"
     with holding(code, env, "open") as holder:
@@ -255,8 +261,7 @@ def test_seed_tests_remove_stops_tracking_a_job(sim, tmp_path):
     import pendulum
 
     job = sim.cleaner.add("To remove", pendulum.now("UTC"), polls_to_complete=9)
-    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
-                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)
+    env = env_for(sim, tmp_path, **cleaner_settings(sim))
     assert run_seed_tests(env, "add", job.job_id).returncode == 0
     assert run_seed_tests(env, "remove", job.job_id).returncode == 0
     assert job.job_id not in run_seed_tests(env, "list").stdout
@@ -269,8 +274,7 @@ def test_job_ids_may_be_one_comma_separated_variable(sim, tmp_path):
     import pendulum
 
     jobs = [sim.cleaner.add(f"Listed {n}", pendulum.now("UTC"), polls_to_complete=1).job_id for n in range(2)]
-    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
-                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url, SOURCES__CAMPAIGN_CLEANER__JOB_IDS=",".join(jobs))
+    env = env_for(sim, tmp_path, **cleaner_settings(sim), SOURCES__CAMPAIGN_CLEANER__JOB_IDS=",".join(jobs))
     result = run_cli(env, "--skip-dbt")
     assert result.returncode == 0, result.stderr
     loaded = Warehouse(tmp_path, sim).query("select job_id from raw.campaign_cleaner_inbox_tests")
@@ -278,8 +282,7 @@ def test_job_ids_may_be_one_comma_separated_variable(sim, tmp_path):
 
 
 def test_a_typo_in_job_ids_is_one_notice_once_and_dbt_still_builds(sim, tmp_path):
-    env = env_for(sim, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key,
-                  SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url, SOURCES__CAMPAIGN_CLEANER__JOB_IDS="job_tpyo")
+    env = env_for(sim, tmp_path, **cleaner_settings(sim), SOURCES__CAMPAIGN_CLEANER__JOB_IDS="job_tpyo")
     first = run_cli(env)
     assert first.returncode == 0, first.stderr
     [notice] = [line for line in first.stdout.splitlines() if "job_tpyo" in line]

@@ -93,7 +93,7 @@ def fault_then_recovery(sim, root: Path, **faults) -> tuple:
     faulty = run_cli(env, "--skip-dbt")
     sim.state.reset()
     recovered = run_cli(env, "--skip-dbt")
-    return faulty, recovered, env
+    return faulty, recovered
 
 
 def test_a_workspace_without_the_placement_add_on_loads_everything_else_and_exits_0(without_placement, clean):
@@ -122,7 +122,7 @@ def test_an_unsupported_family_leaves_no_table_and_no_cursor(without_placement):
 
 
 def test_a_key_without_a_scope_skips_the_families_that_need_it(sim, tmp_path, clean):
-    faulty, recovered, _ = fault_then_recovery(sim, tmp_path, missing_scope="accounts:read")
+    faulty, recovered = fault_then_recovery(sim, tmp_path, missing_scope="accounts:read")
     assert faulty.returncode == 0, faulty.stderr
     [line] = notices(faulty.stdout)  # one cause, one notice naming it once
     assert line.count("accounts:read") == 1 and len(line) < 250, line
@@ -148,7 +148,7 @@ def test_a_key_without_the_custom_tags_scope_loads_everything_but_tags(sim, tmp_
 
 
 def test_an_endpoint_that_keeps_failing_fails_its_family_alone(sim, tmp_path, clean):
-    faulty, recovered, _ = fault_then_recovery(sim, tmp_path, failing_path=ACCOUNT_DAILY)
+    faulty, recovered = fault_then_recovery(sim, tmp_path, failing_path=ACCOUNT_DAILY)
     assert faulty.returncode == 1
     [error] = faulty.stderr.strip().splitlines()
     assert error.startswith("error: accounts and account daily failed:") and "HTTP 500" in error
@@ -204,7 +204,7 @@ def test_an_unpaid_workspace_fails_with_one_line_and_every_family_in_the_ledger(
 
 
 def test_a_key_without_workspaces_read_stamps_the_same_workspace_id(sim, tmp_path, clean):
-    faulty, recovered, _ = fault_then_recovery(sim, tmp_path, missing_scope="workspaces:read")
+    faulty, recovered = fault_then_recovery(sim, tmp_path, missing_scope="workspaces:read")
     assert faulty.returncode == 0, faulty.stderr
     [notice] = notices(faulty.stdout)
     assert "lacks workspaces:read" in notice and "organization" in notice

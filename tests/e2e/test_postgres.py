@@ -21,6 +21,7 @@ from helpers import (
     EVENING_UTC,
     RECEIVED,
     RUN_LOCK_HOLDER,
+    cleaner_settings,
     env_for,
     holding,
     run_cli,
@@ -215,8 +216,7 @@ def postgres_env(simulator, root: Path, **extra: str) -> dict:
 
 def test_seed_tests_use_the_configured_destination(loaded, postgres, tmp_path):
     job = loaded.cleaner.add("Tracked on PostgreSQL", EVENING_UTC, polls_to_complete=3)
-    env = postgres_env(loaded, tmp_path, SOURCES__CAMPAIGN_CLEANER__API_KEY=loaded.cleaner.api_key,
-                       SOURCES__CAMPAIGN_CLEANER__BASE_URL=loaded.url)
+    env = postgres_env(loaded, tmp_path, **cleaner_settings(loaded))
     added = run_seed_tests(env, "add", job.job_id)
     assert added.returncode == 0, added.stderr
     assert any(line.startswith(job.job_id) for line in run_seed_tests(env, "list").stdout.splitlines())

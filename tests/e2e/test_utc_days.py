@@ -20,7 +20,7 @@ import duckdb
 import pendulum
 import pytest
 
-from helpers import EVENING_UTC, ROOT, env_for
+from helpers import EVENING_UTC, ROOT, cleaner_settings, env_for
 from pipelines.engine.warehouse import our_columns_sql
 
 RUN_TIMES = ("first_polled_at", "last_polled_at", "registered_at", "loaded_at", "last_run_at", "started_at", "ended_at",
@@ -85,8 +85,7 @@ def loaded_in_every_zone(simulator, tmp_path_factory):
             at_clock(clock, [sys.executable, "-m", "pipelines", "run"]), cwd=ROOT, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, text=True, env=env_for(
                 simulator, root, TZ=zone,
-                SOURCES__CAMPAIGN_CLEANER__API_KEY=simulator.cleaner.api_key,
-                SOURCES__CAMPAIGN_CLEANER__BASE_URL=simulator.url,
+                **cleaner_settings(simulator),
                 SOURCES__CAMPAIGN_CLEANER__JOB_IDS=job.job_id,
             ),
         )
