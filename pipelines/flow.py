@@ -9,7 +9,7 @@ from what the warehouse holds (a failed family's tables keep their last good row
 
 import logging
 from collections import Counter
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, ContextManager, List, Mapping, Optional
@@ -28,7 +28,7 @@ from pipelines.instantly import plan as instantly_plan
 from pipelines.outputs.alerts import run_alerts
 from pipelines.outputs.alerts.state import NotWritten as AlertsNotWritten
 from pipelines.outputs.snapshot import publish, snapshot_enabled
-from pipelines.outputs.transform import DbtOutcome, Progress, dbt_build
+from pipelines.outputs.transform import DbtOutcome, DbtProcess, Progress, finish_build, prepare_build
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
@@ -66,17 +66,21 @@ def load(
     fail: Say,
     run: Optional[ledger.RunLedger] = None,
     board: Optional[Board] = None,
+    ready: Callable[[], None] = lambda: None,
 ) -> RunOutcome:
     """Loads what `plan` says (`configured_plan`) into `warehouse` and records each family's
     outcome in the ledger; prints what loaded, a notice per unsupported family and an error per
     failed one. The warehouse is reached first, then the plan made (which asks each workspace),
     so a warehouse problem costs no API request. `board`: the progress bars shown while the
-    families load (the console's). `run`: the run's ledger (a new one when not given)."""
+    families load (the console's). `run`: the run's ledger (a new one when not given). `ready`:
+    called once the warehouse answered and the plan is made, before the load's first request (a
+    run starts dbt's parse there: a run that stops at a wrong setting never starts dbt)."""
     run = run or ledger.RunLedger(warehouse, fail)
     outcome = RunOutcome()
     pipeline_named = runner.pipelines_of(warehouse)
     reach(pipeline_named)
     planned = plan()
+    ready()
     with board(Counter(spec.label for spec in planned.specs)) if board else nullcontext() as watch:
         outcome.load = runner.load_all(pipeline_named, planned, watch=watch)
     show_load(outcome.load, say, fail)
@@ -93,16 +97,17 @@ def load(
 
 
 def build(
-    warehouse: Warehouse, say: Say, fail: Say, run: ledger.RunLedger, log_file: Optional[Path],
+    warehouse: Warehouse, dbt: DbtProcess, say: Say, fail: Say, run: ledger.RunLedger,
     dbt_board: Optional[DbtBoard] = None,
 ) -> List[str]:
-    """`dbt build` on what the warehouse holds, then what follows it (`after_dbt`), the alerts and
-    the BI snapshot. Returns the problems for the summary (none when dbt passed, warnings or
-    not). `dbt_board`: the progress bar of its nodes (the console's)."""
+    """`dbt build` (`dbt`, prepared by `prepare_build`) on what the warehouse holds, then what
+    follows it (`after_dbt`), the alerts and the BI snapshot. Returns the problems for the summary
+    (none when dbt passed, warnings or not). `dbt_board`: the progress bar of its nodes (the
+    console's)."""
     started = pendulum.now("UTC")
     try:
         with dbt_board() if dbt_board else nullcontext() as progress:
-            built = dbt_build(warehouse, log_file=log_file, progress=progress)
+            built = finish_build(dbt, progress)
     except Exception as exc:  # noqa: BLE001 - dbt's failure is one line; the ledger keeps it
         return after_dbt(run, started, DbtOutcome(explain(exc)), False, say, fail)
     problems = after_dbt(run, started, built, True, say, fail)
@@ -159,15 +164,22 @@ def load_and_build(
     board: Optional[Board] = None,
     dbt_board: Optional[DbtBoard] = None,
 ) -> RunOutcome:
-    """The whole run: `load`, then `build` (or a ledger row saying dbt was skipped)."""
+    """The whole run: `load`, then `build` (or a ledger row saying dbt was skipped). dbt starts
+    (imports, parse) as the load starts, beside it, and builds once the load is done."""
     run = ledger.RunLedger(warehouse, fail)
-    outcome = load(warehouse, plan, say, fail, run, board)
-    if outcome.load.interrupted:
-        return outcome
-    if skip_dbt:
-        problems = [run.record([ledger.dbt_row(run.run_id, "skipped", pendulum.now("UTC"), cause="--skip-dbt")])]
-    else:
-        problems = list(build(warehouse, say, fail, run, log_file, dbt_board))
+    with ExitStack() as stack:
+        prepared: List[DbtProcess] = []
+
+        def start_dbt() -> None:
+            prepared.append(stack.enter_context(prepare_build(warehouse, log_file=log_file)))
+
+        outcome = load(warehouse, plan, say, fail, run, board, ready=(lambda: None) if skip_dbt else start_dbt)
+        if outcome.load.interrupted:
+            return outcome
+        if skip_dbt:
+            problems = [run.record([ledger.dbt_row(run.run_id, "skipped", pendulum.now("UTC"), cause="--skip-dbt")])]
+        else:
+            problems = list(build(warehouse, prepared[0], say, fail, run, dbt_board))
     outcome.problems += [p for p in dict.fromkeys(problems) if p and p not in outcome.problems]
     return outcome
 

@@ -8,8 +8,9 @@ run itself recorded:
 - requests floor: requests / the workspace limit (what no client can beat);
 - load: the families' extract, normalise and load (the run ledger's start and end), of which
   the floor is part;
-- dbt: the dbt subprocess (the ledger's dbt row), of which dbt's own node time
-  (`run_results.json`: `elapsed_time`) is part, the rest being its start and its parse;
+- dbt: from the load's end to dbt's end (the ledger's dbt row), of which dbt's own node time
+  (`run_results.json`: `elapsed_time`) is part; dbt starts and parses beside the load, so the
+  rest is what of its start and parse the load did not cover, and its artifacts;
 - snapshot: the BI snapshot's copy (its line);
 - the rest: the process start, imports, the workspace preflight and the ledger writes.
 """

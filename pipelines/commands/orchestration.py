@@ -21,6 +21,7 @@ writers (PostgreSQL, or a cloud warehouse), not one DuckDB file; with DuckDB, ke
 """
 
 import os
+import sys
 import time
 from functools import partial
 from pathlib import Path
@@ -39,10 +40,12 @@ from pipelines.engine.lock import run_lock
 from pipelines.engine.warehouse import Warehouse, resolve
 from pipelines.instantly import plan as instantly_plan
 from pipelines.instantly.workspaces import workspace_labels
-from pipelines.outputs.transform import DBT_EXECUTABLE, DBT_PROJECT, dbt_settings, summarise
+from pipelines.outputs.transform import BUILD, DBT_PROJECT, dbt_settings, summarise
 
 POOL = "deliverability_warehouse"
 """The Dagster concurrency pool of every asset that writes the warehouse."""
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+"""The dbt of this environment (its bin directory need not be on PATH, as under cron)."""
 WORKSPACE_PARTITIONS = "workspaces"
 WORKSPACES = dg.DynamicPartitionsDefinition(name=WORKSPACE_PARTITIONS)
 """One partition per configured workspace label, kept by `workspace_partitions`."""
@@ -151,7 +154,7 @@ def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         with run_lock(warehouse, "dagster dbt", wait=True):  # a writer like any other: cron and Dagster take turns
             started, clock = pendulum.now("UTC"), time.monotonic()
-            invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+            invocation = dbt.cli(BUILD, context=context, raise_on_error=False)
             yield from invocation.stream()
             built = summarise(Path(invocation.target_path) / "run_results.json", time.monotonic() - clock)
             problems = flow.after_dbt(

@@ -13,15 +13,13 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Callable, ContextManager, Dict, Iterator, List, Optional, Tuple
 
 from pipelines.common.errors import TransformError
 from pipelines.engine.warehouse import Warehouse
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 DEFAULT_TARGET = DBT_PROJECT / "target"
-DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
-"""The dbt of this environment (its bin directory need not be on PATH, as under cron)."""
 PR_SET_PDEATHSIG = 1
 PARSE_FILE = "partial_parse.msgpack"
 SHARED_PARSE = DEFAULT_TARGET / "parsed" / PARSE_FILE
@@ -60,48 +58,100 @@ def dbt_settings(warehouse: Warehouse) -> Dict[str, str]:
 NODE_DONE = re.compile(r"\b(?P<n>\d+) of (?P<of>\d+) (?:OK|PASS|WARN|ERROR|FAIL|SKIP)\b")
 """dbt's line for a node it finished (`12 of 251 OK created sql table model ...`)."""
 Progress = Callable[[int, int], None]
+GLOBAL_FLAGS = ["--no-use-colors", "--log-level-file", "none"]
+"""dbt's output goes to the run's log (its info lines, errors included); its own debug log would
+be one file in the project for every warehouse's runs, and writing it is a tenth of a build."""
+BUILD = ["build", "--exclude-resource-type", "unit_test"]
+"""A run's build: models and their data tests. dbt's unit tests check our SQL against fixtures,
+not the warehouse's data: `make test` runs them (dbt's advice: not in production runs)."""
 
 
-def run_dbt(
-    warehouse: Warehouse, command: List[str], target: Path, log_file: Optional[Path], progress: Optional[Progress] = None,
-) -> int:
-    """Runs `dbt COMMAND` on `warehouse`, its output (no colour codes) appended to `log_file`, and
-    each node it finishes reported to `progress` (nodes done, nodes in all).
+class DbtProcess:
+    """`dbt COMMAND` on `warehouse` in a process of its own (`dbt_process`), started when made so
+    that dbt's imports and parse overlap whatever the caller does meanwhile (a run: its load);
+    `finish` runs the command, `cancel` ends dbt without it. Its output (no colour codes) is
+    appended to `log_file`, and each node it finishes is reported to `progress` (nodes done,
+    nodes in all).
 
-    dbt runs in its own process, so its connections and logging never mix with the pipeline's;
-    it stays in the run's process group and ends with the run. Its target is the dlt destination,
-    read from the same credential variables as dlt (`dbt_project/profiles.yml`), and every
-    session is pinned to UTC.
+    dbt's connections and logging never mix with the pipeline's; it stays in the run's process
+    group and ends with the run (`end_with_parent`). Its target is the dlt destination, read from
+    the same credential variables as dlt (`dbt_project/profiles.yml`), and every session is
+    pinned to UTC. A DuckDB file is named relative to dbt's working directory (its own), because
+    dbt parses again whenever the connection differs (see `reuse_parse`). Parsing opens no
+    connection: it may run while the load holds the DuckDB file.
 
-    dbt parses the project only when it changed (`reuse_parse`): a DuckDB file is named relative
-    to dbt's working directory (its own), because dbt parses again whenever the connection
-    differs, and a warehouse without a parse of its own starts from the project's last one.
+    `lean`: a build's artifacts are its run results alone (`dbt_process` writes them); dbt's
+    manifest.json, written twice per build otherwise, is 0.5 s each time and nothing reads it.
     """
-    warehouse.require_loaded()
-    env = dict(os.environ, **dbt_settings(warehouse))
-    cwd = None
-    if warehouse.duckdb_file is not None:
-        cwd, env["DESTINATION__DUCKDB__CREDENTIALS"] = warehouse.duckdb_file.parent, warehouse.duckdb_file.name
-    args: List[str] = [
-        DBT_EXECUTABLE, "--no-use-colors", *command,
-        "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-        "--target", warehouse.destination, "--target-path", str(target),
-    ]
-    parent = os.getpid()
-    with reuse_parse(target), open(log_file or os.devnull, "a") as log:
-        log.write(f"\n$ {' '.join(args)}\n")
-        log.flush()
-        dbt = subprocess.Popen(
-            args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            text=True, preexec_fn=lambda: end_with_parent(parent),
+
+    def __init__(
+        self, warehouse: Warehouse, command: List[str], target: Path, log_file: Optional[Path], lean: bool = False,
+    ) -> None:
+        self.warehouse, self.log_file = warehouse, log_file
+        env = dict(os.environ, **dbt_settings(warehouse))
+        cwd = None
+        if warehouse.duckdb_file is not None:
+            cwd, env["DESTINATION__DUCKDB__CREDENTIALS"] = warehouse.duckdb_file.parent, warehouse.duckdb_file.name
+        project = [
+            "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+            "--target", warehouse.destination, "--target-path", str(target),
+        ]
+        flags = [*GLOBAL_FLAGS, *(["--no-write-json"] if lean else [])]
+        self.results = target / "run_results.json"
+        run = [*flags, *command, *project]
+        plan = {"parse": [*flags, "parse", *project], "run": run, "results": str(self.results) if lean else None}
+        self.command = " ".join(["dbt", *run])
+        parent = os.getpid()
+        self.dbt = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.outputs.dbt_process", json.dumps(plan)], env=env, cwd=cwd,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            preexec_fn=lambda: end_with_parent(parent),
         )
-        assert dbt.stdout is not None
-        for line in dbt.stdout:
-            log.write(line)
-            done = NODE_DONE.search(line)
-            if done and progress is not None:
-                progress(int(done["n"]), int(done["of"]))
-        return dbt.wait()
+
+    def finish(self, progress: Optional[Progress] = None) -> int:
+        """Runs the command on the warehouse (which must exist by now); returns dbt's exit code."""
+        try:
+            self.warehouse.require_loaded()
+        except Exception:
+            self.cancel()
+            raise
+        return self.end("run\n", self.command, progress)
+
+    def cancel(self) -> None:
+        """Ends dbt without running the command, once its parse is done (a parse cut short
+        would leave a broken one for the next run). Its parse's output still reaches the log."""
+        if self.dbt.returncode is None:
+            self.end("", f"{self.command}: not run", None)
+
+    def end(self, answer: str, heading: str, progress: Optional[Progress]) -> int:
+        assert self.dbt.stdin is not None and self.dbt.stdout is not None
+        try:
+            self.dbt.stdin.write(answer)
+            self.dbt.stdin.close()
+        except BrokenPipeError:  # dbt already ended (its parse failed): its output says why
+            pass
+        with open(self.log_file or os.devnull, "a") as log:
+            log.write(f"\n$ {heading}\n")
+            for line in self.dbt.stdout:
+                log.write(line)
+                done = NODE_DONE.search(line)
+                if done and progress is not None:
+                    progress(int(done["n"]), int(done["of"]))
+        return self.dbt.wait()
+
+
+@contextmanager
+def dbt_process(
+    warehouse: Warehouse, command: List[str], target: Path, log_file: Optional[Path], lean: bool = False,
+) -> Iterator[DbtProcess]:
+    """A `DbtProcess` for the block, starting from the project's last parse (`reuse_parse`);
+    cancelled at the block's end if the block did not finish it."""
+    with reuse_parse(target):
+        dbt = DbtProcess(warehouse, command, target, log_file, lean)
+        try:
+            yield dbt
+        finally:
+            dbt.cancel()
 
 
 @contextmanager
@@ -123,22 +173,40 @@ def reuse_parse(target: Path) -> Iterator[None]:
         os.replace(draft, SHARED_PARSE)  # atomic: a run starting meanwhile copies the old or the new
 
 
+def prepare_build(
+    warehouse: Warehouse, target_path: Optional[str] = None, log_file: Optional[Path] = None,
+) -> ContextManager[DbtProcess]:
+    """A run's `dbt build` (`BUILD`) on `warehouse`, started (imports and parse) for `finish_build`."""
+    target = Path(target_path) if target_path else warehouse.dbt_target()
+    (target / "run_results.json").unlink(missing_ok=True)
+    return dbt_process(warehouse, BUILD, target, log_file, lean=True)
+
+
+def finish_build(dbt: DbtProcess, progress: Optional[Progress] = None) -> DbtOutcome:
+    """Runs a prepared build (`prepare_build`); returns its one-line summary and warnings, or
+    raises TransformError naming the failing nodes. `progress`: see `DbtProcess`."""
+    started = time.monotonic()
+    code = dbt.finish(progress)
+    outcome = summarise(dbt.results, time.monotonic() - started)
+    if code != 0:
+        line = outcome.line
+        raise TransformError(line if "failed" in line else f"dbt build failed (exit {code}): see {dbt.log_file}")
+    return outcome
+
+
 def dbt_build(
     warehouse: Warehouse, target_path: Optional[str] = None, log_file: Optional[Path] = None,
     progress: Optional[Progress] = None,
 ) -> DbtOutcome:
-    """`dbt build` (models and tests) on `warehouse`; returns its one-line summary and warnings,
-    or raises TransformError naming the failing nodes. `progress`: see `run_dbt`."""
-    target = Path(target_path) if target_path else warehouse.dbt_target()
-    results = target / "run_results.json"
-    results.unlink(missing_ok=True)
-    started = time.monotonic()
-    code = run_dbt(warehouse, ["build"], target, log_file, progress)
-    outcome = summarise(results, time.monotonic() - started)
-    if code != 0:
-        line = outcome.line
-        raise TransformError(line if "failed" in line else f"dbt build failed (exit {code}): see {log_file}")
-    return outcome
+    """`prepare_build` and `finish_build` at once: a run's `dbt build` on `warehouse` when nothing else goes on meanwhile."""
+    with prepare_build(warehouse, target_path, log_file) as dbt:
+        return finish_build(dbt, progress)
+
+
+def run_dbt(warehouse: Warehouse, command: List[str], target: Path, log_file: Optional[Path]) -> int:
+    """`dbt COMMAND` on `warehouse`, at once; returns dbt's exit code."""
+    with dbt_process(warehouse, command, target, log_file) as dbt:
+        return dbt.finish()
 
 
 def dbt_docs(warehouse: Warehouse, log_file: Optional[Path] = None) -> Path:

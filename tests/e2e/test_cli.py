@@ -34,6 +34,7 @@ def test_without_a_key_run_exits_non_zero_with_one_line_naming_the_setting(sim, 
     assert result.stderr.strip().count("\n") == 0
     assert "SOURCES__INSTANTLY__API_KEY" in result.stderr
     assert sim.state.log == []
+    assert "$ dbt" not in "".join(log.read_text() for log in (tmp_path / "logs").glob("run-*.log"))  # never started
 
 
 def test_a_bad_start_date_exits_non_zero_with_one_line_naming_it(sim, tmp_path):

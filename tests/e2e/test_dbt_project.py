@@ -18,7 +18,7 @@ from pipelines.common.errors import TransformError
 from pipelines.engine import runner
 from pipelines.engine.warehouse import resolve
 from pipelines.outputs.report import write_report
-from pipelines.outputs.transform import dbt_build
+from pipelines.outputs.transform import dbt_build, run_dbt
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
@@ -83,6 +83,18 @@ def test_sources_that_stop_reconciling_warn_and_hold_back_no_mart(built, tmp_pat
     with duckdb.connect(str(copy), read_only=True) as con:
         assert con.execute("select count(*) from analytics.campaign_step_daily").fetchone()[0] > 0
         assert con.execute("select count(*) from analytics.placement_rates_by_esp").fetchone()[0] > 0
+
+
+def test_the_dbt_unit_tests_pass_and_a_run_does_not_run_them(built, tmp_path):
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(built.db, copy)
+    log = tmp_path / "dbt.log"
+    code = run_dbt(resolve("duckdb", duckdb_file=str(copy)), ["test", "--select", "test_type:unit"], tmp_path / "target", log)
+    ran = re.search(r"PASS=(\d+) WARN=0 ERROR=0", log.read_text())
+    assert code == 0 and ran and int(ran[1]) > 0, log.read_text()[-2000:]
+    run_log = next((built.root / "logs").glob("run-2*.log")).read_text()
+    assert re.search(r"\d+ of \d+ OK created sql table model", run_log)
+    assert not re.search(r"\d+ of \d+ START unit_test", run_log)
 
 
 def test_a_broken_grain_fails_the_build(built, tmp_path):
