@@ -1,7 +1,23 @@
 """Run many requests at once with bounded memory, yielding results as they finish."""
 
 import asyncio
-from typing import AsyncIterator, Awaitable, Callable, Generic, Iterable, Iterator, List, Optional, Sequence, TypeVar
+import contextvars
+from typing import (
+    Any,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generic,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    TypeVar,
+)
+
+from pipelines.common.rate_limit import PREREQUISITE
 
 T = TypeVar("T")
 
@@ -11,16 +27,19 @@ class Shared(Generic[T]):
     (a campaign list, a test list, a day of the activity map, a round of polls): started by the
     first awaiter, shielded so that one awaiter's cancellation does not cancel it for the others,
     and cancelled when the last awaiter leaves before it is done (a failing run leaves no request
-    behind it)."""
+    behind it). Others wait on it, so its requests are prerequisites (`PREREQUISITE`): first in
+    line for the workspace's budget."""
 
-    def __init__(self, make: Callable[[], Awaitable[T]]) -> None:
+    def __init__(self, make: Callable[[], Coroutine[Any, Any, T]]) -> None:
         self._make = make
         self._future: Optional[asyncio.Future] = None
         self._waiting = 0
 
     async def get(self) -> T:
         if self._future is None or self._future.cancelled():
-            self._future = asyncio.ensure_future(self._make())
+            context = contextvars.copy_context()
+            context.run(PREREQUISITE.set, True)
+            self._future = asyncio.get_running_loop().create_task(self._make(), context=context)
         self._waiting += 1
         try:
             return await asyncio.shield(self._future)

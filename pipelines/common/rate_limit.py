@@ -2,9 +2,12 @@
 workspace is busy with other tools."""
 
 import asyncio
+import heapq
+import itertools
 import threading
 import time
-from typing import Callable, Optional
+from contextvars import ContextVar
+from typing import Callable, List, Optional, Tuple
 
 DECREASE = 0.7
 """A 429 without Retry-After multiplies the rate by this (the multiplicative decrease)."""
@@ -20,6 +23,12 @@ API_LIMIT = 100.0
 limit per workspace (100 req/s; 6,000 req/min)."""
 
 
+PREREQUISITE: ContextVar[bool] = ContextVar("prerequisite", default=False)
+"""Set for the work of a shared result (`concurrency.Shared`: the campaign list, a day of the
+activity map), which other requests wait on: its requests take the next free slot before any
+other waiting request, so a run's critical path never queues behind requests nothing waits on."""
+
+
 class RateLimiter:
     """Spaces request starts evenly at the current rate, at most the configured `per_second`.
 
@@ -33,8 +42,13 @@ class RateLimiter:
     climbs back when the others go quiet. `pause()` (a 429's wait) pushes every future start
     back, so one 429 slows the whole run, not just the request that saw it.
 
+    Slots are handed one at a time, each when the one before it starts, to the waiting request
+    that comes first: prerequisites (`PREREQUISITE`) before the rest, then in order of asking. A
+    request that others wait on then never queues behind a whole family's requests in flight.
+
     One limiter may serve several event loops at once (a workspace's families extract on threads
-    of their own), so its bookkeeping is under a thread lock, never held across an await.
+    of their own), so its bookkeeping is under a thread lock, never held across an await, and a
+    slot reaches a waiter on another loop through that loop.
     """
 
     def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic, limit: float = API_LIMIT) -> None:
@@ -47,20 +61,45 @@ class RateLimiter:
         self._last_change = clock()
         self._last_cut = float("-inf")
         self._lock = threading.Lock()
+        self._waiting: List[Tuple[int, int, "asyncio.Future[float]"]] = []  # (precedence, order, waiter)
+        self._order = itertools.count()
+        self._handed: "Optional[asyncio.Future[float]]" = None  # the slot handed and not yet started
 
     @property
     def interval(self) -> float:
         return 1.0 / self.rate
 
     async def acquire(self) -> None:
-        """Wait for this request's slot."""
+        """Wait for this request's slot (first in line when `PREREQUISITE` is set)."""
+        waiter: "asyncio.Future[float]" = asyncio.get_running_loop().create_future()
         with self._lock:
+            heapq.heappush(self._waiting, (0 if PREREQUISITE.get() else 1, next(self._order), waiter))
+            self._hand_next()
+        try:
+            wait = await waiter
+            if wait > 0:
+                await asyncio.sleep(wait)
+        finally:  # started, or cancelled: the next slot goes to whoever is first in line now
+            with self._lock:
+                if self._handed is waiter:
+                    self._handed = None
+                else:
+                    self._waiting = [entry for entry in self._waiting if entry[2] is not waiter]
+                    heapq.heapify(self._waiting)
+                self._hand_next()
+
+    def _hand_next(self) -> None:
+        """Under the lock: the next slot to the first waiter in line, unless one is handed."""
+        while self._handed is None and self._waiting:
+            waiter = heapq.heappop(self._waiting)[2]
+            if waiter.done():  # cancelled while waiting
+                continue
             now = self._clock()
             self._recover(now)
             start = max(now, self._next_start)
             self._next_start = start + self.interval
-        if start > now:
-            await asyncio.sleep(start - now)
+            self._handed = waiter
+            waiter.get_loop().call_soon_threadsafe(_hand, waiter, start - now)
 
     def pause(self, seconds: float) -> None:
         """Start no request for `seconds` from now."""
@@ -91,6 +130,11 @@ class RateLimiter:
     def _recover(self, now: float) -> None:
         self.rate = min(self.ceiling, self.rate + self.ceiling * RECOVERY_PER_S * (now - self._last_change))
         self._last_change = now
+
+
+def _hand(waiter: "asyncio.Future[float]", wait: float) -> None:
+    if not waiter.done():
+        waiter.set_result(wait)
 
 
 class SharedBudget:

@@ -3,6 +3,7 @@
 import asyncio
 
 from pipelines.common.concurrency import Shared
+from pipelines.common.rate_limit import PREREQUISITE
 
 """The fast tier (`make test-fast`): no warehouse is built here."""
 
@@ -49,3 +50,13 @@ def test_cancelling_the_last_awaiter_cancels_the_work():
 
     asyncio.run(main())
     assert started == [1] and finished == []
+
+
+def test_the_work_of_a_shared_result_is_a_prerequisite_and_its_awaiters_are_not():
+    async def make():
+        return PREREQUISITE.get()
+
+    async def main():
+        return await Shared(make).get(), PREREQUISITE.get()
+
+    assert asyncio.run(main()) == (True, False)
