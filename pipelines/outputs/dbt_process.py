@@ -14,11 +14,25 @@ every build, and nothing of ours reads it).
 
 import json
 import sys
-from typing import List
+from typing import Any, List
+
+SHOWN_LEVELS = ("info", "warn", "error")
+UNSHOWN = "LogStartLine"
+"""dbt's `N of M START ...` line: one per node before its result line, and nothing of its own."""
+
+
+def show(event: Any) -> None:
+    """Prints what dbt's console would show (the run's log gets it), but a node's start line.
+    dbt's own console logger is off (`--log-level none`): it costs a sixth of a build, and this
+    costs a fraction of that."""
+    if event.info.level in SHOWN_LEVELS and event.info.name != UNSHOWN:
+        print(f"{event.info.ts.ToDatetime():%H:%M:%S}  {event.info.msg}")
 
 
 def exit_code(success: bool, exception: object) -> int:
     """dbt's own: 0 passed, 1 a node failed, 2 dbt itself failed."""
+    if exception is not None:
+        print(f"dbt failed: {exception}")
     return 0 if success else 1 if exception is None else 2
 
 
@@ -27,13 +41,13 @@ def main(argv: List[str]) -> int:
     from dbt.cli.main import dbtRunner  # after the plan is read: a bad plan fails in milliseconds
     from dbt.contracts.graph.manifest import Manifest
 
-    parsed = dbtRunner().invoke(plan["parse"])
+    parsed = dbtRunner(callbacks=[show]).invoke(plan["parse"])
     sys.stdout.flush()
     if not parsed.success or not isinstance(parsed.result, Manifest):
         return exit_code(False, parsed.exception or "parse failed")
     if not sys.stdin.readline():
         return 0
-    done = dbtRunner(manifest=parsed.result).invoke(plan["run"])
+    done = dbtRunner(manifest=parsed.result, callbacks=[show]).invoke(plan["run"])
     written = getattr(done.result, "write", None)
     if plan.get("results") and written is not None:
         written(plan["results"])

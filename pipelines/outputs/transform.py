@@ -58,9 +58,10 @@ def dbt_settings(warehouse: Warehouse) -> Dict[str, str]:
 NODE_DONE = re.compile(r"\b(?P<n>\d+) of (?P<of>\d+) (?:OK|PASS|WARN|ERROR|FAIL|SKIP)\b")
 """dbt's line for a node it finished (`12 of 251 OK created sql table model ...`)."""
 Progress = Callable[[int, int], None]
-GLOBAL_FLAGS = ["--no-use-colors", "--log-level-file", "none"]
-"""dbt's output goes to the run's log (its info lines, errors included); its own debug log would
-be one file in the project for every warehouse's runs, and writing it is a tenth of a build."""
+GLOBAL_FLAGS = ["--no-use-colors", "--log-level", "none", "--log-level-file", "none"]
+"""dbt's loggers off: `dbt_process` prints its lines for the run's log (its info lines, errors
+included), at a fraction of the console logger's cost; dbt's own debug log would be one file in
+the project for every warehouse's runs, and writing it is a tenth of a build."""
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
 """A run's build: models and their data tests. dbt's unit tests check our SQL against fixtures,
 not the warehouse's data: `make test` runs them (dbt's advice: not in production runs)."""
