@@ -102,6 +102,23 @@ def daily_cost(campaigns: int, days: int, rate_limit: float, root: Path) -> Dict
             "daily_runs": runs}
 
 
+LOAD_TARGET = 1.2
+WHOLE_TARGET = 2.0
+
+
+def daily_targets(result: Dict[str, object]) -> Dict[str, bool]:
+    """A daily run costs little more than its requests: its load within 1.2x the requests floor,
+    the whole run (load, dbt, alerts, snapshot) within 2x, on every daily run measured."""
+    runs = result["daily_runs"]
+    assert isinstance(runs, list)
+    return {
+        f"daily run: load <= {LOAD_TARGET} x requests floor": all(
+            r["load_s"] <= LOAD_TARGET * r["requests_floor_s"] for r in runs),
+        f"daily run: whole run <= {WHOLE_TARGET} x requests floor": all(
+            r["wall_s"] <= WHOLE_TARGET * r["requests_floor_s"] for r in runs),
+    }
+
+
 def main() -> int:
     p = argparse.ArgumentParser(prog="python -m simulator.daily_cost", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -116,9 +133,12 @@ def main() -> int:
     assert isinstance(runs, list)
     for run in runs:
         print(json.dumps(run))
+    result["targets"] = checked = daily_targets(result)
+    for name, met in checked.items():
+        print(f"{'met' if met else 'MISSED':>6}  {name}")
     if args.output:
         Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
-    return 0
+    return 0 if all(checked.values()) else 1
 
 
 if __name__ == "__main__":
