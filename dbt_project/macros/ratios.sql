@@ -24,3 +24,15 @@
         / (1 + {{ z2 }} / ({{ n }})))
     end
 {%- endmacro %}
+
+{#- Whether a rate's change between two periods is larger than its noise: true when the two
+    periods' 95% Wilson intervals do not overlap (`<rate>_low` / `<rate>_high` beside each rate),
+    false when they do, null when either period has no n. Conservative on purpose: a change this
+    calls real is one no reader should argue with; one it does not call real may still be, with
+    more seeds. -#}
+{% macro beyond_noise(this_rate, previous_rate) -%}
+    case
+        when {{ this_rate }}_low is null or {{ previous_rate }}_low is null then null
+        else {{ this_rate }}_low > {{ previous_rate }}_high or {{ this_rate }}_high < {{ previous_rate }}_low
+    end
+{%- endmacro %}

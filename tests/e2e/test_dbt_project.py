@@ -354,13 +354,19 @@ def wilson(successes: int, n: int) -> tuple:
     return max(0.0, (centre - half) / (1 + z2 / n)), min(1.0, (centre + half) / (1 + z2 / n))
 
 
-@pytest.mark.parametrize("dimension", ["esp", "geo", "recipient_type", "sender_email"])
-def test_every_inbox_rate_of_sent_carries_its_95_percent_interval(built, dimension):
-    mart = "sender" if dimension == "sender_email" else dimension
+RATES_OF_SENT = [
+    "placement_rates_by_esp where source = 'instantly'", "placement_rates_by_geo where source = 'instantly'",
+    "placement_rates_by_recipient_type where source = 'instantly'", "placement_rates_by_sender where source = 'instantly'",
+    "placement_rates_by_esp_pair_weekly", "seed_coverage",
+]
+
+
+@pytest.mark.parametrize("mart", RATES_OF_SENT, ids=lambda mart: mart.split()[0])
+def test_every_inbox_rate_of_sent_carries_its_95_percent_interval(built, mart):
     rows = built.query(f"""
         select inbox_rate_of_sent, inbox_rate_of_sent_low, inbox_rate_of_sent_high, sent_count,
                round(inbox_rate_of_sent * sent_count)
-        from analytics.placement_rates_by_{mart} where source = 'instantly'""")
+        from analytics.{mart}""")
     assert rows
     for rate, low, high, n, inbox in rows:
         if not n:
@@ -369,6 +375,19 @@ def test_every_inbox_rate_of_sent_carries_its_95_percent_interval(built, dimensi
         assert (low, high) == pytest.approx(wilson(int(inbox), n)) and low <= rate <= high
     one_of_one = wilson(1, 1)
     assert one_of_one == pytest.approx((0.2065, 1.0), abs=1e-4)  # 100% of one seed says little
+
+
+def test_a_weekly_change_is_beyond_noise_exactly_when_the_two_weeks_intervals_do_not_overlap(built):
+    rows = built.query("""
+        select inbox_rate_of_sent_low, inbox_rate_of_sent_high, previous_week_inbox_rate_of_sent_low,
+               previous_week_inbox_rate_of_sent_high, inbox_rate_of_sent_change_is_beyond_noise
+        from analytics.placement_rates_by_esp_pair_weekly""")
+    assert any(row[2] is not None for row in rows), "no pair has a previous week to compare with"
+    for low, high, previous_low, previous_high, beyond in rows:
+        if low is None or previous_low is None:
+            assert beyond is None
+        else:
+            assert beyond == (low > previous_high or high < previous_low)
 
 
 def test_each_test_run_says_which_senders_sent_which_stayed_silent_and_which_were_foreign(built):

@@ -17,6 +17,8 @@ rated as (
     select
         weekly.*,
         {{ safe_ratio('inbox_count', 'sent_count') }} as inbox_rate_of_sent,
+        {{ wilson_bound('inbox_count', 'sent_count', 'low') }} as inbox_rate_of_sent_low,
+        {{ wilson_bound('inbox_count', 'sent_count', 'high') }} as inbox_rate_of_sent_high,
         {{ safe_ratio('spam_count', 'sent_count') }} as spam_rate_of_sent,
         {{ safe_ratio('missing_count', 'sent_count') }} as missing_rate,
         {{ safe_ratio('inbox_count', 'received_count') }} as inbox_rate
@@ -37,14 +39,19 @@ select
     this_week.category_count,
     this_week.spam_count,
     this_week.inbox_rate_of_sent,
+    this_week.inbox_rate_of_sent_low,
+    this_week.inbox_rate_of_sent_high,
     this_week.spam_rate_of_sent,
     this_week.missing_rate,
     this_week.inbox_rate,
     previous_week.sent_count as previous_week_sent_count,
     previous_week.inbox_rate_of_sent as previous_week_inbox_rate_of_sent,
+    previous_week.inbox_rate_of_sent_low as previous_week_inbox_rate_of_sent_low,
+    previous_week.inbox_rate_of_sent_high as previous_week_inbox_rate_of_sent_high,
     previous_week.spam_rate_of_sent as previous_week_spam_rate_of_sent,
     previous_week.missing_rate as previous_week_missing_rate,
-    this_week.inbox_rate_of_sent - previous_week.inbox_rate_of_sent as inbox_rate_of_sent_change
+    this_week.inbox_rate_of_sent - previous_week.inbox_rate_of_sent as inbox_rate_of_sent_change,
+    {{ beyond_noise('this_week.inbox_rate_of_sent', 'previous_week.inbox_rate_of_sent') }} as inbox_rate_of_sent_change_is_beyond_noise
 from rated as this_week
 left join rated as previous_week
     on
