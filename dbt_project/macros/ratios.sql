@@ -12,16 +12,17 @@
 {#- The 95% Wilson score interval of a rate of `successes` out of `n` (null when n is 0 or null):
     the range the true rate lies in, given n. One seed in the inbox out of one is 100%, but its
     interval is 21%..100%; it is this width, not the point estimate, that says whether a cell can
-    carry a verdict. `bound`: 'low' or 'high'. -#}
+    carry a verdict. `bound`: 'low' or 'high'. The interval always holds the rate; clamping to it
+    only stops float error (100% of 40 would read 0.9999999999999998 at the top). -#}
 {% macro wilson_bound(successes, n, bound) -%}
     {%- set z = 1.96 -%}
     {%- set z2 = z * z -%}
     {%- set p = 'cast(' ~ successes ~ ' as ' ~ dbt.type_float() ~ ') / (' ~ n ~ ')' -%}
     case when ({{ n }}) > 0 then
-        {{ 'greatest(0.0, ' if bound == 'low' else 'least(1.0, ' }}
+        {{ 'greatest(0.0, least(' if bound == 'low' else 'least(1.0, greatest(' }}{{ p }},
         ({{ p }} + {{ z2 }} / (2.0 * ({{ n }}))
          {{ '-' if bound == 'low' else '+' }} {{ z }} * sqrt({{ p }} * (1 - {{ p }}) / ({{ n }}) + {{ z2 }} / (4.0 * ({{ n }}) * ({{ n }}))))
-        / (1 + {{ z2 }} / ({{ n }})))
+        / (1 + {{ z2 }} / ({{ n }}))))
     end
 {%- endmacro %}
 

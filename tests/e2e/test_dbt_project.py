@@ -357,7 +357,7 @@ def wilson(successes: int, n: int) -> tuple:
 RATES_OF_SENT = [
     "placement_rates_by_esp where source = 'instantly'", "placement_rates_by_geo where source = 'instantly'",
     "placement_rates_by_recipient_type where source = 'instantly'", "placement_rates_by_sender where source = 'instantly'",
-    "placement_rates_by_esp_pair_weekly", "seed_coverage",
+    "placement_rates_by_esp_pair_weekly", "seed_coverage", "mailbox_placement_latest",
 ]
 
 
@@ -375,6 +375,21 @@ def test_every_inbox_rate_of_sent_carries_its_95_percent_interval(built, mart):
         assert (low, high) == pytest.approx(wilson(int(inbox), n)) and low <= rate <= high
     one_of_one = wilson(1, 1)
     assert one_of_one == pytest.approx((0.2065, 1.0), abs=1e-4)  # 100% of one seed says little
+
+
+@pytest.mark.parametrize("mart, rate, inbox, n", [
+    ("sender_health_daily", "warmup_inbox_rate", "warmup_landed_inbox", "warmup_landed"),
+    ("sender_health_daily", "placement_inbox_rate", "placement_inbox", "placement_received"),
+    ("sender_domain_health", "warmup_inbox_rate", "warmup_landed * warmup_inbox_rate", "warmup_landed"),
+])
+def test_sender_health_rates_carry_their_n_and_95_percent_interval(built, mart, rate, inbox, n):
+    rows = built.query(f"select {rate}, {rate}_low, {rate}_high, {n}, round({inbox}) from analytics.{mart}")
+    assert any(row[3] for row in rows)
+    for value, low, high, count, successes in rows:
+        if not count:
+            assert (value, low, high) == (None, None, None)
+            continue
+        assert (low, high) == pytest.approx(wilson(int(successes), count)) and low <= value <= high
 
 
 def test_a_weekly_change_is_beyond_noise_exactly_when_the_two_weeks_intervals_do_not_overlap(built):

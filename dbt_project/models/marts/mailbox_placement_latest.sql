@@ -35,6 +35,8 @@ select
     ranked.inbox_count,
     ranked.spam_count,
     {{ safe_ratio('ranked.inbox_count', 'ranked.sent_count') }} as inbox_rate_of_sent,
+    {{ wilson_bound('ranked.inbox_count', 'ranked.sent_count', 'low') }} as inbox_rate_of_sent_low,
+    {{ wilson_bound('ranked.inbox_count', 'ranked.sent_count', 'high') }} as inbox_rate_of_sent_high,
     {{ safe_ratio('ranked.inbox_count', 'ranked.sent_count') }} >= {{ var('mailbox_ready_inbox_rate') }}
         as meets_threshold
 from ranked
