@@ -16,6 +16,8 @@ RECOVERY_PER_S = 0.02
 increase): from 70% back to 100% in 15 s, probing for what the workspace leaves free."""
 COOLDOWN_S = 1.0
 """429s closer than this to the last cut are one signal (requests in flight answer together)."""
+IDLE_S = 1.0
+"""The dispatcher's thread ends after this long with nobody waiting (the next request starts one)."""
 FLOOR = 0.05
 """The rate never falls below this share of the configured rate."""
 API_LIMIT = 100.0
@@ -42,9 +44,9 @@ class RateLimiter:
     climbs back when the others go quiet. `pause()` (a 429's wait) pushes every future start
     back, so one 429 slows the whole run, not just the request that saw it.
 
-    Slots are handed one at a time, each when the one before it starts, to the waiting request
-    that comes first: prerequisites (`PREREQUISITE`) before the rest, then in order of asking. A
-    request that others wait on then never queues behind a whole family's requests in flight.
+    A dispatcher thread starts the waiting requests one at a time, at each slot, the first in line
+    first: prerequisites (`PREREQUISITE`) before the rest, then in order of asking. A request that
+    others wait on then never queues behind a whole family's requests in flight.
 
     One limiter may serve several event loops at once (a workspace's families extract on threads
     of their own), so its bookkeeping is under a thread lock, never held across an await, and a
@@ -61,9 +63,10 @@ class RateLimiter:
         self._last_change = clock()
         self._last_cut = float("-inf")
         self._lock = threading.Lock()
-        self._waiting: List[Tuple[int, int, "asyncio.Future[float]"]] = []  # (precedence, order, waiter)
+        self._waiting: List[Tuple[int, int, "asyncio.Future[None]"]] = []  # (precedence, order, waiter)
         self._order = itertools.count()
-        self._handed: "Optional[asyncio.Future[float]]" = None  # the slot handed and not yet started
+        self._line_changed = threading.Condition(self._lock)
+        self._dispatcher: Optional[threading.Thread] = None
 
     @property
     def interval(self) -> float:
@@ -71,35 +74,40 @@ class RateLimiter:
 
     async def acquire(self) -> None:
         """Wait for this request's slot (first in line when `PREREQUISITE` is set)."""
-        waiter: "asyncio.Future[float]" = asyncio.get_running_loop().create_future()
+        waiter: "asyncio.Future[None]" = asyncio.get_running_loop().create_future()
         with self._lock:
             heapq.heappush(self._waiting, (0 if PREREQUISITE.get() else 1, next(self._order), waiter))
-            self._hand_next()
-        try:
-            wait = await waiter
-            if wait > 0:
-                await asyncio.sleep(wait)
-        finally:  # started, or cancelled: the next slot goes to whoever is first in line now
-            with self._lock:
-                if self._handed is waiter:
-                    self._handed = None
-                else:
-                    self._waiting = [entry for entry in self._waiting if entry[2] is not waiter]
-                    heapq.heapify(self._waiting)
-                self._hand_next()
+            if self._dispatcher is None:
+                self._dispatcher = threading.Thread(target=self._dispatch, name="rate-limiter", daemon=True)
+                self._dispatcher.start()
+            else:
+                self._line_changed.notify()
+        await waiter  # cancelled meanwhile: the dispatcher passes it over
 
-    def _hand_next(self) -> None:
-        """Under the lock: the next slot to the first waiter in line, unless one is handed."""
-        while self._handed is None and self._waiting:
-            waiter = heapq.heappop(self._waiting)[2]
-            if waiter.done():  # cancelled while waiting
-                continue
-            now = self._clock()
-            self._recover(now)
-            start = max(now, self._next_start)
-            self._next_start = start + self.interval
-            self._handed = waiter
-            waiter.get_loop().call_soon_threadsafe(_hand, waiter, start - now)
+    def _dispatch(self) -> None:
+        """The dispatcher's thread: at each slot, the first waiter in line starts. It owes nothing
+        to the waiters (one cancelled, or whose event loop stopped, loses its turn, never the
+        limiter's), and it ends after a second with nobody waiting."""
+        with self._lock:
+            while True:
+                while self._waiting and self._waiting[0][2].done():
+                    heapq.heappop(self._waiting)
+                if not self._waiting:
+                    if not self._line_changed.wait(timeout=IDLE_S) and not self._waiting:
+                        self._dispatcher = None
+                        return
+                    continue
+                now = self._clock()
+                self._recover(now)
+                if self._next_start > now:
+                    self._line_changed.wait(timeout=self._next_start - now)  # a prerequisite may join meanwhile
+                    continue
+                waiter = heapq.heappop(self._waiting)[2]
+                try:
+                    waiter.get_loop().call_soon_threadsafe(_start, waiter)
+                except RuntimeError:  # its event loop is closed: the slot goes to the next in line
+                    continue
+                self._next_start = now + self.interval
 
     def pause(self, seconds: float) -> None:
         """Start no request for `seconds` from now."""
@@ -132,9 +140,9 @@ class RateLimiter:
         self._last_change = now
 
 
-def _hand(waiter: "asyncio.Future[float]", wait: float) -> None:
+def _start(waiter: "asyncio.Future[None]") -> None:
     if not waiter.done():
-        waiter.set_result(wait)
+        waiter.set_result(None)
 
 
 class SharedBudget:

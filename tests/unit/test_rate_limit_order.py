@@ -18,7 +18,7 @@ def test_a_prerequisite_takes_the_next_slot_before_requests_that_asked_earlier()
     started: list = []
 
     async def main():
-        limiter = RateLimiter(50)
+        limiter = RateLimiter(10)
         await asyncio.gather(*(ask(limiter, f"request {n}", started) for n in range(1, 5)),
                              ask(limiter, "map", started, prerequisite=True))
 
@@ -30,7 +30,7 @@ def test_requests_of_equal_standing_start_in_the_order_they_asked():
     started: list = []
 
     async def main():
-        limiter = RateLimiter(50)
+        limiter = RateLimiter(10)
         await asyncio.gather(*(ask(limiter, f"request {n}", started) for n in range(6)))
 
     asyncio.run(main())
@@ -70,3 +70,22 @@ def test_one_limiter_serves_event_loops_on_several_threads():
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(started) == ["campaigns"] * 10 + ["placement"] * 10
+
+
+def test_waiters_whose_event_loop_stopped_hold_up_no_one():
+    limiter = RateLimiter(20)
+    abandoned = asyncio.new_event_loop()  # a failed family's loop: stopped, its requests never resumed
+
+    async def join_the_line():
+        for _ in range(3):
+            asyncio.ensure_future(limiter.acquire())
+        await asyncio.sleep(0)
+
+    abandoned.run_until_complete(join_the_line())
+    started: list = []
+
+    async def main():
+        await asyncio.wait_for(asyncio.gather(*(ask(limiter, "next", started) for _ in range(3))), timeout=30)
+
+    asyncio.run(main())
+    assert started == ["next"] * 3
