@@ -71,7 +71,8 @@ def load(
     """Loads what `plan` says (`configured_plan`) into `warehouse` and records each family's
     outcome in the ledger; prints what loaded, a notice per unsupported family and an error per
     failed one. The warehouse is reached first, then the plan made (which asks each workspace),
-    so a warehouse problem costs no API request. `board`: the progress bars shown while the
+    so a warehouse problem costs no API request; a DuckDB warehouse stays open meanwhile
+    (`Warehouse.kept_open`). `board`: the progress bars shown while the
     families load (the console's). `run`: the run's ledger (a new one when not given). `ready`:
     called once the warehouse answered and the plan is made, before the load's first request (a
     run starts dbt's parse there: a run that stops at a wrong setting never starts dbt)."""
@@ -79,20 +80,21 @@ def load(
     outcome = RunOutcome()
     pipeline_named = runner.pipelines_of(warehouse)
     reach(pipeline_named)
-    planned = plan()
-    ready()
-    with board(Counter(spec.label for spec in planned.specs)) if board else nullcontext() as watch:
-        outcome.load = runner.load_all(pipeline_named, planned, watch=watch)
-    show_load(outcome.load, say, fail)
-    if outcome.load.interrupted:
-        loaded = sum(r.status == "ok" for r in outcome.load.results)
-        outcome.problems.append(
-            f"interrupted: {loaded} of {len(planned.specs)} families had loaded, the rest keep their cursors"
-        )
-    else:
-        outcome.problems += failure_words(outcome.load)
-    if problem := run.record([ledger.family_row(run.run_id, result) for result in outcome.load.results]):
-        outcome.problems.append(problem)
+    with warehouse.kept_open():  # until the ledger is written; dbt builds after
+        planned = plan()
+        ready()
+        with board(Counter(spec.label for spec in planned.specs)) if board else nullcontext() as watch:
+            outcome.load = runner.load_all(pipeline_named, planned, watch=watch)
+        show_load(outcome.load, say, fail)
+        if outcome.load.interrupted:
+            loaded = sum(r.status == "ok" for r in outcome.load.results)
+            outcome.problems.append(
+                f"interrupted: {loaded} of {len(planned.specs)} families had loaded, the rest keep their cursors"
+            )
+        else:
+            outcome.problems += failure_words(outcome.load)
+        if problem := run.record([ledger.family_row(run.run_id, result) for result in outcome.load.results]):
+            outcome.problems.append(problem)
     return outcome
 
 

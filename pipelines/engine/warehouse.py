@@ -10,9 +10,10 @@ stays the source of truth: a new working directory restores it from there on its
 """
 
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 import dlt
 from dlt.common.pipeline import get_dlt_pipelines_dir
@@ -37,6 +38,22 @@ class Warehouse:
     state_dir: Optional[Path] = None
     """Where dlt's working state lives, when not the default under DLT_DATA_DIR (the demo's,
     a throwaway one to read the stored state without touching a run's)."""
+
+    @contextmanager
+    def kept_open(self) -> Iterator[None]:
+        """Keeps a DuckDB warehouse open in this process for the block. A load opens the file
+        many times (each family's state, its load, the ledger: every open of dlt's is a new
+        connection once the last one closed), and each open reads the catalog again (20 ms on a
+        warehouse of 90 tables); while one connection stays open, DuckDB attaches the others to
+        the open database instead. Other processes (dbt) cannot write the file meanwhile: end
+        the block before them. Nothing to keep for other warehouses."""
+        if self.duckdb_file is None or not self.duckdb_file.exists():
+            yield
+            return
+        import duckdb
+
+        with duckdb.connect(str(self.duckdb_file)):
+            yield
 
     def require_loaded(self) -> None:
         """One line when a DuckDB warehouse has not been created yet, before anything opens (and
