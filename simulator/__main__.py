@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Tuple
 from aiohttp import web
 
 from simulator.accounts import AccountsWorkspace
-from simulator.agency import agency_app, agency_key
+from simulator.agency import agency_app, agency_key, varied_size
 from simulator.app import simulator_app
 from simulator.campaign_cleaner import CleanerWorkspace
 from simulator.placement import PlacementWorkspace
@@ -26,8 +26,12 @@ def serve(
     workspace: str = "dense",
     agency: int = 0,
     workspace_faults: Optional[Dict[int, str]] = None,
+    varied: bool = False,
 ) -> None:
-    def one(api_key: str, seed: int, cleaner: Optional[CleanerWorkspace], own_faults: str = "") -> web.Application:
+    def one(
+        api_key: str, seed: int, cleaner: Optional[CleanerWorkspace], own_faults: str = "",
+        campaigns: int = campaigns, tests: int = tests,
+    ) -> web.Application:
         state = SimulatorState(api_key=api_key, rate_limit=rate_limit, seed=seed)
         state.faults = parse_faults(own_faults, base=parse_faults(faults))
         state.faults.latency_s = (latency_ms[0] / 1000, latency_ms[1] / 1000)
@@ -43,7 +47,9 @@ def serve(
     if agency:
         own = workspace_faults or {}
         app = agency_app({
-            agency_key(n): one(agency_key(n), seed + n, None, own.get(n, "")) for n in range(1, agency + 1)
+            agency_key(n): one(agency_key(n), seed + n, None, own.get(n, ""), *(
+                (varied_size(n, campaigns), varied_size(n, tests)) if varied else (campaigns, tests)))
+            for n in range(1, agency + 1)
         })
         keys = f"Instantly keys: {agency_key(1)} ... {agency_key(agency)}, one workspace each"
     else:
@@ -61,6 +67,9 @@ def main(argv: Optional[List[str]] = None) -> None:
                    help="dense: most campaigns send every day (default); sparse: most are idle on most days")
     p.add_argument("--agency", type=int, default=0, metavar="N",
                    help="serve N workspaces, keys simulator-key-1 ... -N, each with its own data and rate limit")
+    p.add_argument("--varied", action="store_true",
+                   help="with --agency, clients of different sizes: campaigns and tests vary from a tenth"
+                        " to four times --campaigns and --tests, most clients small (simulator.agency.varied_size)")
     p.add_argument("--campaigns", type=int, default=8, help="simulated campaigns (default 8)")
     p.add_argument("--tests", type=int, default=4, help="inbox placement tests (default 4)")
     p.add_argument("--days", type=int, default=30, help="simulated days of history (default 30)")
@@ -81,7 +90,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = p.parse_args(argv)
     own = workspace_faults(p, args.workspace_faults, args.agency)
     serve(args.port, args.campaigns, args.tests, args.days, args.seed, args.rate_limit,
-          (args.latency_ms[0], args.latency_ms[1]), args.faults, args.workspace, args.agency, own)
+          (args.latency_ms[0], args.latency_ms[1]), args.faults, args.workspace, args.agency, own, args.varied)
 
 
 def workspace_faults(p: argparse.ArgumentParser, given: List[str], agency: int) -> Dict[int, str]:

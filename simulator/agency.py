@@ -2,6 +2,7 @@
 own workspace, with its own data, rate limit, faults and request log. Optionally a workspace group:
 an admin key that lists the member workspaces and acts on one with `x-as-workspace`."""
 
+import random
 from dataclasses import dataclass, field
 from typing import Dict, Mapping, Optional
 
@@ -13,6 +14,14 @@ from simulator.server import DEFAULT_API_KEY, error_body, json_response, page_of
 def agency_key(n: int) -> str:
     """The key of the n-th workspace (from 1) of an agency (`python -m simulator --agency N`)."""
     return f"{DEFAULT_API_KEY}-{n}"
+
+
+def varied_size(n: int, typical: int) -> int:
+    """How many campaigns (or tests) the n-th client has when an agency's clients differ
+    (`--varied`): `typical` times a long-tailed factor (log-normal, from a tenth to four times),
+    the same for the same n on every run. Most clients are small, a few are large."""
+    factor = min(4.0, max(0.1, random.Random(n).lognormvariate(-0.2, 0.8)))
+    return max(1, round(typical * factor))
 
 
 @dataclass

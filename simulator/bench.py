@@ -15,7 +15,9 @@ and runs the pipeline in a process of its own, so each run's peak memory is its 
   the warehouse compared with one clean run's;
 - where a daily run's seconds go (`simulator.daily_cost`): requests floor, load, dbt, snapshot;
 - dbt on a large history (`simulator.history`): 2 years x 500 campaigns x 5 workspaces, a full
-  build and the build after a daily load.
+  build and the build after a daily load;
+- where one host stops (`simulator.scale`): `make run` for agencies of 10, 50 and 200 clients of
+  varied sizes, their backfill and a daily run: wall, CPU, peak memory, warehouse size.
 
 Results go to `bench-results.json` as `runs: [...]`, one object per run, with the targets checked.
 """
@@ -122,16 +124,16 @@ def measure(run: Run, base_url: str) -> Dict[str, object]:
 
 
 @contextmanager
-def simulator_process(*args: str) -> Iterator[str]:
+def simulator_process(*args: str, start_s: float = 30) -> Iterator[str]:
     """`python -m simulator ARGS` on a free loopback port in a process of its own, until the block
-    ends: its base URL."""
+    ends: its base URL. `start_s`: how long it may take to make its data and listen."""
     port = free_port()
     simulator = subprocess.Popen(
         [sys.executable, "-m", "simulator", "--port", str(port), *args],
         cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
     )
     try:
-        wait_for_port(port)
+        wait_for_port(port, start_s)
         yield f"http://127.0.0.1:{port}"
     finally:
         simulator.terminate()
@@ -234,10 +236,11 @@ def bench(rate_limit: float, campaigns: int, days: int, tests: int, output: str)
     daily = in_child("simulator.daily_cost")
     checked.update(daily["targets"])  # type: ignore[arg-type]
     history = in_child("simulator.history")
+    scale = in_child("simulator.scale")
     checked["dbt build after a daily load of 2 years x 500 campaigns x 5 workspaces within 60 s"] = (
         float(history["build_after_daily_load_s"]) <= 60)  # type: ignore[arg-type]
     summary = {
-        "runs": results, "soak": soaked, "daily_cost": daily, "history": history, "targets": checked,
+        "runs": results, "soak": soaked, "daily_cost": daily, "history": history, "scale": scale, "targets": checked,
         "bench_minutes": round((time.monotonic() - started) / 60, 1),
     }
     Path(output).write_text(json.dumps(summary, indent=2) + "\n")
