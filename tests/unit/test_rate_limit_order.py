@@ -19,7 +19,8 @@ def test_a_prerequisite_takes_the_next_slot_before_requests_that_asked_earlier()
 
     async def main():
         limiter = RateLimiter(10)
-        await asyncio.gather(*(ask(limiter, f"request {n}", started) for n in range(1, 5)),
+        await ask(limiter, "request 1", started)  # the next slot is 100 ms away: the others all wait for it
+        await asyncio.gather(*(ask(limiter, f"request {n}", started) for n in range(2, 5)),
                              ask(limiter, "map", started, prerequisite=True))
 
     asyncio.run(main())
@@ -31,7 +32,8 @@ def test_requests_of_equal_standing_start_in_the_order_they_asked():
 
     async def main():
         limiter = RateLimiter(10)
-        await asyncio.gather(*(ask(limiter, f"request {n}", started) for n in range(6)))
+        await ask(limiter, "request 0", started)
+        await asyncio.gather(*(ask(limiter, f"request {n}", started) for n in range(1, 6)))
 
     asyncio.run(main())
     assert started == [f"request {n}" for n in range(6)]
