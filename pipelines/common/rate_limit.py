@@ -107,7 +107,10 @@ class RateLimiter:
                     waiter.get_loop().call_soon_threadsafe(_start, waiter)
                 except RuntimeError:  # its event loop is closed: the slot goes to the next in line
                     continue
-                self._next_start = now + self.interval
+                # on the slots' grid when this slot was due less than a slot ago (the thread woke a
+                # little late: lateness must not slow the rate); from now after an idle spell
+                due = self._next_start if now - self._next_start < self.interval else now
+                self._next_start = due + self.interval
 
     def pause(self, seconds: float) -> None:
         """Start no request for `seconds` from now."""
