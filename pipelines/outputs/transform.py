@@ -116,19 +116,21 @@ class DbtProcess:
         except Exception:
             self.cancel()
             raise
-        return self.end("run\n", self.command, progress)
+        return self._end("run\n", self.command, progress)
 
     def cancel(self) -> None:
         """Ends dbt without running the command, once its parse is done (a parse cut short
         would leave a broken one for the next run). Its parse's output still reaches the log."""
         if self.dbt.returncode is None:
-            self.end("", f"{self.command}: not run", None)
+            self._end("", f"{self.command}: not run", None)
 
-    def end(self, answer: str, heading: str, progress: Optional[Progress]) -> int:
+    def _end(self, answer: str, heading: str, progress: Optional[Progress]) -> int:
+        """Answers dbt (`run`, or nothing: exit), appends its output to the log, waits for it."""
         assert self.dbt.stdin is not None and self.dbt.stdout is not None
         try:
-            self.dbt.stdin.write(answer)
-            self.dbt.stdin.close()
+            if not self.dbt.stdin.closed:  # answered once only, even if reading its output failed
+                self.dbt.stdin.write(answer)
+                self.dbt.stdin.close()
         except BrokenPipeError:  # dbt already ended (its parse failed): its output says why
             pass
         with open(self.log_file or os.devnull, "a") as log:
