@@ -12,7 +12,7 @@ from collections import Counter
 from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ContextManager, List, Mapping, Optional
+from typing import Any, Callable, ContextManager, List, Mapping, Optional
 
 import dlt
 import pendulum
@@ -67,6 +67,7 @@ def load(
     run: Optional[ledger.RunLedger] = None,
     board: Optional[Board] = None,
     ready: Callable[[], None] = lambda: None,
+    load_lock: Optional[ContextManager[Any]] = None,
 ) -> RunOutcome:
     """Loads what `plan` says (`configured_plan`) into `warehouse` and records each family's
     outcome in the ledger; prints what loaded, a notice per unsupported family and an error per
@@ -75,7 +76,9 @@ def load(
     (`Warehouse.kept_open`). `board`: the progress bars shown while the
     families load (the console's). `run`: the run's ledger (a new one when not given). `ready`:
     called once the warehouse answered and the plan is made, before the load's first request (a
-    run starts dbt's parse there: a run that stops at a wrong setting never starts dbt)."""
+    run starts dbt's parse there: a run that stops at a wrong setting never starts dbt).
+    `load_lock`: what each step that writes the warehouse holds, the ledger's write too (a run
+    holding the warehouse whole needs none; `lock.WarehouseTurns` for one that does not)."""
     run = run or ledger.RunLedger(warehouse, fail)
     outcome = RunOutcome()
     pipeline_named = runner.pipelines_of(warehouse)
@@ -84,7 +87,7 @@ def load(
         planned = plan()
         ready()
         with board(Counter(spec.label for spec in planned.specs)) if board else nullcontext() as watch:
-            outcome.load = runner.load_all(pipeline_named, planned, watch=watch)
+            outcome.load = runner.load_all(pipeline_named, planned, watch=watch, load_lock=load_lock)
         show_load(outcome.load, say, fail)
         if outcome.load.interrupted:
             loaded = sum(r.status == "ok" for r in outcome.load.results)
@@ -93,8 +96,9 @@ def load(
             )
         else:
             outcome.problems += failure_words(outcome.load)
-        if problem := run.record([ledger.family_row(run.run_id, result) for result in outcome.load.results]):
-            outcome.problems.append(problem)
+        with load_lock if load_lock is not None else nullcontext():
+            problem = run.record([ledger.family_row(run.run_id, result) for result in outcome.load.results])
+        outcome.problems += filter(None, [problem])
     return outcome
 
 

@@ -1,7 +1,6 @@
 """Command line: `python -m pipelines run|seed-tests|report|alerts|docs`."""
 
 import argparse
-import os
 import time
 from contextlib import contextmanager, nullcontext
 from functools import partial
@@ -15,7 +14,7 @@ from pipelines.engine import ledger
 from pipelines.engine.explain import explain
 from pipelines.engine.lock import AlreadyRunning, run_lock
 from pipelines.engine.outcome import LoadOutcome
-from pipelines.engine.warehouse import Warehouse, resolve
+from pipelines.engine.warehouse import Warehouse, configured_destination, resolve
 from pipelines.flow import RunOutcome, alert, configured_plan, load_and_build
 from pipelines.outputs.report import write_report
 from pipelines.outputs.transform import dbt_docs
@@ -144,7 +143,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     destination: Dict[str, Any] = dict(
-        default=os.environ.get("DESTINATION_TYPE", "duckdb"),
+        default=configured_destination(),
         help="dlt destination to load into: duckdb (default) or postgres; also DESTINATION_TYPE",
     )
 

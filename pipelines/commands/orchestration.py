@@ -12,22 +12,30 @@ the materialisation after the others loaded. The dbt models are assets downstrea
 tables they read; their build writes the ledger's dbt row (`pipelines.flow.after_dbt`), and the
 alerts are an asset downstream of the models.
 
+What `make run` does each day, Dagster does with a schedule and a sensor: `daily_loads` starts one
+run per workspace partition (and `daily_campaign_cleaner` Campaign Cleaner's), and
+`transform_after_loads` starts the dbt models and the alerts once every load has finished: one
+build per tick, however many workspaces.
+
 Loading this module asks no API and runs no dbt: the sensor asks for the workspaces, and dbt
 parses only when the project changed since its last parse.
 
 Dagster may run partitions on several machines at once: give it a warehouse that takes several
-writers (PostgreSQL, or a cloud warehouse), not one DuckDB file; with DuckDB, keep the
-`deliverability_warehouse` pool at one run at a time.
+writers (PostgreSQL, or a cloud warehouse). There each run extracts beside the others and takes
+the warehouse's lock only for the steps that write (`WarehouseTurns`); on a DuckDB file a run
+holds it from start to end, so runs take turns whole.
 """
 
 import os
 import sys
 import time
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence
 
 import dagster as dg
+import dlt
 import pendulum
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
@@ -36,8 +44,8 @@ from pipelines.campaign_cleaner import plan as campaign_cleaner_plan
 from pipelines.common.sources import Family, Plan
 from pipelines.console import error_lines
 from pipelines.engine import ledger
-from pipelines.engine.lock import run_lock
-from pipelines.engine.warehouse import Warehouse, resolve
+from pipelines.engine.lock import WarehouseTurns, run_lock
+from pipelines.engine.warehouse import Warehouse, configured_destination, resolve
 from pipelines.instantly import plan as instantly_plan
 from pipelines.instantly.workspaces import workspace_labels
 from pipelines.outputs.transform import BUILD, DBT_PROJECT, dbt_settings, summarise
@@ -50,6 +58,24 @@ WORKSPACE_PARTITIONS = "workspaces"
 WORKSPACES = dg.DynamicPartitionsDefinition(name=WORKSPACE_PARTITIONS)
 """One partition per configured workspace label, kept by `workspace_partitions`."""
 DBT_GROUP = "dbt"
+ALERTS_GROUP = "alerts"
+LOAD_TAG = {"deliverability/step": "load"}
+"""The tag of every load run: the runs `transform_after_loads` waits for."""
+DAILY_AT = "0 5 * * *"
+"""When the daily loads start (UTC), unless `ORCHESTRATION__SCHEDULE` (a cron expression) says."""
+UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+              dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
+
+workspace_load = dg.define_asset_job(
+    "workspace_load", selection=dg.AssetSelection.groups("instantly"), partitions_def=WORKSPACES, tags=LOAD_TAG,
+)
+"""One workspace's Instantly tables: what `make run` loads for that workspace."""
+campaign_cleaner_load = dg.define_asset_job(
+    "campaign_cleaner_load", selection=dg.AssetSelection.groups("campaign_cleaner"), tags=LOAD_TAG,
+)
+transform = dg.define_asset_job("transform", selection=dg.AssetSelection.groups(DBT_GROUP, ALERTS_GROUP))
+"""The dbt models, their tests and the alerts: what `make run` does after its load."""
 
 
 def table_specs(families: Sequence[Family], **attributes: Any) -> List[dg.AssetSpec]:
@@ -68,8 +94,10 @@ def materialise(
     """Loads `plan` as `make run` does and reports a materialisation per table of every family
     that loaded; raises after them when a family failed."""
     log = context.log
-    with run_lock(warehouse, "dagster", wait=True):
-        outcome = flow.load(warehouse, plan, log.info, log.error)
+    several = warehouse.takes_several_writers
+    with nullcontext() if several else run_lock(warehouse, "dagster", wait=True):
+        turns = WarehouseTurns(warehouse, "dagster") if several else None
+        outcome = flow.load(warehouse, plan, log.info, log.error, load_lock=turns)
     for result in outcome.load.results:
         if result.status != "ok" or result.report is None:
             continue
@@ -114,6 +142,37 @@ def workspace_partitions(context: dg.SensorEvaluationContext) -> dg.SensorResult
     ])
 
 
+@dg.schedule(
+    job=workspace_load, cron_schedule=str(dlt.config.get("orchestration.schedule") or DAILY_AT),
+    execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def daily_loads(context: dg.ScheduleEvaluationContext) -> List[dg.RunRequest]:
+    """A run per workspace partition, each tick: the run queue (`dagster.yaml`) decides how many
+    go at once."""
+    tick = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else "now"
+    return [dg.RunRequest(run_key=f"{label} {tick}", partition_key=label)
+            for label in context.instance.get_dynamic_partitions(WORKSPACE_PARTITIONS)]
+
+
+daily_campaign_cleaner = dg.ScheduleDefinition(
+    name="daily_campaign_cleaner", job=campaign_cleaner_load, cron_schedule=daily_loads.cron_schedule,
+    execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+
+@dg.sensor(job=transform, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+def transform_after_loads(context: dg.SensorEvaluationContext) -> Any:
+    """The dbt models and the alerts once the loads have settled: when a load finished since the
+    last build and none is queued or running. A tick's loads are all queued at once, so their
+    models build once, after the last of them, whatever each load's outcome (what loaded, builds)."""
+    if context.instance.get_run_records(dg.RunsFilter(tags=LOAD_TAG, statuses=UNFINISHED), limit=1):
+        return dg.SkipReason("loads are queued or running")
+    last = context.instance.get_runs(dg.RunsFilter(tags=LOAD_TAG, statuses=FINISHED), limit=1)
+    if not last or last[0].run_id == context.cursor:
+        return dg.SkipReason("no load has finished since the last build")
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=last[0].run_id)], cursor=last[0].run_id)
+
+
 def parsed(project: DbtProject, dbt: DbtCliResource) -> None:
     """dbt's manifest, parsed again only when a file of the project is newer than it: a manifest
     from before the project gained a model makes dagster-dbt fail on it, and parsing on every
@@ -128,7 +187,7 @@ def parsed(project: DbtProject, dbt: DbtCliResource) -> None:
 
 def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
     """The assets of the configured warehouse (the destination `make run` uses)."""
-    warehouse = warehouse or resolve()
+    warehouse = warehouse or resolve(configured_destination())
 
     @dg.multi_asset(
         specs=table_specs(instantly_plan.FAMILIES), name="instantly", partitions_def=WORKSPACES, pool=POOL,
@@ -164,7 +223,7 @@ def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
             if problems:
                 raise dg.Failure(built.line if not invocation.is_successful() else "; ".join(problems))
 
-    @dg.asset(key=["alerts"], deps=list(dbt_models.keys), group_name="alerts", pool=POOL)
+    @dg.asset(key=["alerts"], deps=list(dbt_models.keys), group_name=ALERTS_GROUP, pool=POOL)
     def alerts(context: dg.AssetExecutionContext) -> None:
         """The alert rules on the freshly built marts, as `make run` evaluates them after dbt."""
         with run_lock(warehouse, "dagster alerts", wait=True):
@@ -172,8 +231,9 @@ def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
                 raise dg.Failure("alerts not evaluated (see the log)")
 
     return dg.Definitions(
-        assets=[instantly_tables, campaign_cleaner_tables, dbt_models, alerts], sensors=[workspace_partitions],
-        resources={"dbt": dbt},
+        assets=[instantly_tables, campaign_cleaner_tables, dbt_models, alerts],
+        jobs=[workspace_load, campaign_cleaner_load, transform], schedules=[daily_loads, daily_campaign_cleaner],
+        sensors=[workspace_partitions, transform_after_loads], resources={"dbt": dbt},
     )
 
 
@@ -184,5 +244,5 @@ def dbt_environment(warehouse: Warehouse) -> None:
         os.environ.setdefault(name, value)
 
 
-dbt_environment(resolve())
+dbt_environment(resolve(configured_destination()))
 defs = build_definitions()

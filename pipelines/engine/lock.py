@@ -7,15 +7,21 @@ database), held by a connection of its own for the duration of the block and nam
 holder (`application_name`). Elsewhere (DuckDB, a file on one host), an advisory `flock` on a file
 beside the warehouse. Either way the lock ends with its holder, however it ends: a run that was
 killed never leaves a lock behind that blocks the next one.
+
+A run holds the lock from start to end. Where the warehouse takes several writers, an
+orchestrator's runs (one workspace each, several at once) hold it only for each step that writes
+(`WarehouseTurns`): they extract side by side and write in turns, among themselves and with a
+cron run holding it whole.
 """
 
 import fcntl
 import os
 import socket
+import threading
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, ContextManager, Iterator, Optional
 
 import pendulum
 
@@ -123,3 +129,34 @@ def postgres_connection(application_name: str) -> Any:
     )
     connection.autocommit = True
     return connection
+
+
+class WarehouseTurns:
+    """The lock of a load's warehouse steps, taken for each step and waited for (the steps of
+    `runner.run`, and the ledger's write), when the run itself does not hold the warehouse: a run
+    of one workspace among several at once, on a warehouse that takes several writers. Its
+    threads take turns in this process first, so a process asks the warehouse for one lock at a
+    time."""
+
+    def __init__(self, warehouse: Warehouse, command: str) -> None:
+        self.warehouse, self.command = warehouse, command
+        self._turn = threading.Lock()
+        self._held: Optional[ContextManager[None]] = None
+
+    def __enter__(self) -> None:
+        self._turn.acquire()
+        try:
+            held = run_lock(self.warehouse, self.command, wait=True)
+            held.__enter__()
+            self._held = held
+        except BaseException:
+            self._turn.release()
+            raise
+
+    def __exit__(self, *exc: Any) -> None:
+        held, self._held = self._held, None
+        try:
+            if held is not None:
+                held.__exit__(*exc)
+        finally:
+            self._turn.release()

@@ -217,16 +217,18 @@ def load_family(
 
 def load_all(
     pipeline_named: Callable[[str], dlt.Pipeline], plan: Plan, watch: Optional[Watch] = None,
+    load_lock: Optional[ContextManager[Any]] = None,
 ) -> LoadOutcome:
     """Loads each family of `plan` on its own (one failing does not stop the others). Families
     of one pipeline load one after another; different pipelines (each family of each workspace)
-    extract side by side, `plan.parallel` at a time, and write to the warehouse one at a time."""
+    extract side by side, `plan.parallel` at a time, and write to the warehouse one at a time
+    (`load_lock`: this process's turn, unless the caller's takes turns with other writers too)."""
     outcome = LoadOutcome()
     specs = plan.specs
     groups: Dict[str, List[SourceSpec]] = {}
     for spec in specs:
         groups.setdefault(spec.pipeline_name, []).append(spec)
-    load_lock = threading.Lock()
+    load_lock = load_lock if load_lock is not None else threading.Lock()
     results_lock = threading.Lock()
     stop = threading.Event()
 

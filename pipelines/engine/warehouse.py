@@ -10,6 +10,7 @@ stays the source of truth: a new working directory restores it from there on its
 """
 
 import hashlib
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,12 @@ class Warehouse:
     state_dir: Optional[Path] = None
     """Where dlt's working state lives, when not the default under DLT_DATA_DIR (the demo's,
     a throwaway one to read the stored state without touching a run's)."""
+
+    @property
+    def takes_several_writers(self) -> bool:
+        """Whether processes may write at once, in turns for each step (`lock.WarehouseTurns`):
+        every destination but a DuckDB file, which one process at a time opens to write."""
+        return self.destination != "duckdb"
 
     @contextmanager
     def kept_open(self) -> Iterator[None]:
@@ -122,6 +129,12 @@ def our_columns_sql(schemas: Sequence[str], where: str = "") -> str:
 def duckdb_path() -> str:
     """The DuckDB file: `DESTINATION__DUCKDB__CREDENTIALS`, else `data/warehouse.duckdb`."""
     return str(dlt.config.get("destination.duckdb.credentials", str) or DEFAULT_DUCKDB)
+
+
+def configured_destination() -> str:
+    """The destination `DESTINATION_TYPE` names: duckdb unless it says (postgres, or another dlt
+    destination)."""
+    return os.environ.get("DESTINATION_TYPE") or "duckdb"
 
 
 def resolve(destination: str = "duckdb", duckdb_file: Optional[str] = None) -> Warehouse:

@@ -22,10 +22,11 @@ MATERIALISE = """
 import json
 import sys
 import dagster as dg
-from pipelines.commands.orchestration import WORKSPACE_PARTITIONS, defs, workspace_partitions
+from datetime import datetime, timezone
+from pipelines.commands.orchestration import WORKSPACE_PARTITIONS, daily_loads, defs, workspace_partitions
 
 selected = dg.AssetSelection.from_string(sys.argv[1]).resolve(defs.resolve_asset_graph())
-instance = dg.DagsterInstance.ephemeral()
+instance = dg.DagsterInstance.local_temp()  # with a reference: a schedule's context reads it
 instance.add_dynamic_partitions(WORKSPACE_PARTITIONS, ["former-client"])  # a label no longer configured
 sensed = {type(request).__name__: sorted(request.partition_keys)
           for request in workspace_partitions(dg.build_sensor_context(instance=instance)).dynamic_partitions_requests}
@@ -38,6 +39,8 @@ results = {label: dg.materialize([loads], partition_key=label, resources=defs.re
 models = defs.get_assets_def(dg.AssetKey(["analytics", "campaigns"]))
 alerts = defs.get_assets_def(dg.AssetKey(["alerts"]))
 results["dbt"] = dg.materialize([models, alerts], resources=defs.resources, instance=instance).success
+tick = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 12, 7, 5, tzinfo=timezone.utc))
+print(json.dumps([[request.partition_key, request.run_key] for request in daily_loads(tick)]))
 print(json.dumps(sensed))
 print(json.dumps(sorted(key.to_user_string() for key in selected)))
 print(json.dumps(results))
@@ -64,6 +67,12 @@ def test_the_sensor_adds_each_configured_workspace_and_removes_one_no_longer_con
     assert json.loads(materialised[1].strip().splitlines()[-3]) == {
         "AddDynamicPartitionsRequest": sorted(KEYS), "DeleteDynamicPartitionsRequest": ["former-client"],
     }
+
+
+def test_the_daily_schedule_asks_a_run_of_each_workspace_partition_once_per_tick(materialised):
+    assert json.loads(materialised[1].strip().splitlines()[-4]) == [
+        ["acme", "acme 2026-12-07T05:00:00+00:00"], ["globex", "globex 2026-12-07T05:00:00+00:00"],
+    ]
 
 
 def test_two_workspace_partitions_and_the_dbt_assets_materialise_into_one_warehouse(agency, materialised):

@@ -1,15 +1,11 @@
 """The whole pipeline and `dbt build` on a real PostgreSQL server: the same truth as on DuckDB.
 
-The fixture makes a throwaway cluster in a temp dir (initdb, pg_ctl) on a free loopback port and
-removes it afterwards. `.ci/run` installs Debian's postgresql package when it is missing, so CI
+The fixture makes a throwaway cluster (`simulator.postgres`: initdb, pg_ctl, a free loopback port)
+and removes it afterwards. `.ci/run` installs Debian's postgresql package when it is missing, so CI
 always runs these; elsewhere they skip only when the server binaries are absent.
 """
 
-import glob
 import os
-import shutil
-import subprocess
-import tempfile
 from dataclasses import replace
 from datetime import timezone
 from pathlib import Path
@@ -37,67 +33,19 @@ from pipelines.engine.warehouse import resolve
 from pipelines.outputs.alerts import run_alerts
 from pipelines.outputs.report import write_report
 from pipelines.outputs.transform import dbt_build
-from simulator.server import free_port
-
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
-SERVER_TZ = "Pacific/Kiritimati"
-
-
-def server_binaries():
-    found = shutil.which("initdb") and shutil.which("pg_ctl")
-    if found:
-        return Path(shutil.which("initdb")).parent
-    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-    return Path(dirs[-1]) if dirs and (Path(dirs[-1]) / "initdb").exists() else None
-
-
-def as_server_user(args):
-    """initdb and postgres refuse to run as root: run them as the `postgres` user then."""
-    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
-
-
-def psql(bin_dir: Path, port: int, user: str, database: str, script: str) -> None:
-    """Runs one of `sql/`'s scripts with psql, as the README says to (trust auth: no passwords)."""
-    client = bin_dir / "psql" if (bin_dir / "psql").exists() else Path(shutil.which("psql") or "psql")
-    done = subprocess.run([str(client), "-h", "127.0.0.1", "-p", str(port), "-U", user, "-d", database,
-                           "-v", "ON_ERROR_STOP=1", "-f", str(SQL_DIR / script)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+from simulator.postgres import SERVER_TZ, SQL_DIR, psql, server_binaries, throwaway_server, warehouse_settings
 
 
 @pytest.fixture(scope="module")
 def postgres():
-    bin_dir = server_binaries()
-    if bin_dir is None:
+    """The throwaway server's port, the pipeline's settings pointing at it."""
+    if server_binaries() is None:
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql")
-    root = Path(tempfile.mkdtemp(prefix="deliverability-pg-"))  # under /tmp: the server user can reach it
-    data = root / "data"
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-    port = free_port()
-    env = dict(os.environ, LC_ALL="C")  # the host's far-off TZ: the server's default zone is not UTC
-    subprocess.run(as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
-                                   "--auth=trust", "-E", "UTF8"]), check=True, env=env, capture_output=True)
-    subprocess.run(as_server_user([
-        str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w", "start",
-        "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c timezone={SERVER_TZ}",
-    ]), check=True, env=env, capture_output=True)
-    settings = {
-        "DESTINATION__POSTGRES__CREDENTIALS__HOST": "127.0.0.1",
-        "DESTINATION__POSTGRES__CREDENTIALS__PORT": str(port),
-        "DESTINATION__POSTGRES__CREDENTIALS__USERNAME": "loader",
-        "DESTINATION__POSTGRES__CREDENTIALS__PASSWORD": "unused",
-        "DESTINATION__POSTGRES__CREDENTIALS__DATABASE": "deliverability",
-    }
-    try:
-        psql(bin_dir, port, "postgres", "postgres", "_setup_postgres_roles.sql")  # as the README: the admin's step
-        with pytest.MonkeyPatch.context() as patched:
-            for name, value in settings.items():
+    with throwaway_server() as port, pytest.MonkeyPatch.context() as patched:
+        for name, value in warehouse_settings(port).items():
+            if name != "DESTINATION_TYPE":
                 patched.setenv(name, value)
-            yield port
-    finally:
-        subprocess.run(as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-                       env=env, capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+        yield port
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +137,8 @@ def as_role(port: int, user: str, password: str = ""):
 
 def test_the_read_only_role_reads_every_mart_after_another_run_and_cannot_write(loaded, postgres, tmp_path):
     assert query(postgres, "select rolsuper from pg_roles where rolname = 'loader'") == [(False,)]
-    psql(server_binaries(), postgres, "loader", "deliverability", "_setup_postgres_readonly_role.sql")  # as the loader
+    readonly_role = str(SQL_DIR / "_setup_postgres_readonly_role.sql")
+    psql(server_binaries(), postgres, "loader", "deliverability", "-f", readonly_role)  # as the loader
     dbt_build(resolve("postgres"), target_path=str(tmp_path / "target"))  # recreates every mart
 
     marts = [name for (name,) in query(postgres, "select table_name from information_schema.tables"

@@ -1,0 +1,79 @@
+"""The README's Dagster deployment (`simulator.deployment`): the code location's server, the
+webserver and the daemon as the README starts them, Dagster's storage and the warehouse in a
+throwaway PostgreSQL, and the README's command that loads two workspaces now. The sensors add the
+partitions and build the dbt models once the loads finished."""
+
+import json
+import urllib.request
+
+import psycopg2
+import pytest
+
+from helpers import KEYS
+from simulator.deployment import deployment, readme_commands, wait_until
+from simulator.postgres import LOADER, server_binaries, throwaway_server, warehouse_settings
+
+pytestmark = pytest.mark.skipif(server_binaries() is None, reason="PostgreSQL server binaries not found")
+
+
+@pytest.fixture(scope="module")
+def deployed(agency, tmp_path_factory):
+    """The deployment after the README's backfill of `acme` and `globex` and the build that
+    followed: (the deployment, its instance's runs, the warehouse's port)."""
+    import dagster as dg
+
+    root = tmp_path_factory.mktemp("deployment")
+    with throwaway_server(databases=("dagster",)) as port:
+        env = agency.env(root, KEYS, **warehouse_settings(port))
+        with deployment(root, env, f"postgresql+psycopg2://{LOADER}@127.0.0.1:{port}/dagster", max_runs=2) as running:
+            instance = running.instance()
+            wait_until(lambda: set(instance.get_dynamic_partitions("workspaces")) == set(KEYS), 120)
+            backfill = next(command for command in readme_commands() if "job backfill" in command)
+            running.run(backfill)
+
+            def built():
+                runs = instance.get_runs(dg.RunsFilter(job_name="transform"))
+                return runs and all(run.is_finished for run in runs)
+
+            wait_until(built, 600, every_s=3)
+            runs = instance.get_runs()
+            yield running, runs, port
+
+
+def query(port: int, sql: str) -> list:
+    with psycopg2.connect(host="127.0.0.1", port=port, user=LOADER, dbname="deliverability") as con:
+        cursor = con.cursor()
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+
+def test_the_readme_backfill_runs_each_workspace_then_one_dbt_build(deployed):
+    _, runs, _ = deployed
+    by_job = sorted((run.job_name, run.tags.get("dagster/partition", ""), run.status.value) for run in runs)
+    assert by_job == [("transform", "", "SUCCESS"), ("workspace_load", "acme", "SUCCESS"),
+                      ("workspace_load", "globex", "SUCCESS")]
+
+
+def test_both_workspaces_and_the_models_land_in_the_postgresql_warehouse(agency, deployed):
+    _, _, port = deployed
+    ledger = query(port, "select workspace_label, count(*), count(*) filter (where status = 'ok')"
+                         " from raw.run_ledger group by 1 order by 1")
+    assert ledger == [("*", 1, 1), ("acme", 6, 6), ("globex", 6, 6)]
+    per_workspace = dict(query(port, "select workspace_label, count(*) from analytics.campaigns group by 1"))
+    assert per_workspace == {label: sum(1 for c in agency.workspaces[label].campaigns if c.last_active or c.listed)
+                             for label in KEYS}
+    assert query(port, "select distinct workspace_label from raw.alert_state where workspace_label <> '*'"
+                       " order by 1") == [("acme",), ("globex",)]
+
+
+def test_the_webserver_shows_the_jobs_schedules_and_sensors(deployed):
+    running, _, _ = deployed
+    question = json.dumps({"query": "{ repositoriesOrError { ... on RepositoryConnection { nodes {"
+                                    " jobs { name } schedules { name } sensors { name } } } } }"}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{running.ui_port}/graphql", question,
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        (repository,) = json.load(answer)["data"]["repositoriesOrError"]["nodes"]
+    assert {"workspace_load", "campaign_cleaner_load", "transform"} <= {job["name"] for job in repository["jobs"]}
+    assert {s["name"] for s in repository["schedules"]} == {"daily_loads", "daily_campaign_cleaner"}
+    assert {s["name"] for s in repository["sensors"]} == {"workspace_partitions", "transform_after_loads"}
