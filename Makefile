@@ -55,7 +55,7 @@ bench: $(STAMP)
 
 # The Dagster UI on the code location (http://127.0.0.1:3000, or PORT).
 dagster: $(STAMP)
-	$(VENV)/bin/dagster dev -m pipelines.commands.orchestration -h 127.0.0.1 -p $(or $(PORT),3000)
+	$(VENV)/bin/dagster dev -m pipelines.commands.orchestration -m pipelines.commands.transformation -h 127.0.0.1 -p $(or $(PORT),3000)
 
 clean:
 	rm -rf $(VENV) data bench-results.json

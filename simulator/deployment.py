@@ -1,7 +1,7 @@
 """The README's Dagster deployment, started on this machine (for its test and its benchmark):
 `pipelines/commands/dagster.yaml` in a fresh `DAGSTER_HOME` with Dagster's storage in PostgreSQL,
 and the commands of the README's block under "Deploying on Dagster", run as written there, on
-free loopback ports instead of 4000 and 3000."""
+free loopback ports instead of 4000, 4001 and 3000."""
 
 import os
 import re
@@ -13,7 +13,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Mapping, Optional
+from typing import Dict, Iterator, List, Mapping
 
 from simulator.bench import wait_for_port
 from simulator.server import free_port
@@ -67,34 +67,32 @@ class Deployment:
 
 
 @contextmanager
-def deployment(root: Path, env: Mapping[str, str], postgres_url: str, max_runs: int,
-               commands: Optional[List[str]] = None) -> Iterator[Deployment]:
-    """Starts the README's serving commands (the code location's server, the webserver, the
+def deployment(root: Path, env: Mapping[str, str], postgres_url: str, max_runs: int) -> Iterator[Deployment]:
+    """Starts the README's serving commands (the code locations' servers, the webserver, the
     daemon) with `env` (the pipeline's settings: what the code location's host is given) and
     Dagster's settings, and stops them at the end of the block."""
     home = root / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(CONFIG, home / "dagster.yaml")
-    code_port, ui_port = free_port(), free_port()
+    loads_port, models_port, ui_port = free_port(), free_port(), free_port()
     full = {
         **env, "DAGSTER_HOME": str(home), "DAGSTER_POSTGRES_URL": postgres_url,
         "DAGSTER_MAX_CONCURRENT_RUNS": str(max_runs), "DAGSTER_CODE_SERVER_HOST": "127.0.0.1",
-        "DAGSTER_CODE_SERVER_PORT": str(code_port),
+        "DAGSTER_LOADS_PORT": str(loads_port), "DAGSTER_MODELS_PORT": str(models_port),
     }
-    ports = {"-p 4000": f"-p {code_port}", "-p 3000": f"-p {ui_port}", "0.0.0.0": "127.0.0.1"}
+    ports = {"-p 4000": f"-p {loads_port}", "-p 4001": f"-p {models_port}", "-p 3000": f"-p {ui_port}",
+             "0.0.0.0": "127.0.0.1"}
     with ExitStack() as stack:
-        for command in commands if commands is not None else readme_commands():
-            if not any(serving in command for serving in SERVES):
-                continue
+        serving = [c for c in readme_commands() if any(s in c for s in SERVES)]
+        for n, command in enumerate(serving, start=1):
             for old, new in ports.items():
                 command = command.replace(old, new)
-            log = stack.enter_context(open(root / f"{command.split()[0].rsplit('/', 1)[-1]}.log", "a"))
+            log = stack.enter_context(open(root / f"{n}-{command.split()[0].rsplit('/', 1)[-1]}.log", "a"))
             process = subprocess.Popen(shlex.split(command), cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT,
                                        start_new_session=True)
             stack.callback(stop, process)
-            if "code-server" in command:
-                wait_for_port(code_port, 120)
-        wait_for_port(ui_port, 120)
+        for port in (loads_port, models_port, ui_port):
+            wait_for_port(port, 180)
         yield Deployment(full, home, ui_port)
 
 

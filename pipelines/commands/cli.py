@@ -28,7 +28,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     outcome = RunOutcome()
     try:
         warehouse = resolve(args.destination)
-        with refused_in_ledger(warehouse), run_lock(warehouse, "run"):
+        with refused_in_ledger(warehouse), run_lock(warehouse, "run", wait=args.wait):
             plan = partial(configured_plan, say, args.backfill)
             outcome = load_and_build(
                 warehouse, plan, say, fail, log_file, args.skip_dbt, board=progress_board, dbt_board=dbt_progress,
@@ -150,6 +150,10 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="load every configured source, then dbt build")
     run.add_argument("--destination", **destination)
     run.add_argument("--skip-dbt", action="store_true", help="load only, do not run dbt build")
+    run.add_argument(
+        "--wait", action="store_true",
+        help="when another writer holds the warehouse (a Dagster run's turn), wait for it instead of exiting",
+    )
     run.add_argument(
         "--backfill", metavar="FROM[:TO]",
         help="also re-pull these UTC days (YYYY-MM-DD; TO defaults to today) of the day-based tables"

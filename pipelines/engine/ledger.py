@@ -46,11 +46,12 @@ COLUMNS: TTableSchemaColumns = {
 }
 
 
-def new_run_id() -> str:
-    """A run's id: its UTC start, then a random part (two runs may start in one second)."""
+def new_run_id(writer: Optional[str] = None) -> str:
+    """A run's id: its UTC start, then a random part (two runs may start in one second), or
+    `writer`'s name for it when it has one (`dagster-<its run id>`: the ledger says who wrote)."""
     import uuid
 
-    return f"{pendulum.now('UTC').format('YYYYMMDDTHHmmss')}Z-{uuid.uuid4().hex[:8]}"
+    return f"{pendulum.now('UTC').format('YYYYMMDDTHHmmss')}Z-{writer or uuid.uuid4().hex[:8]}"
 
 
 def family_row(run_id: str, result: FamilyResult) -> Dict[str, object]:

@@ -118,8 +118,9 @@ def run(
     next run asks the same window again. The state stored in the warehouse moves only with a
     completed load, in the same package as its rows.
 
-    Extraction (the slow, rate-limited part) may run beside other pipelines' extractions; every
-    step that touches the warehouse holds `load_lock`, so one pipeline writes at a time.
+    Extraction (the slow, rate-limited part) and normalisation (local files) may run beside
+    other pipelines'; every step that touches the warehouse holds `load_lock`, so one pipeline
+    writes at a time.
     `before_merge`: the source's fix-up (`SourceSpec.before_merge`), under the lock before
     anything merges. `stats`: where the source counts (the caller's, to read what a failed run
     asked for).
@@ -134,10 +135,10 @@ def run(
             pipeline.sync_destination()  # a fresh machine restores the state stored in the warehouse
         with watch(stats, list(source.selected_resources)) if watch else nullcontext():
             pipeline.extract(source, loader_file_format=file_format(pipeline))
+        normalize = pipeline.normalize()  # local files only: other writers go on meanwhile
         with lock:
             if before_merge is not None:
                 before_merge(pipeline, source.name)
-            normalize = pipeline.normalize()
             pipeline.load()
     except BaseException:
         with lock:

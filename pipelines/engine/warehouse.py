@@ -122,7 +122,7 @@ def our_columns_sql(schemas: Sequence[str], where: str = "") -> str:
     return (
         "select table_schema || '.' || table_name, column_name from information_schema.columns"
         f" where table_schema in ({names}) and table_name {NOT_DLT} and column_name {NOT_DLT}"
-        f"{' and ' + where if where else ''} order by all"
+        f"{' and ' + where if where else ''} order by 1, 2"
     )
 
 

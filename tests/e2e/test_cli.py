@@ -164,6 +164,19 @@ def test_a_second_run_exits_at_once_while_one_holds_the_lock(sim, tmp_path):
     assert [cause for (cause,) in refused] == [second.stderr.removeprefix("error: ").strip()]
 
 
+def test_a_run_told_to_wait_starts_once_the_holder_lets_go(sim, tmp_path):
+    env = env_for(sim, tmp_path)
+    with holding(RUN_LOCK_HOLDER, env, "locked") as holder:
+        waiting = subprocess.Popen([sys.executable, "-m", "pipelines", "run", "--skip-dbt", "--wait"], cwd=ROOT,
+                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(2)
+        assert waiting.poll() is None and sim.state.log == [], "did not wait for the holder"
+        holder.kill()
+        out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert sim.state.log
+
+
 def test_cron_output_is_one_line_per_resource_one_for_dbt_and_a_summary_naming_the_log(cron_run):
     result, root = cron_run.result, cron_run.warehouse.root
     assert result.returncode == 0, result.stderr

@@ -24,8 +24,10 @@ import sys
 import dagster as dg
 from datetime import datetime, timezone
 from pipelines.commands.orchestration import WORKSPACE_PARTITIONS, daily_loads, defs, workspace_partitions
+from pipelines.commands.transformation import defs as models_defs
 
-selected = dg.AssetSelection.from_string(sys.argv[1]).resolve(defs.resolve_asset_graph())
+selected = {key for location in (defs, models_defs)
+            for key in dg.AssetSelection.from_string(sys.argv[1]).resolve(location.resolve_asset_graph())}
 instance = dg.DagsterInstance.local_temp()  # with a reference: a schedule's context reads it
 instance.add_dynamic_partitions(WORKSPACE_PARTITIONS, ["former-client"])  # a label no longer configured
 sensed = {type(request).__name__: sorted(request.partition_keys)
@@ -36,9 +38,9 @@ for gone in sensed.get("DeleteDynamicPartitionsRequest", []):
 loads = defs.get_assets_def(dg.AssetKey(["instantly", "instantly_workspaces"]))
 results = {label: dg.materialize([loads], partition_key=label, resources=defs.resources, instance=instance).success
            for label in instance.get_dynamic_partitions(WORKSPACE_PARTITIONS)}
-models = defs.get_assets_def(dg.AssetKey(["analytics", "campaigns"]))
-alerts = defs.get_assets_def(dg.AssetKey(["alerts"]))
-results["dbt"] = dg.materialize([models, alerts], resources=defs.resources, instance=instance).success
+models = models_defs.get_assets_def(dg.AssetKey(["analytics", "campaigns"]))
+alerts = models_defs.get_assets_def(dg.AssetKey(["alerts"]))
+results["dbt"] = dg.materialize([models, alerts], resources=models_defs.resources, instance=instance).success
 tick = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 12, 7, 5, tzinfo=timezone.utc))
 print(json.dumps([[request.partition_key, request.run_key] for request in daily_loads(tick)]))
 print(json.dumps(sensed))

@@ -66,14 +66,16 @@ def test_both_workspaces_and_the_models_land_in_the_postgresql_warehouse(agency,
                        " order by 1") == [("acme",), ("globex",)]
 
 
-def test_the_webserver_shows_the_jobs_schedules_and_sensors(deployed):
+def test_the_webserver_shows_both_locations_jobs_schedules_and_sensors(deployed):
     running, _, _ = deployed
     question = json.dumps({"query": "{ repositoriesOrError { ... on RepositoryConnection { nodes {"
                                     " jobs { name } schedules { name } sensors { name } } } } }"}).encode()
     request = urllib.request.Request(f"http://127.0.0.1:{running.ui_port}/graphql", question,
                                      {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as answer:
-        (repository,) = json.load(answer)["data"]["repositoriesOrError"]["nodes"]
-    assert {"workspace_load", "campaign_cleaner_load", "transform"} <= {job["name"] for job in repository["jobs"]}
-    assert {s["name"] for s in repository["schedules"]} == {"daily_loads", "daily_campaign_cleaner"}
-    assert {s["name"] for s in repository["sensors"]} == {"workspace_partitions", "transform_after_loads"}
+        locations = json.load(answer)["data"]["repositoriesOrError"]["nodes"]
+    named = {kind: {item["name"] for location in locations for item in location[kind]}
+             for kind in ("jobs", "schedules", "sensors")}
+    assert {"workspace_load", "campaign_cleaner_load", "transform"} <= named["jobs"]
+    assert named["schedules"] == {"daily_loads", "daily_campaign_cleaner"}
+    assert named["sensors"] == {"workspace_partitions", "transform_after_loads"}

@@ -1,11 +1,12 @@
 """The warehouse lock on one host: a second writer is refused at once, naming the holder, or
-waits its turn when it asks to (an orchestrator's queued runs)."""
+waits its turn when it asks to (an orchestrator's queued runs), or takes it for each step that writes."""
 
 import threading
 
 import pytest
 
-from pipelines.engine.lock import AlreadyRunning, file_lock
+from pipelines.engine.lock import AlreadyRunning, WarehouseTurns, file_lock, run_lock
+from pipelines.engine.warehouse import resolve
 
 
 def test_a_second_writer_is_refused_at_once_naming_the_holder(tmp_path):
@@ -30,3 +31,22 @@ def test_a_writer_that_waits_takes_the_lock_when_the_holder_lets_go(tmp_path):
         assert not taken.wait(0.3), "took the lock while another writer held it"
     waiter.join(timeout=10)
     assert taken.is_set()
+
+
+def test_a_load_step_taking_its_turn_waits_for_a_run_holding_the_warehouse_and_frees_it_after(tmp_path):
+    warehouse = resolve("duckdb", duckdb_file=str(tmp_path / "warehouse.duckdb"))
+    turns = WarehouseTurns(warehouse, "dagster")
+    stepped = threading.Event()
+
+    def step() -> None:
+        with turns:
+            stepped.set()
+
+    with run_lock(warehouse, "run"):
+        waiter = threading.Thread(target=step)
+        waiter.start()
+        assert not stepped.wait(0.3), "wrote while a run held the warehouse"
+    waiter.join(timeout=10)
+    assert stepped.is_set()
+    with run_lock(warehouse, "run"):  # the step let go: a run takes the warehouse at once
+        pass
