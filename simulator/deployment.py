@@ -97,11 +97,13 @@ def deployment(root: Path, env: Mapping[str, str], postgres_url: str, max_runs: 
 
 
 def stop(process: subprocess.Popen) -> None:
-    """Ends a serving command and what it started (the code server's run processes)."""
+    """Ends a serving command and what it started (the code server's run processes). A code
+    server told to stop waits up to a minute for its open calls (the daemon's heartbeats): a
+    throwaway deployment does not wait that long."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
