@@ -43,7 +43,7 @@ from simulator.bench import simulator_process
 from simulator.compare import postgres_tables
 from simulator.deployment import Deployment, deployment, readme_commands, wait_until
 from simulator.postgres import LOADER, throwaway_server, warehouse_settings
-from simulator.scale import ROOT, timed_run, tree_rss_mb
+from simulator.scale import ROOT, process_tree, timed_run, tree_rss_mb
 
 DAYS = 30
 TYPICAL_CAMPAIGNS = 12
@@ -103,14 +103,11 @@ def command_of(entry: Path) -> bytes:
 
 def tree_cpu_s(pid: int) -> float:
     """The CPU seconds of a process and its descendants so far (ended ones it waited for too)."""
-    total, pending = 0.0, [pid]
-    while pending:
-        current = pending.pop()
+    total = 0.0
+    for current in process_tree(pid):
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
             total += sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pending += [int(child) for child in (task / "children").read_text().split()]
         except (OSError, IndexError, ValueError):
             continue
     return total

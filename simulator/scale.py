@@ -32,16 +32,27 @@ TYPICAL_CAMPAIGNS = 12
 DAYS = 30
 
 
-def tree_rss_mb(pid: int) -> float:
-    """The resident memory of a process and its descendants, in MB (0 once it has ended)."""
-    total, pending = 0, [pid]
+def process_tree(pid: int) -> List[int]:
+    """A process and its live descendants (none once it has ended)."""
+    tree, pending = [], [pid]
     while pending:
         current = pending.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
             for task in Path(f"/proc/{current}/task").iterdir():
                 pending += [int(child) for child in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+        tree.append(current)
+    return tree
+
+
+def tree_rss_mb(pid: int) -> float:
+    """The resident memory of a process and its descendants, in MB (0 once it has ended)."""
+    total = 0
+    for current in process_tree(pid):
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
         except (OSError, StopIteration, ValueError):
             continue
     return total / 1024
