@@ -68,8 +68,9 @@ class Deployment:
 
 @contextmanager
 def deployment(root: Path, env: Mapping[str, str], postgres_url: str, max_runs: int) -> Iterator[Deployment]:
-    """Starts the README's serving commands (the code locations' servers, the webserver, the
-    daemon) with `env` (the pipeline's settings: what the code location's host is given) and
+    """Starts the README's serving commands (the code locations' servers, then, once they answer,
+    the webserver and the daemon: a daemon that finds no code server waits a minute before it looks
+    again) with `env` (the pipeline's settings: what the code location's host is given) and
     Dagster's settings, and stops them at the end of the block."""
     home = root / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
@@ -87,12 +88,14 @@ def deployment(root: Path, env: Mapping[str, str], postgres_url: str, max_runs: 
         for n, command in enumerate(serving, start=1):
             for old, new in ports.items():
                 command = command.replace(old, new)
+            if "code-server" not in command:  # the README's order: the code servers answer first
+                for port in (loads_port, models_port):
+                    wait_for_port(port, 180)
             log = stack.enter_context(open(root / f"{n}-{command.split()[0].rsplit('/', 1)[-1]}.log", "a"))
             process = subprocess.Popen(shlex.split(command), cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT,
                                        start_new_session=True)
             stack.callback(stop, process)
-        for port in (loads_port, models_port, ui_port):
-            wait_for_port(port, 180)
+        wait_for_port(ui_port, 180)
         yield Deployment(full, home, ui_port)
 
 
