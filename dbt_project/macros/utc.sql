@@ -12,3 +12,8 @@
 {% macro utc_date(column) -%}
     cast({{ utc_timestamp(column) }} as date)
 {%- endmacro %}
+
+{#- The UTC day the build runs on: what "the last N days" of a mart counts back from. -#}
+{% macro utc_today() -%}
+    {{ utc_date(dbt.current_timestamp()) }}
+{%- endmacro %}

@@ -111,8 +111,10 @@ def freshness_table(rows: Rows) -> str:
 
 def panel_html(n: int, panel: Panel) -> str:
     """A panel's section: title, its n, and its chart, table or why there is none."""
+    notes = "".join(f'<p class="note">{escape(note)}</p>' for note in panel.notes)
     if panel.figure is None and not panel.table:
         body = f'<div class="empty">{escape(panel.unavailable or panel.empty_note)}</div>'
+        body += "" if panel.unavailable else notes  # a family not loaded explains the rest
     else:
         body = f'<p class="unavailable">{escape(panel.unavailable)}</p>' if panel.unavailable else ""
         if panel.figure is not None:
@@ -120,7 +122,7 @@ def panel_html(n: int, panel: Panel) -> str:
             body += to_html(panel.figure, include_plotlyjs=False, full_html=False, div_id=f"chart-{n}")
         body += panel.table
         body += f'<p class="n">n = {panel.n:,} {escape(panel.n_label)}</p>'
-        body += "".join(f'<p class="note">{escape(note)}</p>' for note in panel.notes)
+        body += notes
     return (
         f'<section class="panel" data-panel="{escape(panel.key)}" data-title="{escape(panel.title)}"'
         f' data-n="{panel.n}" data-expected-marks="{panel.marks}"><h2>{escape(panel.title)}</h2>{body}</section>'

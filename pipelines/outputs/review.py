@@ -213,25 +213,40 @@ def worst_cells(query: Query) -> Panel:
 
 
 NOT_READY = """
-select workspace_label, mailbox_email, readiness_reason, warmup_health_score, latest_tested_date, tested_esp_count
+select workspace_label, mailbox_email, readiness_reason, warmup_health_score, latest_tested_date
 from analytics.mailbox_readiness
-where not is_ready
-order by case when tested_esp_count > 0 then 0 else 1 end, lowest_inbox_rate_of_sent, workspace_label, mailbox_email
+where readiness_status = 'not ready'
+order by lowest_inbox_rate_of_sent, workspace_label, mailbox_email
+"""
+UNJUDGED = """
+select readiness_status, count(*) as mailboxes, max(test_window_days) as test_window_days
+from analytics.mailbox_readiness
+where readiness_status in ('stale', 'untested')
+group by readiness_status
 """
 
 
 def mailboxes_not_ready(query: Query) -> Panel:
-    """Mailboxes whose latest tests fall short at some ESP, then those never tested."""
+    """Mailboxes whose latest test within the window fell short at some ESP. Stale and untested
+    mailboxes are counted under it, never listed as not ready: no recent test says so."""
     panel = Panel("not-ready", "Mailboxes not ready to send", family="placement", n_label="mailboxes not ready",
-                  empty_note="Every mailbox is ready (or none is loaded yet).")
+                  empty_note="No mailbox tested within the test window falls short (or none is loaded yet).")
     rows = query(NOT_READY)
-    return tabulated(
+    tabulated(
         panel, ("workspace", "mailbox", "why", "warmup health", "last tested (UTC day)"),
         [(r["workspace_label"], r["mailbox_email"], r["readiness_reason"],
           "" if r["warmup_health_score"] is None else f"{float(r['warmup_health_score']):.0f}",
-          str(r["latest_tested_date"] or "never")[:10]) for r in rows],
+          str(r["latest_tested_date"])[:10]) for r in rows],
         len(rows),
     )
+    unjudged = {r["readiness_status"]: r for r in query(UNJUDGED)}
+    if "stale" in unjudged:
+        stale = unjudged["stale"]
+        panel.notes.append(f"{int(stale['mailboxes'])} mailboxes have no test in the last"
+                           f" {int(stale['test_window_days'])} days (stale): test them again to judge them.")
+    if "untested" in unjudged:
+        panel.notes.append(f"{int(unjudged['untested']['mailboxes'])} mailboxes were never tested.")
+    return panel
 
 
 SILENT = """

@@ -113,7 +113,7 @@ def truth(sim) -> Dict[tuple, float]:
         latest[sender, esp] = max(latest.get((sender, esp), (day, test_id)), (day, test_id))
     for (sender, esp), (day, test_id) in latest.items():
         c = cells[test_id, day, sender, esp]
-        if c["sent"] >= 2 and c["inbox"] / c["sent"] < 0.7:
+        if (today - day).days < 14 and c["sent"] >= 2 and c["inbox"] / c["sent"] < 0.7:  # within the test window
             out["mailbox_inbox_rate", f"{sender} at {esp}"] = c["inbox"] / c["sent"]
     for domain in sim.accounts.failing:
         out["domain_dns", domain] = 2.0

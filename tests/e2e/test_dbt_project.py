@@ -264,8 +264,10 @@ def test_each_placement_panel_states_the_seeds_it_stands_on(report, built):
 def test_the_review_lists_the_mailboxes_not_ready_and_the_domains_failing(report, built):
     _, dom = report
     panels = panel_attributes(dom)
-    not_ready = built.query("select count(*) from analytics.mailbox_readiness where not is_ready")[0][0]
+    not_ready = built.query("select count(*) from analytics.mailbox_readiness where readiness_status = 'not ready'")[0][0]
     assert panels["not-ready"][:2] == (not_ready, not_ready) and not_ready > 0
+    untested = built.query("select count(*) from analytics.mailbox_readiness where readiness_status = 'untested'")[0][0]
+    assert f"{untested} mailboxes were never tested." in sections(dom)["not-ready"]
     assert panels["domains"][:2] == (len(built.sim.accounts.failing),) * 2
     assert all(domain in sections(dom)["domains"] for domain in built.sim.accounts.failing)
 
@@ -442,25 +444,48 @@ def test_esp_pairs_by_week_count_every_sent_seed_with_the_previous_week_beside(b
         from analytics.placement_rates_by_esp_pair_weekly order by 1, 2, 3""") == truth
 
 
-def test_a_mailbox_is_ready_only_when_its_latest_test_at_every_esp_tested_meets_the_threshold(built):
+def readiness(runs: dict, mailbox: str, today: pendulum.Date, window_days: int = 14) -> str:
+    """The mailbox's readiness from its seed sends (`runs`: mailbox -> ESP -> (day, test) -> counts):
+    judged on its latest run at each ESP within the window."""
+    latest = {esp: max(by_run) for esp, by_run in runs.get(mailbox, {}).items()}
+    recent = [runs[mailbox][esp][run] for esp, run in latest.items() if (today - run[0]).days < window_days]
+    if not latest:
+        return "untested"
+    if not recent:
+        return "stale"
+    return "ready" if all(c["inbox"] / c["sent"] >= 0.9 for c in recent) else "not ready"
+
+
+def seed_runs(placement) -> dict:
     runs: dict = {}
-    for test_id, day, sender, recipient_esp, _, landed in seed_sends(built.sim.placement):
+    for test_id, day, sender, recipient_esp, _, landed in seed_sends(placement):
         cell = runs.setdefault(sender, {}).setdefault(recipient_esp, {}).setdefault((day, test_id), Counter())
         cell["sent"] += 1
         cell["inbox"] += landed == "inbox"
+    return runs
+
+
+def test_a_mailbox_is_ready_only_when_its_latest_test_at_every_esp_within_the_window_meets_the_threshold(built):
+    runs = seed_runs(built.sim.placement)
     mailboxes = {email.lower() for email in built.sim.accounts.emails} | set(runs)
-    truth = []
-    for mailbox in sorted(mailboxes):
-        latest = [by_run[max(by_run)] for by_run in runs.get(mailbox, {}).values()]
-        ready = bool(latest) and all(c["inbox"] / c["sent"] >= 0.9 for c in latest)
-        truth.append((mailbox, ready, len(latest)))
-    assert {(ready, tested > 0) for _, ready, tested in truth} == {(True, True), (False, True), (False, False)}, (
+    today = utc_today()
+    truth = [(mailbox, readiness(runs, mailbox, today), len(runs.get(mailbox, {}))) for mailbox in sorted(mailboxes)]
+    assert {"ready", "not ready", "untested"} <= {status for _, status, _ in truth}, (
         "the simulator has a ready mailbox, one below the threshold and an untested one")
-    assert built.query("select mailbox_email, is_ready, tested_esp_count from analytics.mailbox_readiness"
+    assert built.query("select mailbox_email, readiness_status, tested_esp_count from analytics.mailbox_readiness"
                        " order by 1") == truth
     reasons = dict(built.query("select mailbox_email, readiness_reason from analytics.mailbox_readiness"))
-    assert all(reasons[m].startswith("ready: at least 90%" if ready else "not ready: ") for m, ready, _ in truth)
-    assert all("no inbox placement test" in reasons[m] for m, _, tested in truth if not tested)
+    assert all(reasons[m].startswith(f"{status}: ") for m, status, _ in truth)
+    assert all("no inbox placement test" in reasons[m] for m, status, _ in truth if status == "untested")
+
+
+def test_each_mailboxs_latest_test_knows_its_age_in_utc_days_and_whether_it_is_within_the_window(built):
+    runs = seed_runs(built.sim.placement)
+    today = utc_today()
+    truth = sorted((mailbox, esp, (today - max(by_run)[0]).days, (today - max(by_run)[0]).days < 14)
+                   for mailbox, by_esp in runs.items() for esp, by_run in by_esp.items())
+    assert built.query("select mailbox_email, recipient_esp, test_age_days, is_within_test_window"
+                       " from analytics.mailbox_placement_latest order by 1, 2") == truth
 
 
 def test_mailbox_readiness_shows_the_latest_warmup_score_and_domain_checks(built):

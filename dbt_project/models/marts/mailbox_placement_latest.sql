@@ -1,5 +1,6 @@
 -- Each mailbox's latest Instantly test run at each recipient ESP: the last UTC day a test sent
--- seeds of that ESP from the mailbox, and where those seeds went.
+-- seeds of that ESP from the mailbox, where those seeds went, and whether the run is recent
+-- enough to judge the mailbox by (the var `placement_test_window_days`).
 with runs as (
     select
         workspace_id,
@@ -38,7 +39,9 @@ select
     {{ wilson_bound('ranked.inbox_count', 'ranked.sent_count', 'low') }} as inbox_rate_of_sent_low,
     {{ wilson_bound('ranked.inbox_count', 'ranked.sent_count', 'high') }} as inbox_rate_of_sent_high,
     {{ safe_ratio('ranked.inbox_count', 'ranked.sent_count') }} >= {{ var('mailbox_ready_inbox_rate') }}
-        as meets_threshold
+        as meets_threshold,
+    {{ utc_today() }} - ranked.sent_date as test_age_days,
+    {{ utc_today() }} - ranked.sent_date < {{ var('placement_test_window_days') }} as is_within_test_window
 from ranked
 {{ join_workspace_labels('ranked.workspace_id') }}
 where ranked.recency = 1

@@ -1,9 +1,11 @@
 {%- set threshold = var('mailbox_ready_inbox_rate') -%}
 {%- set threshold_text = ((threshold * 100) | round | int) ~ '%' -%}
--- Which mailboxes are safe to send from: ready when the latest Instantly test at every recipient
--- ESP it was tested at put at least the threshold's share of its seeds in the inbox; untested
--- mailboxes are not ready. Beside it, what else a deliverability lead checks: warmup health and
--- the domain's DNS.
+{%- set window = var('placement_test_window_days') -%}
+-- Which mailboxes are safe to send from, judged on the latest Instantly test at each recipient
+-- ESP that ran within the test window: ready when every one put at least the threshold's share of
+-- its seeds in the inbox, not ready when one fell short. A mailbox whose latest tests are all
+-- older is stale and one never tested is untested: neither is "not ready", because nothing recent
+-- says so. Beside it, what else a deliverability lead checks: warmup health and the domain's DNS.
 with placement as (
     select
         *,
@@ -28,8 +30,9 @@ tested as (
         workspace_id,
         mailbox_email,
         count(*) as tested_esp_count,
-        sum(case when meets_threshold then 0 else 1 end) as esps_below_threshold,
-        min(inbox_rate_of_sent) as lowest_inbox_rate_of_sent,
+        sum(case when is_within_test_window then 1 else 0 end) as recent_esp_count,
+        sum(case when is_within_test_window and not meets_threshold then 1 else 0 end) as esps_below_threshold,
+        min(case when is_within_test_window then inbox_rate_of_sent end) as lowest_inbox_rate_of_sent,
         max(tested_date) as latest_tested_date,
         {{ dbt.listagg('recipient_esp', "', '", 'order by recipient_esp') }} as tested_esps
     from placement
@@ -45,7 +48,7 @@ below as (
             ~ ") || ' seeds on ' || cast(tested_date as " ~ dbt.type_string() ~ ")",
             "', '", 'order by inbox_rate_of_sent, recipient_esp') }} as below_detail
     from placement
-    where not meets_threshold
+    where is_within_test_window and not meets_threshold
     group by workspace_id, mailbox_email
 ),
 
@@ -80,7 +83,12 @@ assessed as (
         tested.lowest_inbox_rate_of_sent,
         tested.latest_tested_date,
         below.below_detail,
-        coalesce(tested.tested_esp_count, 0) > 0 and coalesce(tested.esps_below_threshold, 0) = 0 as is_ready
+        case
+            when coalesce(tested.tested_esp_count, 0) = 0 then 'untested'
+            when tested.recent_esp_count = 0 then 'stale'
+            when tested.esps_below_threshold = 0 then 'ready'
+            else 'not ready'
+        end as readiness_status
     from mailboxes
     left join tested
         on mailboxes.workspace_id = tested.workspace_id and mailboxes.mailbox_email = tested.mailbox_email
@@ -93,14 +101,21 @@ select
     workspace_labels.workspace_label,
     assessed.mailbox_email,
     assessed.domain,
-    assessed.is_ready,
-    case
-        when assessed.tested_esp_count = 0 then 'not ready: no inbox placement test has sent from this mailbox'
-        when assessed.is_ready
-            then 'ready: at least {{ threshold_text }} inbox of sent at every ESP tested (' || assessed.tested_esps || ')'
+    assessed.readiness_status,
+    assessed.readiness_status = 'ready' as is_ready,
+    case assessed.readiness_status
+        when 'untested' then 'untested: no inbox placement test has sent from this mailbox'
+        when 'stale'
+            then
+                'stale: its latest inbox placement test ran on '
+                || cast(assessed.latest_tested_date as {{ dbt.type_string() }})
+                || ', outside the last {{ window }} UTC days'
+        when 'ready'
+            then 'ready: at least {{ threshold_text }} inbox of sent at every ESP tested in the last {{ window }} days'
         else 'not ready: below {{ threshold_text }} inbox of sent at ' || assessed.below_detail
     end as readiness_reason,
     {{ threshold }} as ready_inbox_rate_threshold,
+    {{ window }} as test_window_days,
     assessed.tested_esp_count,
     assessed.esps_below_threshold,
     assessed.tested_esps,

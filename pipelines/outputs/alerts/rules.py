@@ -91,7 +91,8 @@ MAILBOX_INBOX_RATE = Rule(
     "mailbox_inbox_rate", "mailbox inbox rate of sent",
     """select workspace_label, mailbox_email, recipient_esp, tested_date, test_id,
         inbox_rate_of_sent as figure, sent_count as n
-    from analytics.mailbox_placement_latest""",
+    from analytics.mailbox_placement_latest
+    where is_within_test_window""",
     bad="below", threshold=0.7, min_n=2,
     subject=lambda r: f"{r['mailbox_email']} at {r['recipient_esp']}",
     describe=lambda r, t: (f"inbox rate of sent {percent(r['figure'])} (n={r['n']} seeds, test of {r['tested_date']})"
