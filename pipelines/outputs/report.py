@@ -23,28 +23,49 @@ from pipelines.outputs.marts import Rows, as_of, loaded_at, query, reader, requi
 from pipelines.outputs.review import Panel, weekly_review
 
 FRESHNESS = """
-select source, family, workspace_label, freshness_status, last_cause, last_loaded_day, last_ok_at
+select source, family, workspace_label, freshness_status, last_status, last_cause, last_loaded_day, last_ok_at
 from analytics.source_freshness
 order by source, workspace_label, family
 """
 
 
-def unavailable(freshness: Rows, family: str) -> str:
-    """`Not available: needs the Inbox Placement add-on` (naming the workspaces when only some
-    lack it) for a family the workspaces do not allow; empty when every workspace allows it."""
-    rows = [r for r in freshness if r["family"] == family]
-    refused = [r for r in rows if r["freshness_status"] == "unsupported"]
-    if not refused:
+def workspaces_named(rows: Rows, of: Rows, most: int = 5) -> str:
+    """` for acme, globex` when `rows` are only some of the family's (`of`); empty when all."""
+    if len(rows) == len(of):
         return ""
-    reason = str(refused[0]["last_cause"] or "").split(" (")[0]  # the cause opens with what would enable it
-    where = "" if len(refused) == len(rows) else " for " + ", ".join(r["workspace_label"] for r in refused)
-    return f"Not available{where}: {reason}."
+    labels = [str(r["workspace_label"]) for r in rows]
+    more = f" and {len(labels) - most} more" if len(labels) > most else ""
+    return " for " + ", ".join(labels[:most]) + more
+
+
+def caveat(freshness: Rows, family: str) -> str:
+    """What a panel reading `family` cannot show, from each workspace's latest run of it:
+    `Not available: needs the Inbox Placement add-on.` (a family the workspace does not allow),
+    `Not refreshed: the last load failed (HTTP 500 ...); shown as loaded on 2026-12-01.`, or
+    `Not loaded yet: ...`, naming the workspaces when only some are concerned. Empty when every
+    workspace's latest run of it loaded."""
+    rows = [r for r in freshness if r["family"] == family]
+    notes = []
+    refused = [r for r in rows if r["freshness_status"] == "unsupported"]
+    if refused:
+        reason = str(refused[0]["last_cause"] or "").split(" (")[0]  # the cause opens with what would enable it
+        notes.append(f"Not available{workspaces_named(refused, rows)}: {reason}.")
+    stale = [r for r in rows if r["freshness_status"] == "stale"]
+    if stale:
+        first = stale[0]
+        as_of = str(first["last_ok_at"] or first["last_loaded_day"] or "")[:10]
+        notes.append(f"Not refreshed{workspaces_named(stale, rows)}: the last load {first['last_status']}"
+                     f" ({first['last_cause']}); shown as loaded on {as_of}.")
+    never = [r for r in rows if r["freshness_status"] == "never loaded"]
+    if never:
+        notes.append(f"Not loaded yet{workspaces_named(never, rows)}: {never[0]['last_cause'] or 'no run loaded it'}.")
+    return " ".join(notes)
 
 
 def panels(client: Any, freshness: Rows, today: date) -> List[Panel]:
     out = weekly_review(lambda sql: query(client, sql), today)
     for panel in out:
-        panel.unavailable = unavailable(freshness, panel.family)
+        panel.caveat = caveat(freshness, panel.family)
     return out
 
 
@@ -86,7 +107,7 @@ body { font-family: system-ui, sans-serif; margin: 24px; color: #222; max-width:
 h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; }
 table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 4px 10px; text-align: left; }
 .empty { padding: 18px; background: #f6f6f6; border: 1px dashed #bbb; color: #555; }
-.n, .note, .more { color: #555; font-size: 13px; } .unavailable { color: #a04000; }
+.n, .note, .more { color: #555; font-size: 13px; } .caveat { color: #a04000; }
 """
 
 
@@ -113,10 +134,10 @@ def panel_html(n: int, panel: Panel) -> str:
     """A panel's section: title, its n, and its chart, table or why there is none."""
     notes = "".join(f'<p class="note">{escape(note)}</p>' for note in panel.notes)
     if panel.figure is None and not panel.table:
-        body = f'<div class="empty">{escape(panel.unavailable or panel.empty_note)}</div>'
-        body += "" if panel.unavailable else notes  # a family not loaded explains the rest
+        body = f'<div class="empty">{escape(panel.caveat or panel.empty_note)}</div>'
+        body += "" if panel.caveat else notes  # a family not loaded explains the rest
     else:
-        body = f'<p class="unavailable">{escape(panel.unavailable)}</p>' if panel.unavailable else ""
+        body = f'<p class="caveat">{escape(panel.caveat)}</p>' if panel.caveat else ""
         if panel.figure is not None:
             panel.figure.update_layout(height=420, margin=dict(t=30, l=70, r=20, b=60), showlegend=len(panel.figure.data) > 1)
             body += to_html(panel.figure, include_plotlyjs=False, full_html=False, div_id=f"chart-{n}")

@@ -41,11 +41,11 @@ class Panel:
     """Seeds (or mailboxes, domains, emails) the panel stands on, printed with it."""
     n_label: str = ""
     empty_note: str = ""
-    unavailable: str = ""
-    """Why some workspaces have no data here (a family they do not allow), so a missing add-on
-    never reads as an empty, healthy panel."""
+    caveat: str = ""
+    """What the panel cannot show for some workspaces (a family they do not allow, or whose last
+    load failed), so a missing add-on or a failed load never reads as an empty, healthy panel."""
     family: str = ""
-    """The loaded family the panel reads (its availability note comes from it)."""
+    """The loaded family the panel reads (its caveat comes from its latest runs)."""
     notes: List[str] = field(default_factory=list)
 
 

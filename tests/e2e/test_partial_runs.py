@@ -5,6 +5,7 @@ Each fault is one run through the CLI (as cron runs it) on a fresh warehouse; th
 without the fault, must leave the raw tables equal, row by row, to those of one that never had it.
 """
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from simulator.placement import PlacementWorkspace
 from simulator.workspace import Workspace
 
 ACCOUNT_DAILY = "/api/v2/accounts/analytics/daily"
+VITALS_CHECK = "/api/v2/accounts/test/vitals"
 
 
 def ledger(db: Path, run: int = 0) -> Dict[str, tuple]:
@@ -246,22 +248,41 @@ def test_days_whose_opens_exceed_sends_build_every_mart_with_one_warning(late_op
     assert any("is_fraction_campaign_step_variant_comparison_open_rate" in path.read_text() for path in log)
 
 
-def test_dbt_builds_after_a_failed_family_and_its_marts_keep_their_last_rows(cron_run, sim, tmp_path):
-    db = tmp_path / "warehouse.duckdb"
-    shutil.copy(cron_run.warehouse.db, db)  # a warehouse a good run left (a fresh machine: its state is in it)
-    env = env_for(sim, tmp_path)
-    before = warehouse_tables(db)
-    sim.state.reset(failing_path=ACCOUNT_DAILY)
-    failed = run_cli(env)
+@pytest.fixture(scope="module")
+def vitals_failed(cron_run, simulator, tmp_path_factory):
+    """A copy of the cron run's warehouse (a fresh machine: its state is in it), then a run whose
+    domain checks keep failing: (the warehouse's directory, its tables before, what the run printed)."""
+    root = tmp_path_factory.mktemp("vitals-failed")
+    shutil.copy(cron_run.warehouse.db, root / "warehouse.duckdb")
+    before = warehouse_tables(root / "warehouse.duckdb")
+    simulator.state.reset(failing_path=VITALS_CHECK)
+    try:
+        failed = run_cli(env_for(simulator, root))
+    finally:
+        simulator.state.reset()
+    return root, before, failed
+
+
+def test_dbt_builds_after_a_failed_family_and_its_marts_keep_their_last_rows(vitals_failed):
+    root, before, failed = vitals_failed
     assert failed.returncode == 1
     assert [line for line in failed.stdout.splitlines() if line.startswith("dbt build:")]
-    after = warehouse_tables(db)
-    assert after["analytics.sender_health_daily"] == before["analytics.sender_health_daily"]
-    with duckdb.connect(str(db), read_only=True) as con:
+    after = warehouse_tables(root / "warehouse.duckdb")
+    assert after["analytics.sender_domain_health"] == before["analytics.sender_domain_health"]
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         stale = con.execute(
             "select freshness_status, is_stale, last_cause, last_ok_at is not null from analytics.source_freshness"
-            " where family = 'accounts'").fetchone()
+            " where family = 'vitals'").fetchone()
     assert stale[:2] == ("stale", True) and "HTTP 500" in stale[2] and stale[3]
+
+
+def test_the_report_says_a_panel_whose_family_failed_shows_its_last_load_and_why(vitals_failed, simulator, tmp_path):
+    root, _, _ = vitals_failed
+    done = run_report(env_for(simulator, root), tmp_path / "report.html")
+    assert done.returncode == 0, done.stderr
+    domains = re.search(r'<section class="panel" data-panel="domains".*?</section>', (tmp_path / "report.html").read_text(), re.S)
+    assert domains and re.search(r"Not refreshed: the last load failed \(.*HTTP 500.*\); shown as loaded on \d{4}-\d\d-\d\d\.",
+                                 domains.group(0))
 
 
 def test_the_report_says_placement_needs_the_add_on(without_placement, sim, tmp_path):
