@@ -1,9 +1,10 @@
 """`make report`: the weekly review, one self-contained HTML page of the warehouse for the
 deliverability lead (the panels: `review.py`).
 
-Built from the `analytics` marts only, through the pipeline's SQL client, so it works on every
-destination (DuckDB and PostgreSQL tested). Plotly draws the charts; its JavaScript is inlined,
-so the page opens with no network. Each panel says what the browser must draw
+Built from the `analytics` marts (and `raw.alert_state`, the alerts open now) only, through the
+pipeline's SQL client, so it works on every destination (DuckDB and PostgreSQL tested). Plotly
+draws the charts; its JavaScript is inlined, so the page opens with no network. Each panel says
+what the browser must draw
 (`data-expected-marks`: chart points, heatmap cells, table rows) and the n it stands on
 (`data-n`); a small script records what was drawn and any script error, which a headless
 browser reads back in the tests. `?panel=KEY` shows one panel alone (for screenshots).

@@ -332,10 +332,37 @@ def campaign_outcomes(query: Query, today: date) -> Panel:
     return panel
 
 
+ALERTS_EVALUATED = """
+select count(*) as tables from information_schema.tables where table_schema = 'raw' and table_name = 'alert_state'
+"""
+OPEN_ALERTS = """
+select workspace_label, rule, subject, detail, first_seen_at
+from raw.alert_state
+where status = 'open'
+order by workspace_label, rule, subject
+"""
+
+
+def open_alerts(query: Query) -> Panel:
+    """The alerts open now (`raw.alert_state`, as the last evaluation left it), workspace by
+    workspace: what the alerts said, on the page beside the numbers behind it."""
+    panel = Panel("alerts", "Open alerts", n_label="alerts open",
+                  empty_note="No alert is open (or none has been evaluated yet).")
+    if not int(query(ALERTS_EVALUATED)[0]["tables"]):
+        return panel
+    rows = query(OPEN_ALERTS)
+    return tabulated(
+        panel, ("workspace", "rule", "subject", "what it found", "open since (UTC)"),
+        [(r["workspace_label"], r["rule"], r["subject"], r["detail"], str(r["first_seen_at"])[:16]) for r in rows],
+        len(rows),
+    )
+
+
 def weekly_review(query: Query, today: date) -> List[Panel]:
     """Every panel, in the order the page shows them (UTC weeks from Monday, as the marts')."""
     return [
         headline(query, today),
+        open_alerts(query),
         esp_heatmap(query, today),
         worst_cells(query),
         mailboxes_not_ready(query),

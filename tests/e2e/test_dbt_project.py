@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 from collections import Counter
+from html import unescape
 from pathlib import Path
 
 import duckdb
@@ -200,7 +201,7 @@ def rendered(html: Path) -> str:
 
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", ROOT / "data" / "test-artifacts"))
 """Where the report's panel screenshots are kept for people to look at (CI keeps the folder)."""
-PANELS = ("headline", "esp-weeks", "worst-cells", "not-ready", "silent", "domains", "campaigns")
+PANELS = ("headline", "alerts", "esp-weeks", "worst-cells", "not-ready", "silent", "domains", "campaigns")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install chromium")
 
 
@@ -232,6 +233,16 @@ def test_the_weekly_review_draws_every_panel_in_a_browser_without_errors(report)
     assert tuple(panels) == PANELS
     assert all(expected == drawn for _, expected, drawn in panels.values()), panels
     assert all(expected > 0 for key, (_, expected, _) in panels.items() if key != "silent"), panels
+
+
+@needs_chromium
+def test_the_review_lists_every_open_alert_workspace_by_workspace(report, built):
+    _, dom = report
+    open_now = built.query("select workspace_label, rule, subject from raw.alert_state where status = 'open'"
+                           " order by 1, 2, 3")
+    assert open_now and panel_attributes(dom)["alerts"][:2] == (len(open_now), len(open_now))
+    listed = re.findall(r'<tr class="row"><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>', sections(dom)["alerts"])
+    assert [tuple(unescape(cell) for cell in row) for row in listed] == open_now
 
 
 @needs_chromium
