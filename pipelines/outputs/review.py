@@ -6,6 +6,7 @@ placement is aggregated to the UTC week (Monday first) and shown with its n, and
 would mislead (a few rows to read and act on) the panel is a table.
 """
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html import escape
@@ -89,35 +90,55 @@ HEADLINE = """
 select week_start, sum(sent_count) as sent, sum(inbox_count) as inbox, sum(missing_count) as missing,
     sum(spam_count) as spam
 from analytics.placement_rates_by_esp_pair_weekly
-where week_start >= cast('{last_week}' as date) and week_start <= cast('{this_week}' as date)
+where week_start >= cast('{first_week}' as date) and week_start <= cast('{this_week}' as date)
 group by week_start
 """
+NOISE_Z = 1.96
+"""A change between two weeks counts when it is larger than this many standard errors of the
+difference of two proportions (pooled): 95% confidence that it is more than seed-to-seed chance."""
+
+
+def beyond_noise(part_a: int, whole_a: int, part_b: int, whole_b: int) -> bool:
+    """Whether the rates part_a/whole_a and part_b/whole_b differ by more than their noise (a
+    two-proportion z-test at `NOISE_Z`): 3 of 4 seeds against 1 of 4 does not, 30 of 40 against
+    10 of 40 does."""
+    pooled = (part_a + part_b) / (whole_a + whole_b)
+    error = math.sqrt(pooled * (1 - pooled) * (1 / whole_a + 1 / whole_b))
+    return bool(error) and abs(part_a / whole_a - part_b / whole_b) > NOISE_Z * error  # no error: equal rates
 
 
 def headline(query: Query, today: date) -> Panel:
-    """This week against last: inbox rate of sent, missing and spam, each with its seeds."""
+    """The last complete UTC week against the one before (what Monday's review asks), with the
+    week to date apart: inbox rate of sent, missing and spam, each with its seeds, and whether the
+    change is larger than its noise."""
     this_week = week_start(today)
-    last_week = this_week - timedelta(days=7)
-    panel = Panel("headline", "This week against last (Instantly seed tests)", family="placement",
-                  n_label="seeds sent", empty_note="No Instantly seed emails sent in the last two weeks.")
-    weeks = {str(r["week_start"])[:10]: r for r in query(HEADLINE.format(last_week=last_week, this_week=this_week))}
+    last_week, week_before = this_week - timedelta(days=7), this_week - timedelta(days=14)
+    panel = Panel("headline", "Last complete week against the one before (Instantly seed tests)", family="placement",
+                  n_label="seeds sent", empty_note="No Instantly seed emails sent in the last three weeks.")
+    weeks = {str(r["week_start"])[:10]: r for r in query(HEADLINE.format(first_week=week_before, this_week=this_week))}
     if not weeks:
         return panel
-    now, before = weeks.get(this_week.isoformat(), {}), weeks.get(last_week.isoformat(), {})
+    complete, before, to_date = (weeks.get(week.isoformat(), {}) for week in (last_week, week_before, this_week))
 
     def cell(week: Dict[str, Any], metric: str) -> str:
         sent = int(week.get("sent") or 0)
         return f"{percent(ratio(week.get(metric), sent))} of {sent}" if sent else "no seeds"
 
     def change(metric: str) -> str:
-        a, b = ratio(now.get(metric), now.get("sent")), ratio(before.get(metric), before.get("sent"))
-        return "" if a is None or b is None else f"{(a - b) * 100:+.0f} points"
+        sent_a, sent_b = int(complete.get("sent") or 0), int(before.get("sent") or 0)
+        if not sent_a or not sent_b:
+            return ""
+        part_a, part_b = int(complete.get(metric) or 0), int(before.get(metric) or 0)
+        points = f"{(part_a / sent_a - part_b / sent_b) * 100:+.0f} points"
+        return points if beyond_noise(part_a, sent_a, part_b, sent_b) else f"{points} (within noise)"
 
-    rows = [(label, cell(now, metric), cell(before, metric), change(metric))
+    rows = [(label, cell(complete, metric), cell(before, metric), change(metric), cell(to_date, metric))
             for label, metric in (("inbox rate of sent", "inbox"), ("missing", "missing"), ("spam rate of sent", "spam"))]
     panel.notes.append("Campaign Cleaner reports no sends, so its results are not in rates of sent.")
-    return tabulated(panel, ("", f"week of {this_week:%b %d} (to date)", f"week of {last_week:%b %d}", "change"), rows,
-                     int(now.get("sent") or 0) + int(before.get("sent") or 0))
+    panel.notes.append(f"The week of {this_week:%b %d} is not over: it is shown apart and compared with nothing.")
+    return tabulated(panel, ("", f"week of {last_week:%b %d}", f"week of {week_before:%b %d}", "change",
+                             f"week of {this_week:%b %d} (to date)"), rows,
+                     sum(int(week.get("sent") or 0) for week in (complete, before, to_date)))
 
 
 ESP_WEEKS = """

@@ -1,0 +1,33 @@
+"""The review's headline: the last complete UTC week against the one before, the week to date
+apart, and a change that counts only beyond its noise."""
+
+from datetime import date
+from typing import Dict, List
+
+from pipelines.outputs.review import beyond_noise, headline
+
+MONDAY = date(2026, 12, 7)
+
+
+def weeks(**by_week: Dict[str, int]) -> List[dict]:
+    return [dict(week_start=date.fromisoformat(week), missing=0, spam=0, **counts) for week, counts in by_week.items()]
+
+
+def test_a_change_counts_only_when_larger_than_its_noise():
+    assert not beyond_noise(3, 4, 1, 4)  # 75% against 25% on four seeds each: chance can do that
+    assert beyond_noise(30, 40, 10, 40)  # the same rates on forty seeds each: it cannot
+    assert not beyond_noise(0, 5, 0, 7) and not beyond_noise(5, 5, 7, 7)  # equal rates, whatever n
+
+
+def test_on_monday_the_headline_compares_the_last_complete_week_with_the_one_before():
+    rows = weeks(**{"2026-11-23": dict(sent=40, inbox=30), "2026-11-30": dict(sent=40, inbox=10),
+                    "2026-12-07": dict(sent=2, inbox=0)})
+    panel = headline(lambda sql: rows, MONDAY)
+    assert "<th>week of Nov 30</th><th>week of Nov 23</th><th>change</th><th>week of Dec 07 (to date)</th>" in panel.table
+    assert "<td>inbox rate of sent</td><td>25% of 40</td><td>75% of 40</td><td>-50 points</td><td>0% of 2</td>" in panel.table
+    assert panel.n == 82 and any("not over" in note for note in panel.notes)
+
+
+def test_a_change_within_its_noise_is_marked_so():
+    rows = weeks(**{"2026-11-23": dict(sent=4, inbox=3), "2026-11-30": dict(sent=4, inbox=1)})
+    assert "<td>-50 points (within noise)</td>" in headline(lambda sql: rows, MONDAY).table
