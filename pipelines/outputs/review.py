@@ -54,6 +54,12 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def week_label(week: str, today: date) -> str:
+    """A week's start as a chart labels it, `(to date)` after the week not over yet: a part-week
+    never reads as a full one (a drop that is only the days still to come)."""
+    return f"{week} (to date)" if week == week_start(today).isoformat() else week
+
+
 def percent(value: Optional[float]) -> str:
     return "" if value is None else f"{value:.0%}"
 
@@ -163,7 +169,7 @@ def esp_heatmap(query: Query, today: date) -> Panel:
     z = [[ratio(cells[w, e]["inbox"], cells[w, e]["sent"]) if (w, e) in cells else None for w in weeks] for e in esps]
     text = [[f"n={int(cells[w, e]['sent'])}" if (w, e) in cells else "" for w in weeks] for e in esps]
     panel.figure = go.Figure(go.Heatmap(
-        x=weeks, y=esps, z=z, text=text, texttemplate="%{z:.0%}<br>%{text}", zmin=0, zmax=1,
+        x=[week_label(w, today) for w in weeks], y=esps, z=z, text=text, texttemplate="%{z:.0%}<br>%{text}", zmin=0, zmax=1,
         colorscale="RdYlGn", colorbar=dict(title="inbox of sent", tickformat=".0%"), xgap=2, ygap=2,
         hovertemplate="week of %{x}<br>%{y}: %{z:.0%} inbox of sent, %{text}<extra></extra>",
     ))
@@ -338,7 +344,7 @@ def campaign_outcomes(query: Query, today: date) -> Panel:
     rows = [r for r in query(CAMPAIGN_WEEKS.format(first_week=first_week)) if r["sent"]]
     if not rows:
         return panel
-    weeks = [str(r["week_start"])[:10] for r in rows]
+    weeks = [week_label(str(r["week_start"])[:10], today) for r in rows]
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     figure.add_trace(go.Bar(x=weeks, y=[int(r["sent"]) for r in rows], name="emails sent", marker_color="#aab7c4"))
     for metric, name, color in (("replies", "reply rate", "#1e8449"), ("bounced", "bounce rate", "#c0392b")):

@@ -4,7 +4,7 @@ apart, and a change that counts only beyond its noise."""
 from datetime import date
 from typing import Dict, List
 
-from pipelines.outputs.review import beyond_noise, headline
+from pipelines.outputs.review import beyond_noise, campaign_outcomes, esp_heatmap, headline
 
 MONDAY = date(2026, 12, 7)
 
@@ -31,3 +31,10 @@ def test_on_monday_the_headline_compares_the_last_complete_week_with_the_one_bef
 def test_a_change_within_its_noise_is_marked_so():
     rows = weeks(**{"2026-11-23": dict(sent=4, inbox=3), "2026-11-30": dict(sent=4, inbox=1)})
     assert "<td>-50 points (within noise)</td>" in headline(lambda sql: rows, MONDAY).table
+
+
+def test_the_week_not_over_is_marked_to_date_on_every_chart():
+    rows = [dict(week_start=date(2026, 11, 30), recipient_esp="Google", sent=40, inbox=30, replies=2, bounced=1),
+            dict(week_start=date(2026, 12, 7), recipient_esp="Google", sent=2, inbox=1, replies=0, bounced=0)]
+    for panel in (esp_heatmap(lambda sql: rows, MONDAY), campaign_outcomes(lambda sql: rows, MONDAY)):
+        assert list(panel.figure.data[0].x) == ["2026-11-30", "2026-12-07 (to date)"], panel.key
