@@ -73,10 +73,54 @@ def post_json(url: str, body: object, headers: Optional[Dict[str, str]] = None) 
         raise DeliveryFailed("its URL is not a valid http(s) URL") from None
 
 
+SLACK_MAX_CHARS = 4000
+"""A Slack message's text is kept under this (Slack truncates past 40,000 characters and advises
+4,000): the digest says what it left out, and the report has it all."""
+TOP_PER_WORKSPACE = 5
+LINE_MAX_CHARS = 400
+
+
+def digest(events: List[Event], source: str, max_chars: int = SLACK_MAX_CHARS, top: int = TOP_PER_WORKSPACE) -> str:
+    """The events as one message a person reads: the summary, the warehouse, then per workspace a
+    line of its counts, its first events and "and K more". Each workspace lists as many events
+    (up to `top`) as lets every workspace's line fit in `max_chars`; workspaces beyond even that
+    are counted at the end. Nothing is left out without saying so."""
+    by_workspace: Dict[str, List[Event]] = {}
+    for event in events:
+        by_workspace.setdefault(event.workspace, []).append(event)
+    head = [summary(events), f"From {source}."]
+    for listed in range(top, -1, -1):
+        text = "\n".join(head + [line for workspace, theirs in sorted(by_workspace.items())
+                                  for line in workspace_block(workspace, theirs, listed)])
+        if len(text) <= max_chars:
+            return text
+    lines = head
+    for shown, (workspace, theirs) in enumerate(sorted(by_workspace.items())):
+        closing = f"and {len(by_workspace) - shown} more workspaces with alerts (the report lists them)"
+        if len("\n".join(lines + workspace_block(workspace, theirs, 0) + [closing])) > max_chars:
+            return "\n".join(lines + [closing])
+        lines = lines + workspace_block(workspace, theirs, 0)
+    return "\n".join(lines)
+
+
+def workspace_block(workspace: str, events: List[Event], listed: int) -> List[str]:
+    """A workspace's line of counts, its first `listed` events and how many more it has."""
+    opened = sum(e.kind == "opened" for e in events)
+    block = [f"[{workspace}] {opened} opened, {len(events) - opened} resolved"]
+    block += [f"• {shorten(e.line())}" for e in events[:listed]]
+    if len(events) > listed:
+        block.append(f"  and {len(events) - listed} more (the report lists them)")
+    return block
+
+
+def shorten(line: str) -> str:
+    return line if len(line) <= LINE_MAX_CHARS else line[:LINE_MAX_CHARS - 1] + "…"
+
+
 def slack(url: str) -> Send:
-    """Slack's (and Mattermost's, Teams' workflows') incoming-webhook message: `{"text": ...}`."""
-    return lambda events, source: post_json(
-        url, {"text": "\n".join([summary(events), f"From {source}."] + [f"• {e.line()}" for e in events])})
+    """Slack's (and Mattermost's, Teams' workflows') incoming-webhook message: `{"text": ...}`,
+    a digest within Slack's limits (`digest`)."""
+    return lambda events, source: post_json(url, {"text": digest(events, source)})
 
 
 def webhook(url: str, token: Optional[str]) -> Send:
