@@ -297,19 +297,12 @@ def silent_senders(query: Query, today: date) -> Panel:
                        str(r["last_silent"])[:10]) for r in rows], len(rows))
 
 
-LATEST_DOMAIN_CHECKS = """
-with latest as (
-    select workspace_label, domain, max(vitals_checked_date) as checked
-    from analytics.sender_domain_health where vitals_checked_date is not null group by workspace_label, domain
-)
-select distinct h.workspace_label, h.domain, h.accounts, h.spf, h.dkim, h.dmarc, h.mx, h.all_pass, latest.checked
-from analytics.sender_domain_health as h
-inner join latest
-    on latest.workspace_label = h.workspace_label and latest.domain = h.domain and latest.checked = h.vitals_checked_date
+FAILING_DOMAINS = """
+select workspace_label, domain, accounts, spf, dkim, dmarc, mx, checked_date
+from analytics.sender_domain_dns_latest
+where not all_pass
+order by workspace_label, domain
 """
-"""Each sending domain's latest DNS check (the failing-domains panel and the DNS alert)."""
-
-FAILING_DOMAINS = f"select * from ({LATEST_DOMAIN_CHECKS}) as checks where not all_pass order by workspace_label, domain"
 
 
 def failing_domains(query: Query) -> Panel:
@@ -323,7 +316,7 @@ def failing_domains(query: Query) -> Panel:
 
     return tabulated(panel, ("workspace", "domain", "mailboxes", "SPF", "DKIM", "DMARC", "MX", "checked (UTC day)"),
                      [(r["workspace_label"], r["domain"], r["accounts"], check(r["spf"]), check(r["dkim"]),
-                       check(r["dmarc"]), check(r["mx"]), str(r["checked"])[:10]) for r in rows], len(rows))
+                       check(r["dmarc"]), check(r["mx"]), str(r["checked_date"])[:10]) for r in rows], len(rows))
 
 
 CAMPAIGN_WEEKS = """

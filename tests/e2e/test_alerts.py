@@ -144,7 +144,8 @@ def test_each_default_rule_fires_once_with_its_subject_and_figure(scenario):
 def test_a_message_names_the_workspace_the_figure_against_the_threshold_with_its_n_and_the_mart_row(scenario):
     runs = scenario.runs
     alert = opened(runs[2])["domain_dns", scenario.fixed_domain]
-    assert alert["workspace"] == "default" and alert["mart_row"].startswith("analytics.sender_domain_health where domain")
+    assert alert["workspace"] == "default"
+    assert alert["mart_row"] == f"analytics.sender_domain_dns_latest where domain = '{scenario.fixed_domain}'"
     inbox = next(e for (rule, _), e in opened(runs[2]).items() if rule == "mailbox_inbox_rate")
     assert "is below 70%" in inbox["message"] and "seeds" in inbox["message"] and inbox["n"] >= 2
     assert inbox["message"].startswith("[default] mailbox inbox rate of sent, ")

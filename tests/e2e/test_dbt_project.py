@@ -185,6 +185,13 @@ def test_a_domain_failing_its_vitals_shows_it_on_every_day_since_the_check(built
     assert built.query("select count(*) from analytics.sender_domain_health where accounts = 0") == [(0,)]
 
 
+def test_each_sending_domains_latest_dns_check_is_one_row_with_its_mailboxes(built):
+    accounts = built.sim.accounts
+    truth = sorted((domain, domain not in accounts.failing, sum(a.domain == domain for a in accounts.listed()))
+                   for domain in {a.domain for a in accounts.listed()})
+    assert built.query("select domain, all_pass, accounts from analytics.sender_domain_dns_latest order by 1") == truth
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

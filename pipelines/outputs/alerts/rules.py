@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from pipelines.outputs.marts import Rows
-from pipelines.outputs.review import LATEST_DOMAIN_CHECKS, WORST_CELLS
+from pipelines.outputs.review import WORST_CELLS
 
 Row = Dict[str, Any]
 
@@ -102,15 +102,15 @@ MAILBOX_INBOX_RATE = Rule(
 
 DOMAIN_DNS = Rule(
     "domain_dns", "domain DNS check failing",
-    "select workspace_label, domain, checked, spf, dkim, dmarc, accounts as n,"
+    "select workspace_label, domain, checked_date as checked, spf, dkim, dmarc, accounts as n,"
     " (case when spf then 0 else 1 end) + (case when dkim then 0 else 1 end) + (case when dmarc then 0 else 1 end)"
-    f" as figure from ({LATEST_DOMAIN_CHECKS}) as checks where not (spf and dkim and dmarc)",
+    " as figure from analytics.sender_domain_dns_latest where not (spf and dkim and dmarc)",
     bad="flag", threshold=None, min_n=0,
     subject=lambda r: str(r["domain"]),
     describe=lambda r, t: (", ".join(f"{name} {'pass' if r[key] else 'FAIL'}" for name, key in
                                      (("SPF", "spf"), ("DKIM", "dkim"), ("DMARC", "dmarc")))
                            + f" (checked {r['checked']}, {r['n']} mailboxes)"),
-    mart_row=lambda r: where("sender_domain_health", domain=r["domain"], health_date=r["checked"]),
+    mart_row=lambda r: where("sender_domain_dns_latest", domain=r["domain"]),
 )
 
 MAILBOX_BOUNCE_RATE = Rule(
