@@ -113,6 +113,29 @@ def beyond_noise(part_a: int, whole_a: int, part_b: int, whole_b: int) -> bool:
     return bool(error) and abs(part_a / whole_a - part_b / whole_b) > NOISE_Z * error  # no error: equal rates
 
 
+def rate_of_sent(week: Dict[str, Any], metric: str) -> str:
+    """`x% of n` for a week's `metric` over its seeds sent, or `no seeds`."""
+    sent = int(week.get("sent") or 0)
+    return f"{percent(ratio(week.get(metric), sent))} of {sent}" if sent else "no seeds"
+
+
+def points_of_change(week: Dict[str, Any], before: Dict[str, Any], metric: str) -> Optional[float]:
+    """The change of `metric`'s rate of sent from `before` to `week` in points, when both sent seeds."""
+    sent_a, sent_b = int(week.get("sent") or 0), int(before.get("sent") or 0)
+    if not sent_a or not sent_b:
+        return None
+    return (int(week.get(metric) or 0) / sent_a - int(before.get(metric) or 0) / sent_b) * 100
+
+
+def change(week: Dict[str, Any], before: Dict[str, Any], metric: str) -> str:
+    """`-12 points`, with `(within noise)` when `beyond_noise` says it is not larger than its noise."""
+    points = points_of_change(week, before, metric)
+    if points is None:
+        return ""
+    noisy = not beyond_noise(int(week.get(metric) or 0), int(week["sent"]), int(before.get(metric) or 0), int(before["sent"]))
+    return f"{points:+.0f} points" + (" (within noise)" if noisy else "")
+
+
 def headline(query: Query, today: date) -> Panel:
     """The last complete UTC week against the one before (what Monday's review asks), with the
     week to date apart: inbox rate of sent, missing and spam, each with its seeds, and whether the
@@ -125,26 +148,52 @@ def headline(query: Query, today: date) -> Panel:
     if not weeks:
         return panel
     complete, before, to_date = (weeks.get(week.isoformat(), {}) for week in (last_week, week_before, this_week))
-
-    def cell(week: Dict[str, Any], metric: str) -> str:
-        sent = int(week.get("sent") or 0)
-        return f"{percent(ratio(week.get(metric), sent))} of {sent}" if sent else "no seeds"
-
-    def change(metric: str) -> str:
-        sent_a, sent_b = int(complete.get("sent") or 0), int(before.get("sent") or 0)
-        if not sent_a or not sent_b:
-            return ""
-        part_a, part_b = int(complete.get(metric) or 0), int(before.get(metric) or 0)
-        points = f"{(part_a / sent_a - part_b / sent_b) * 100:+.0f} points"
-        return points if beyond_noise(part_a, sent_a, part_b, sent_b) else f"{points} (within noise)"
-
-    rows = [(label, cell(complete, metric), cell(before, metric), change(metric), cell(to_date, metric))
+    rows = [(label, rate_of_sent(complete, metric), rate_of_sent(before, metric), change(complete, before, metric),
+             rate_of_sent(to_date, metric))
             for label, metric in (("inbox rate of sent", "inbox"), ("missing", "missing"), ("spam rate of sent", "spam"))]
     panel.notes.append("Campaign Cleaner reports no sends, so its results are not in rates of sent.")
     panel.notes.append(f"The week of {this_week:%b %d} is not over: it is shown apart and compared with nothing.")
     return tabulated(panel, ("", f"week of {last_week:%b %d}", f"week of {week_before:%b %d}", "change",
                              f"week of {this_week:%b %d} (to date)"), rows,
                      sum(int(week.get("sent") or 0) for week in (complete, before, to_date)))
+
+
+CLIENT_WEEKS = """
+select workspace_label, week_start, sum(sent_count) as sent, sum(inbox_count) as inbox
+from analytics.placement_rates_by_esp_pair_weekly
+where week_start >= cast('{week_before}' as date) and week_start < cast('{this_week}' as date)
+group by workspace_label, week_start
+"""
+
+
+def clients(query: Query, today: date) -> Optional[Panel]:
+    """In agency mode, each client's inbox rate of sent in the last complete week against the one
+    before, the largest drop first (a change within its noise after every real one): which client
+    to look at first. None with a single workspace: the headline says it all."""
+    this_week = week_start(today)
+    last_week, week_before = this_week - timedelta(days=7), this_week - timedelta(days=14)
+    rows = query(CLIENT_WEEKS.format(week_before=week_before, this_week=this_week))
+    by_client: Dict[str, Dict[str, Dict[str, Any]]] = {}
+    for r in rows:
+        by_client.setdefault(str(r["workspace_label"]), {})[str(r["week_start"])[:10]] = r
+    if len(by_client) < 2:
+        return None
+    panel = Panel("clients", "Clients, the largest drop in inbox rate of sent first", family="placement",
+                  n_label="seeds sent")
+    weeks = {label: (w.get(last_week.isoformat(), {}), w.get(week_before.isoformat(), {})) for label, w in by_client.items()}
+
+    def order(label: str) -> tuple:
+        complete, before = weeks[label]
+        points = points_of_change(complete, before, "inbox")
+        real = points is not None and "within noise" not in change(complete, before, "inbox")
+        return (not real, points is None, points or 0.0, label)
+
+    return tabulated(
+        panel, ("workspace", f"week of {last_week:%b %d}", f"week of {week_before:%b %d}", "change in inbox rate of sent"),
+        [(label, rate_of_sent(weeks[label][0], "inbox"), rate_of_sent(weeks[label][1], "inbox"),
+          change(*weeks[label], "inbox")) for label in sorted(weeks, key=order)],
+        sum(int(r["sent"] or 0) for r in rows),
+    )
 
 
 ESP_WEEKS = """
@@ -380,8 +429,10 @@ def open_alerts(query: Query) -> Panel:
 
 def weekly_review(query: Query, today: date) -> List[Panel]:
     """Every panel, in the order the page shows them (UTC weeks from Monday, as the marts')."""
+    agency = clients(query, today)
     return [
         headline(query, today),
+        *([agency] if agency else []),
         open_alerts(query),
         esp_heatmap(query, today),
         worst_cells(query),

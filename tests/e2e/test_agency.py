@@ -14,6 +14,8 @@ import duckdb
 import pytest
 
 from helpers import ADMIN_KEY, BAR, KEYS, env_for, run_cli, run_on_terminal
+from pipelines.common.dates import utc_today
+from pipelines.outputs.report import write_report
 from simulator.compare import warehouse_tables
 from spec_check import get, registry, validator
 
@@ -205,3 +207,9 @@ def test_on_a_terminal_an_agency_run_shows_one_bar_per_workspace(agency, tmp_pat
     for label in KEYS:
         assert re.search(rf"workspace {label}: [\d,]+ requests" + BAR + r"families\s+[\d,]+ rows", screen), label
     assert "instantly_campaign_analytics_steps " not in screen, "no per-resource bars in agency mode"
+
+
+def test_the_review_of_an_agency_lists_each_client_beside_the_pooled_headline(agency_run, tmp_path):
+    page = write_report(agency_run.warehouse.destination(), tmp_path / "report.html", utc_today()).path.read_text()
+    panel = re.search(r'<section class="panel" data-panel="clients".*?</section>', page, re.S)
+    assert panel and all(f"<tr class=\"row\"><td>{label}</td>" in panel.group(0) for label in KEYS)

@@ -4,7 +4,7 @@ apart, and a change that counts only beyond its noise."""
 from datetime import date
 from typing import Dict, List
 
-from pipelines.outputs.review import beyond_noise, campaign_outcomes, esp_heatmap, headline
+from pipelines.outputs.review import beyond_noise, campaign_outcomes, clients, esp_heatmap, headline
 
 MONDAY = date(2026, 12, 7)
 
@@ -38,3 +38,21 @@ def test_the_week_not_over_is_marked_to_date_on_every_chart():
             dict(week_start=date(2026, 12, 7), recipient_esp="Google", sent=2, inbox=1, replies=0, bounced=0)]
     for panel in (esp_heatmap(lambda sql: rows, MONDAY), campaign_outcomes(lambda sql: rows, MONDAY)):
         assert list(panel.figure.data[0].x) == ["2026-11-30", "2026-12-07 (to date)"], panel.key
+
+
+def test_in_agency_mode_clients_are_listed_the_largest_real_drop_first():
+    rows = [dict(workspace_label=label, week_start=date.fromisoformat(week), sent=sent, inbox=inbox)
+            for label, week, sent, inbox in (
+                ("acme", "2026-11-23", 4, 3), ("acme", "2026-11-30", 4, 1),  # -50 points on 4 seeds: noise
+                ("globex", "2026-11-23", 40, 30), ("globex", "2026-11-30", 40, 14),  # -40 points on 40: real
+                ("initech", "2026-11-30", 10, 9))]  # nothing to compare with
+    panel = clients(lambda sql: rows, MONDAY)
+    assert panel is not None and panel.n == 98
+    listed = [cells.split("</td>")[0] for cells in panel.table.split('<tr class="row"><td>')[1:]]
+    assert listed == ["globex", "acme", "initech"]
+    assert "<td>-40 points</td>" in panel.table and "<td>-50 points (within noise)</td>" in panel.table
+
+
+def test_a_single_workspace_has_no_clients_panel():
+    rows = [dict(workspace_label="default", week_start=date(2026, 11, 30), sent=10, inbox=9)]
+    assert clients(lambda sql: rows, MONDAY) is None
