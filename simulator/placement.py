@@ -78,6 +78,9 @@ class PlacementWorkspace:
         self.well_placed = senders[0] if senders else None
         """A pre-warmed mailbox whose every seed arrives in the inbox (as public clients report
         for such mailboxes), so the marts have a ready mailbox beside the others."""
+        self.burned = senders[1] if len(senders) > 1 else None
+        """A burned mailbox (a blocklisted domain, a spam-trap hit) whose every seed that arrives
+        lands in spam: a mailbox that is not ready beyond doubt, whatever its n."""
         self.today = today or pendulum.now("UTC").date()
         self.first_day = self.today.subtract(days=days - 1)
         rng = random.Random(f"placement|{seed}")
@@ -158,6 +161,8 @@ class PlacementWorkspace:
             category = rng.random() < 0.15
             if sender == self.well_placed:
                 spam = category = False
+            elif sender == self.burned:
+                spam, category = True, False
             record.update(
                 is_spam=spam,
                 has_category=category,

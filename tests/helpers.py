@@ -373,6 +373,13 @@ def seed_sends(placement):
             yield seed_send(record, placement.sender_esps.get(sender, 1), None)
 
 
+def wilson(successes: int, n: int) -> tuple:
+    """The 95% Wilson score interval of successes / n, as a textbook gives it."""
+    z2, p = 1.96 ** 2, successes / n
+    centre, half = p + z2 / (2 * n), 1.96 * (p * (1 - p) / n + z2 / (4 * n * n)) ** 0.5
+    return max(0.0, (centre - half) / (1 + z2 / n)), min(1.0, (centre + half) / (1 + z2 / n))
+
+
 def seed_send(record, sender_esp, landed):
     return (record["test_id"], pendulum.parse(record["timestamp_created_date"]).date(),
             record["sender_email"].lower(), ESP_LABELS[record["recipient_esp"]], ESP_LABELS[sender_esp], landed)

@@ -13,7 +13,7 @@ import duckdb
 import pendulum
 import pytest
 
-from helpers import RECEIVED, ROOT, seed_sends, truth_daily
+from helpers import RECEIVED, ROOT, seed_sends, truth_daily, wilson
 from pipelines.common.dates import utc_today
 from pipelines.common.errors import TransformError
 from pipelines.engine import runner
@@ -365,13 +365,6 @@ def test_placement_rates_gain_the_seeds_sent_and_missing_and_a_row_where_all_wen
     assert all_missing[0][0] > 0, "the simulator has cells whose every seed went missing"
     assert built.query("select count(*) from analytics.placement_rates_by_esp"
                        " where source = 'instantly' and total_count = 0 and missing_count = sent_count") == all_missing
-
-
-def wilson(successes: int, n: int) -> tuple:
-    """The 95% Wilson score interval of successes / n, as a textbook gives it."""
-    z2, p = 1.96 ** 2, successes / n
-    centre, half = p + z2 / (2 * n), 1.96 * (p * (1 - p) / n + z2 / (4 * n * n)) ** 0.5
-    return max(0.0, (centre - half) / (1 + z2 / n)), min(1.0, (centre + half) / (1 + z2 / n))
 
 
 RATES_OF_SENT = [

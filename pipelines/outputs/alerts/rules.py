@@ -54,12 +54,17 @@ class Rule:
     mart_row: Callable[[Row], str]
 
     def breaches(self, row: Row, threshold: Optional[float], min_n: int) -> bool:
+        """Whether `row` breaches: its figure beyond the threshold on at least `min_n`. Where the
+        rule's query gives the figure's 95% interval (`figure_low`, `figure_high`), the whole
+        interval must be beyond it: a rate that may well be fine on its n opens nothing."""
         if self.bad == "flag":
             return True
         figure, n = row.get("figure"), row.get("n")
         if figure is None or threshold is None or (n is not None and n < min_n):
             return False
-        return float(figure) < threshold if self.bad == "below" else float(figure) > threshold
+        nearest = row.get("figure_high" if self.bad == "below" else "figure_low")
+        decided = float(figure if nearest is None else nearest)
+        return decided < threshold if self.bad == "below" else decided > threshold
 
     def findings(self, rows: Rows, threshold: Optional[float], min_n: int) -> List[Finding]:
         return [
@@ -90,13 +95,14 @@ def where(mart: str, **keys: Any) -> str:
 MAILBOX_INBOX_RATE = Rule(
     "mailbox_inbox_rate", "mailbox inbox rate of sent",
     """select workspace_label, mailbox_email, recipient_esp, tested_date, test_id,
-        inbox_rate_of_sent as figure, sent_count as n
+        inbox_rate_of_sent as figure, inbox_rate_of_sent_low as figure_low, inbox_rate_of_sent_high as figure_high,
+        sent_count as n
     from analytics.mailbox_placement_latest
     where is_within_test_window""",
     bad="below", threshold=0.7, min_n=2,
     subject=lambda r: f"{r['mailbox_email']} at {r['recipient_esp']}",
-    describe=lambda r, t: (f"inbox rate of sent {percent(r['figure'])} (n={r['n']} seeds, test of {r['tested_date']})"
-                           f" is below {percent(t)}"),
+    describe=lambda r, t: (f"inbox rate of sent {percent(r['figure'])} (95% interval {percent(r['figure_low'])}"
+                           f"-{percent(r['figure_high'])}, n={r['n']} seeds, test of {r['tested_date']}) is below {percent(t)}"),
     mart_row=lambda r: where("mailbox_placement_latest", mailbox_email=r["mailbox_email"], recipient_esp=r["recipient_esp"]),
 )
 
