@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from html import escape
 from pathlib import Path
-from typing import Any, List, Sequence
+from typing import Any, Dict, List, Sequence
 
 from plotly.io import to_html
 from plotly.offline import get_plotlyjs
@@ -151,14 +151,33 @@ def panel_html(n: int, panel: Panel) -> str:
     )
 
 
+def families_line(freshness: Rows, most: int = 3) -> str:
+    """Each family's latest load in one line, for the page's header: `campaigns fresh;
+    vitals fresh (acme), stale (globex)`, workspaces named up to `most` and counted beyond."""
+    by_family: Dict[str, Dict[str, List[str]]] = {}
+    for r in freshness:
+        by_family.setdefault(str(r["family"]), {}).setdefault(str(r["freshness_status"]), []).append(str(r["workspace_label"]))
+    if not by_family:
+        return "No source has loaded yet."
+
+    def workspaces(labels: List[str]) -> str:
+        return ", ".join(labels) if len(labels) <= most else f"{len(labels)} workspaces"
+
+    parts = [f"{family} {next(iter(statuses))}" if len(statuses) == 1 else
+             f"{family} " + ", ".join(f"{status} ({workspaces(labels)})" for status, labels in sorted(statuses.items()))
+             for family, statuses in by_family.items()]
+    return f"Latest load of each family: {'; '.join(parts)} (why, in the freshness table below)."
+
+
 def render(panel_list: Sequence[Panel], freshness: Rows, generated: date, source: str) -> str:
-    """The page: which warehouse it read and when that was loaded (`source`), the review's
-    panels, then freshness (what the numbers are as of)."""
+    """The page: which warehouse it read and when that was loaded (`source`), each family's latest
+    load, the review's panels, then freshness (what the numbers are as of, and why)."""
     return (
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Weekly deliverability review</title>"
         f"<style>{STYLE}</style><script>{get_plotlyjs()}</script>{PROBE}</head><body>"
         f"<h1>Weekly deliverability review</h1><p id=\"source\">Built {generated.isoformat()} (UTC) from the analytics"
         f" marts of {escape(source)}; weeks are UTC weeks starting Monday.</p>"
+        f'<p id="families">{escape(families_line(freshness))}</p>'
         f"{''.join(panel_html(n, p) for n, p in enumerate(panel_list))}"
         f'<section data-panel="freshness"><h2>Freshness</h2>{freshness_table(freshness)}</section>'
         '<pre id="report-errors" style="display:none"></pre></body></html>'

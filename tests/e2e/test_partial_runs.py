@@ -280,7 +280,10 @@ def test_the_report_says_a_panel_whose_family_failed_shows_its_last_load_and_why
     root, _, _ = vitals_failed
     done = run_report(env_for(simulator, root), tmp_path / "report.html")
     assert done.returncode == 0, done.stderr
-    domains = re.search(r'<section class="panel" data-panel="domains".*?</section>', (tmp_path / "report.html").read_text(), re.S)
+    page = (tmp_path / "report.html").read_text()
+    assert re.search(r'<p id="families">Latest load of each family: [^<]*vitals stale;', page)
+    assert re.search(r'<p id="families">Latest load of each family: [^<]*campaigns fresh', page)
+    domains = re.search(r'<section class="panel" data-panel="domains".*?</section>', page, re.S)
     assert domains and re.search(r"Not refreshed: the last load failed \(.*HTTP 500.*\); shown as loaded on \d{4}-\d\d-\d\d\.",
                                  domains.group(0))
 

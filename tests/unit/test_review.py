@@ -1,9 +1,10 @@
-"""The review's headline: the last complete UTC week against the one before, the week to date
-apart, and a change that counts only beyond its noise."""
+"""The review: its headline (the last complete UTC week against the one before, the week to date
+apart, a change that counts only beyond its noise), its clients, its charts and its header."""
 
 from datetime import date
 from typing import Dict, List
 
+from pipelines.outputs.report import families_line
 from pipelines.outputs.review import beyond_noise, campaign_outcomes, clients, esp_heatmap, headline
 
 MONDAY = date(2026, 12, 7)
@@ -56,3 +57,13 @@ def test_in_agency_mode_clients_are_listed_the_largest_real_drop_first():
 def test_a_single_workspace_has_no_clients_panel():
     rows = [dict(workspace_label="default", week_start=date(2026, 11, 30), sent=10, inbox=9)]
     assert clients(lambda sql: rows, MONDAY) is None
+
+
+def test_the_pages_header_gives_each_familys_latest_load_naming_few_workspaces_and_counting_many():
+    freshness = ([dict(family="campaigns", freshness_status="fresh", workspace_label=f"client{n}") for n in range(5)]
+                 + [dict(family="placement", freshness_status="fresh", workspace_label=f"client{n}") for n in range(4)]
+                 + [dict(family="placement", freshness_status="unsupported", workspace_label="client4")])
+    assert families_line(freshness) == ("Latest load of each family: campaigns fresh;"
+                                        " placement fresh (4 workspaces), unsupported (client4)"
+                                        " (why, in the freshness table below).")
+    assert families_line([]) == "No source has loaded yet."
