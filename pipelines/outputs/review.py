@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html import escape
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -119,29 +119,36 @@ def rate_of_sent(week: Dict[str, Any], metric: str) -> str:
     return f"{percent(ratio(week.get(metric), sent))} of {sent}" if sent else "no seeds"
 
 
-def points_of_change(week: Dict[str, Any], before: Dict[str, Any], metric: str) -> Optional[float]:
-    """The change of `metric`'s rate of sent from `before` to `week` in points, when both sent seeds."""
+def compared(week: Dict[str, Any], before: Dict[str, Any], metric: str) -> Optional[Tuple[float, bool]]:
+    """The change of `metric`'s rate of sent from `before` to `week` in points, and whether it is
+    larger than its noise (`beyond_noise`); None unless both weeks sent seeds."""
     sent_a, sent_b = int(week.get("sent") or 0), int(before.get("sent") or 0)
     if not sent_a or not sent_b:
         return None
-    return (int(week.get(metric) or 0) / sent_a - int(before.get(metric) or 0) / sent_b) * 100
+    part_a, part_b = int(week.get(metric) or 0), int(before.get(metric) or 0)
+    return (part_a / sent_a - part_b / sent_b) * 100, beyond_noise(part_a, sent_a, part_b, sent_b)
 
 
 def change(week: Dict[str, Any], before: Dict[str, Any], metric: str) -> str:
-    """`-12 points`, with `(within noise)` when `beyond_noise` says it is not larger than its noise."""
-    points = points_of_change(week, before, metric)
-    if points is None:
+    """`-12 points`, with `(within noise)` when it is not larger than its noise."""
+    found = compared(week, before, metric)
+    if found is None:
         return ""
-    noisy = not beyond_noise(int(week.get(metric) or 0), int(week["sent"]), int(before.get(metric) or 0), int(before["sent"]))
-    return f"{points:+.0f} points" + (" (within noise)" if noisy else "")
+    points, real = found
+    return f"{points:+.0f} points" + ("" if real else " (within noise)")
+
+
+def complete_weeks(today: date) -> Tuple[date, date, date]:
+    """The Mondays of the week to date, of the last complete UTC week and of the one before."""
+    this_week = week_start(today)
+    return this_week, this_week - timedelta(days=7), this_week - timedelta(days=14)
 
 
 def headline(query: Query, today: date) -> Panel:
     """The last complete UTC week against the one before (what Monday's review asks), with the
     week to date apart: inbox rate of sent, missing and spam, each with its seeds, and whether the
     change is larger than its noise."""
-    this_week = week_start(today)
-    last_week, week_before = this_week - timedelta(days=7), this_week - timedelta(days=14)
+    this_week, last_week, week_before = complete_weeks(today)
     panel = Panel("headline", "Last complete week against the one before (Instantly seed tests)", family="placement",
                   n_label="seeds sent", empty_note="No Instantly seed emails sent in the last three weeks.")
     weeks = {str(r["week_start"])[:10]: r for r in query(HEADLINE.format(first_week=week_before, this_week=this_week))}
@@ -170,8 +177,7 @@ def clients(query: Query, today: date) -> Optional[Panel]:
     """In agency mode, each client's inbox rate of sent in the last complete week against the one
     before, the largest drop first (a change within its noise after every real one): which client
     to look at first. None with a single workspace: the headline says it all."""
-    this_week = week_start(today)
-    last_week, week_before = this_week - timedelta(days=7), this_week - timedelta(days=14)
+    this_week, last_week, week_before = complete_weeks(today)
     rows = query(CLIENT_WEEKS.format(week_before=week_before, this_week=this_week))
     by_client: Dict[str, Dict[str, Dict[str, Any]]] = {}
     for r in rows:
@@ -183,10 +189,9 @@ def clients(query: Query, today: date) -> Optional[Panel]:
     weeks = {label: (w.get(last_week.isoformat(), {}), w.get(week_before.isoformat(), {})) for label, w in by_client.items()}
 
     def order(label: str) -> tuple:
-        complete, before = weeks[label]
-        points = points_of_change(complete, before, "inbox")
-        real = points is not None and "within noise" not in change(complete, before, "inbox")
-        return (not real, points is None, points or 0.0, label)
+        found = compared(*weeks[label], "inbox")
+        points, real = found if found is not None else (0.0, False)
+        return (not real, found is None, points, label)
 
     return tabulated(
         panel, ("workspace", f"week of {last_week:%b %d}", f"week of {week_before:%b %d}", "change in inbox rate of sent"),
