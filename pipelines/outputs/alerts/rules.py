@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from pipelines.outputs.marts import Rows
-from pipelines.outputs.review import WORST_CELLS
+from pipelines.outputs.marts import WORST_CELLS, Rows
 
 Row = Dict[str, Any]
 
