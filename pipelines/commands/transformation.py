@@ -90,12 +90,15 @@ def build_definitions(warehouse: Optional[Warehouse] = None) -> dg.Definitions:
         project_dir=project, profiles_dir=str(DBT_PROJECT), target=warehouse.destination, dbt_executable=DBT_EXECUTABLE,
     )
     parsed(project, dbt)
+    # Every build's artifacts in one directory: builds take turns (the warehouse's lock), and
+    # dagster-dbt's default, a new directory per build, would keep each one's (about 14 MB) forever.
+    build_target = DBT_PROJECT / project.target_path / "build"
 
     @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=ModelsInOneGroup(), pool=POOL)
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         with run_lock(warehouse, "dagster dbt", wait=True):  # a writer like any other: cron and Dagster take turns
             started, clock = pendulum.now("UTC"), time.monotonic()
-            invocation = dbt.cli(BUILD, context=context, raise_on_error=False)
+            invocation = dbt.cli(BUILD, context=context, raise_on_error=False, target_path=build_target)
             yield from invocation.stream()
             built = summarise(Path(invocation.target_path) / "run_results.json", time.monotonic() - clock)
             run = ledger.RunLedger(warehouse, context.log.error, run_id=dagster_run_id(context))

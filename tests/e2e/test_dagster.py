@@ -1,22 +1,19 @@
 """The same sources on Dagster: two workspace partitions and the dbt assets, materialised
-in-process (in a process of their own, so the code location reads this test's settings); and the
-UI as the README starts it."""
+in-process (in a process of their own, so the code location reads this test's settings); and
+`make dagster` on the code locations the deployment serves."""
 
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
 import duckdb
 import pytest
 
 from helpers import KEYS, ROOT
 from simulator.compare import warehouse_tables
-from simulator.server import free_port
+from simulator.deployment import readme_commands
 
 MATERIALISE = """
 import json
@@ -54,15 +51,16 @@ README_SELECTIONS = re.findall(r"--select '(group:\w+)'", (ROOT / "README.md").r
 @pytest.fixture(scope="module")
 def materialised(agency, tmp_path_factory):
     """The workspace partitions the sensor adds, then the dbt assets and the alerts, materialised
-    into one DuckDB warehouse: (its directory, what the materialisation printed), beside the asset
-    keys the README's selections pick in that code location."""
+    into one DuckDB warehouse: (its directory, what the materialisation printed, when it started),
+    beside the asset keys the README's selections pick in that code location."""
     root = tmp_path_factory.mktemp("dagster")
+    started = time.time()
     done = subprocess.run(
         [sys.executable, "-c", MATERIALISE, " or ".join(README_SELECTIONS)], cwd=root,
         env=agency.env(root, KEYS, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return root, done.stdout
+    return root, done.stdout, started
 
 
 def test_the_sensor_adds_each_configured_workspace_and_removes_one_no_longer_configured(materialised):
@@ -78,7 +76,7 @@ def test_the_daily_schedule_asks_a_run_of_each_workspace_partition_once_per_tick
 
 
 def test_two_workspace_partitions_and_the_dbt_assets_materialise_into_one_warehouse(agency, materialised):
-    root, printed = materialised
+    root, printed, _ = materialised
     assert json.loads(printed.strip().splitlines()[-1]) == {"acme": True, "globex": True, "dbt": True}
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select label from raw.instantly_workspaces order by 1").fetchall() == [("acme",), ("globex",)]
@@ -101,36 +99,22 @@ def test_a_dagster_materialisation_and_make_run_leave_equal_warehouses(materiali
     assert warehouse_tables(materialised[0] / "warehouse.duckdb") == warehouse_tables(agency_run.warehouse.db)
 
 
-def asset_keys(port: int) -> set:
-    """The asset keys the UI's GraphQL lists, once it answers."""
-    query = json.dumps({"query": "{ assetNodes { assetKey { path } } }"}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", query, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return {"/".join(node["assetKey"]["path"]) for node in json.load(answer)["data"]["assetNodes"]}
+def test_a_dagster_build_keeps_its_artifacts_in_one_directory_not_a_new_one_per_build(materialised):
+    from pipelines.outputs.transform import DBT_PROJECT
+
+    results = DBT_PROJECT / "target" / "dagster" / "build" / "run_results.json"
+    assert results.stat().st_mtime >= materialised[2]
+    assert not [d for d in (DBT_PROJECT / "target").iterdir() if d.stat().st_mtime >= materialised[2]
+                and d.name.startswith("dbt_models-")]
 
 
-def test_make_dagster_serves_the_ui_with_every_source_as_an_asset(agency, tmp_path):
-    port = free_port()
-    env = agency.env(tmp_path, KEYS, PYTHONPATH=str(ROOT), DAGSTER_HOME=str(tmp_path))
-    ui = subprocess.Popen(["make", "dagster", f"PORT={port}"], cwd=ROOT, env=env, start_new_session=True,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline, keys = time.monotonic() + 240, set()
-        while time.monotonic() < deadline and ui.poll() is None and not keys:
-            try:
-                keys = asset_keys(port)
-            except (OSError, KeyError, ValueError):
-                time.sleep(1)
-        assert keys, "the UI did not answer"
-        assert {"instantly/instantly_campaigns", "instantly/instantly_domain_vitals",
-                "campaign_cleaner/campaign_cleaner_inbox_tests", "analytics/campaigns", "analytics/source_freshness"} <= keys
-    finally:
-        os.killpg(ui.pid, signal.SIGTERM)
-        try:
-            ui.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # dagster dev can take a minute to drain on a busy machine: not the subject
-            os.killpg(ui.pid, signal.SIGKILL)
-            ui.wait(timeout=60)
+def test_make_dagster_serves_the_code_locations_the_deployment_serves():
+    """`make dagster` (dagster dev) loads the modules the deployment's code servers load, whose UI
+    `test_dagster_deployment` reads: the two commands cannot drift apart."""
+    shown = subprocess.run(["make", "-n", "dagster"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    served = [re.search(r"-m (\S+)", command).group(1) for command in readme_commands() if "code-server start" in command]
+    assert re.findall(r"-m (\S+)", shown) == served == ["pipelines.commands.orchestration",
+                                                         "pipelines.commands.transformation"]
 
 
 def test_the_readme_selections_pick_the_instantly_tables_campaign_cleaners_and_the_dbt_models(materialised):

@@ -66,16 +66,30 @@ def test_both_workspaces_and_the_models_land_in_the_postgresql_warehouse(agency,
                        " order by 1") == [("acme",), ("globex",)]
 
 
-def test_the_webserver_shows_both_locations_jobs_schedules_and_sensors(deployed):
-    running, _, _ = deployed
-    question = json.dumps({"query": "{ repositoriesOrError { ... on RepositoryConnection { nodes {"
-                                    " jobs { name } schedules { name } sensors { name } } } } }"}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{running.ui_port}/graphql", question,
+def asked(port: int, query: str) -> dict:
+    """The webserver's GraphQL answer to `query`."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", json.dumps({"query": query}).encode(),
                                      {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as answer:
-        locations = json.load(answer)["data"]["repositoriesOrError"]["nodes"]
+        return json.load(answer)["data"]
+
+
+def test_the_webserver_shows_both_locations_jobs_schedules_and_sensors(deployed):
+    running, _, _ = deployed
+    locations = asked(running.ui_port, "{ repositoriesOrError { ... on RepositoryConnection { nodes {"
+                                       " jobs { name } schedules { name } sensors { name } } } } }")
+    locations = locations["repositoriesOrError"]["nodes"]
     named = {kind: {item["name"] for location in locations for item in location[kind]}
              for kind in ("jobs", "schedules", "sensors")}
     assert {"workspace_load", "campaign_cleaner_load", "transform"} <= named["jobs"]
     assert named["schedules"] == {"daily_loads", "daily_campaign_cleaner"}
     assert named["sensors"] == {"workspace_partitions", "transform_after_loads"}
+
+
+def test_the_webserver_shows_every_source_table_and_model_as_an_asset(deployed):
+    running, _, _ = deployed
+    nodes = asked(running.ui_port, "{ assetNodes { assetKey { path } } }")["assetNodes"]
+    keys = {"/".join(node["assetKey"]["path"]) for node in nodes}
+    assert {"instantly/instantly_campaigns", "instantly/instantly_domain_vitals",
+            "campaign_cleaner/campaign_cleaner_inbox_tests", "analytics/campaigns", "analytics/source_freshness",
+            "alerts"} <= keys
