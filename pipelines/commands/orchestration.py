@@ -50,12 +50,19 @@ LOAD_TAG = {"deliverability/step": "load"}
 DAILY_AT = "0 5 * * *"
 """When the daily loads start (UTC), unless `ORCHESTRATION__SCHEDULE` (a cron expression) says."""
 
+STEPS_IN_THE_RUN_PROCESS = dg.in_process_executor
+"""Every job's executor: a job's steps (a load is one step; the models then the alerts, two) run
+one after the other in its run's process. Dagster's default starts a Python process per step,
+which imports Dagster and the pipelines again (about 3 s of CPU each) for no parallelism."""
+
 workspace_load = dg.define_asset_job(
     "workspace_load", selection=dg.AssetSelection.groups("instantly"), partitions_def=WORKSPACES, tags=LOAD_TAG,
+    executor_def=STEPS_IN_THE_RUN_PROCESS,
 )
 """One workspace's Instantly tables: what `make run` loads for that workspace."""
 campaign_cleaner_load = dg.define_asset_job(
     "campaign_cleaner_load", selection=dg.AssetSelection.groups("campaign_cleaner"), tags=LOAD_TAG,
+    executor_def=STEPS_IN_THE_RUN_PROCESS,
 )
 def table_specs(families: Sequence[Family], **attributes: Any) -> List[dg.AssetSpec]:
     """An asset per table of `families`, keyed `<source>/<table>` as dagster-dbt keys the dbt

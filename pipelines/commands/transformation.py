@@ -21,7 +21,7 @@ import pendulum
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines import flow
-from pipelines.commands.orchestration import LOAD_TAG, POOL, dagster_run_id
+from pipelines.commands.orchestration import LOAD_TAG, POOL, STEPS_IN_THE_RUN_PROCESS, dagster_run_id
 from pipelines.engine import ledger
 from pipelines.engine.lock import run_lock
 from pipelines.engine.warehouse import Warehouse, configured_destination, resolve
@@ -35,7 +35,9 @@ UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.Da
               dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
 
-transform = dg.define_asset_job("transform", selection=dg.AssetSelection.groups(DBT_GROUP, ALERTS_GROUP))
+transform = dg.define_asset_job(
+    "transform", selection=dg.AssetSelection.groups(DBT_GROUP, ALERTS_GROUP), executor_def=STEPS_IN_THE_RUN_PROCESS,
+)
 """The dbt models, their tests and the alerts: what `make run` does after its load."""
 
 
