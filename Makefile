@@ -23,10 +23,12 @@ demo: $(STAMP)
 	@$(PY) -m simulator.demo
 
 # Every tier (tests/unit, tests/pipeline, tests/e2e; see tests/conftest.py). Test files run in
-# parallel on every core (a file's tests stay together, so each module's warehouse, simulator
-# and PostgreSQL cluster are built once). The 15 slowest are listed, so a change sees its cost.
+# parallel, one more at a time than there are cores, since a test often waits on a process or a
+# socket (a file's tests stay together, so each module's warehouse, simulator and PostgreSQL
+# cluster are built once). The 15 slowest are listed, so a change sees its cost.
+TEST_WORKERS = $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
 test: $(STAMP)
-	$(PY) -m pytest -q -n auto --dist loadfile --durations=15
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 # The fast tiers: no CLI run and no dbt (the client, dates, the simulator's spec, the explainer,
 # and the sources loaded in-process), in under a minute on 2 cores.

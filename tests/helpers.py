@@ -2,6 +2,7 @@
 compare loads against, and the CLI as cron runs it."""
 
 import fcntl
+import functools
 import itertools
 import json
 import os
@@ -17,6 +18,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import duckdb
 import pendulum
 
+from forkserver import ForkServer
 from pipelines.campaign_cleaner import campaign_cleaner
 from pipelines.common.client import ApiClient
 from pipelines.common.rate_limit import API_LIMIT, RateLimiter, SharedBudget
@@ -281,12 +283,23 @@ def cleaner_settings(sim) -> Dict[str, str]:
     return dict(SOURCES__CAMPAIGN_CLEANER__API_KEY=sim.cleaner.api_key, SOURCES__CAMPAIGN_CLEANER__BASE_URL=sim.url)
 
 
+@functools.cache
+def fork_server() -> ForkServer:
+    """This test process's fork server, started by its first CLI run."""
+    return ForkServer()
+
+
 def run_command(command: str, env: dict, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    """`python -m pipelines COMMAND ARGS` as cron runs it: no terminal, output captured."""
-    return subprocess.run(
-        [sys.executable, "-m", "pipelines", command, *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
-    )
+    """`python -m pipelines COMMAND ARGS` as cron runs it: a process of its own (forked from one
+    that imported the CLI, `forkserver`), no terminal, output captured."""
+    return fork_server().run([command, *args], env, cwd, timeout=300)
+
+
+def run_started_fresh(env: dict, *args: str) -> subprocess.CompletedProcess:
+    """`python -m pipelines run ARGS` in a new interpreter, for a run whose start is part of the
+    test (a `sitecustomize` in its PYTHONPATH)."""
+    return subprocess.run([sys.executable, "-m", "pipelines", "run", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
 def run_cli(env: dict, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -400,7 +413,7 @@ if os.environ.get("TEST_FAIL_LOADS_OF") and not sys.argv[0].endswith("dbt"):
 
 def failing_loads(root: Path, *pipeline_names: str) -> Dict[str, str]:
     """Environment for a CLI run in which every load of these pipelines fails as on a full disk (a
-    `sitecustomize` the run's Python imports at start; dbt's is left alone)."""
+    `sitecustomize` the run's Python imports at start, `run_started_fresh`; dbt's is left alone)."""
     hooks = root / "failing-loads"
     hooks.mkdir(exist_ok=True)
     (hooks / "sitecustomize.py").write_text(FAILING_LOADS)

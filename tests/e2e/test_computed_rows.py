@@ -12,7 +12,7 @@ from typing import List
 import duckdb
 import pytest
 
-from helpers import env_for, failing_loads, run_cli
+from helpers import env_for, failing_loads, run_cli, run_started_fresh
 from pipelines.engine import ledger
 from pipelines.outputs.alerts import state
 
@@ -31,7 +31,7 @@ def writes_lost_once(simulator, tmp_path_factory):
     root = tmp_path_factory.mktemp("writes-lost")
     env = env_for(simulator, root)
     simulator.state.reset(failing_path=TAGS_PATH)
-    first = run_cli({**env, **failing_loads(root, ledger.PIPELINE, state.PIPELINE)})
+    first = run_started_fresh({**env, **failing_loads(root, ledger.PIPELINE, state.PIPELINE)})
     simulator.state.reset()
     second = run_cli(env)
     return first, second, root / "warehouse.duckdb"
