@@ -30,6 +30,8 @@ class Seed:
 SEEDS = (
     Seed("us.pro.google.1@seeds.example", "North America", "US", "Professional", "Google", 1, 1, 1),
     Seed("us.pro.google.2@seeds.example", "North America", "US", "Professional", "Google", 1, 1, 1),
+    Seed("us.pro.google.3@seeds.example", "North America", "US", "Professional", "Google", 1, 1, 1),
+    Seed("us.pro.google.4@seeds.example", "North America", "US", "Professional", "Google", 1, 1, 1),
     Seed("us.pro.microsoft@seeds.example", "North America", "US", "Professional", "Microsoft", 1, 1, 2),
     Seed("us.personal.google@seeds.example", "North America", "US", "Personal", "Google", 1, 2, 1),
     Seed("us.personal.outlook@seeds.example", "North America", "US", "Personal", "Microsoft", 1, 2, 2),

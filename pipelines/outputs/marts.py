@@ -78,49 +78,13 @@ class DuckDBReader:
         yield self.con.execute(sql)
 
 
+SOURCE_NAMES = {"instantly": "Instantly", "campaign_cleaner": "Campaign Cleaner"}
+"""The placement sources as the page and the alerts name them."""
 WORST_CELLS = """
-with instantly_latest as (
-    select workspace_label, test_id, max(sent_date) as run_date from analytics.seed_coverage group by workspace_label, test_id
-),
-instantly_cells as (
-    select c.workspace_label, 'Instantly' as source, c.test_id, c.sent_date as run_date,
-        c.geo || ' / ' || c.esp || ' / ' || c.recipient_type as cell, sum(c.sent_count) as seeds,
-        sum(c.inbox_count) as inbox, 'sent' as rate_of
-    from analytics.seed_coverage as c
-    inner join instantly_latest as l
-        on l.test_id = c.test_id and l.run_date = c.sent_date and l.workspace_label = c.workspace_label
-    group by c.workspace_label, c.test_id, c.sent_date, c.geo, c.esp, c.recipient_type
-),
-cleaner_latest as (
-    select test_id, max(placement_date) as run_date from analytics.inbox_placement
-    where source = 'campaign_cleaner' group by test_id
-),
-cleaner_cells as (
-    select cast(null as varchar) as workspace_label, 'Campaign Cleaner' as source, p.test_id,
-        p.placement_date as run_date, p.geo || ' / ' || p.esp || ' / ' || p.recipient_type as cell,
-        sum(p.total_count) as seeds, sum(p.inbox_count) as inbox, 'received' as rate_of
-    from analytics.inbox_placement as p
-    inner join cleaner_latest as l on l.test_id = p.test_id and l.run_date = p.placement_date
-    where p.source = 'campaign_cleaner'
-    group by p.test_id, p.placement_date, p.geo, p.esp, p.recipient_type
-),
-cells as (
-    select * from instantly_cells union all select * from cleaner_cells
-),
-ranked as (
-    select cells.*, row_number() over (
-        partition by source, test_id order by inbox * 1.0 / seeds, cell) as rank_in_run
-    from cells where seeds > 0
-)
-select ranked.*, coalesce(tests.test_name, ranked.test_id) as test_name
-from ranked
-left join (
-    select test_id, max(test_name) as test_name from analytics.inbox_placement_tests group by test_id
-    union all
-    select job_id, max(test_name) from analytics.seed_test_results group by job_id
-) as tests on tests.test_id = ranked.test_id
-where rank_in_run <= {per_test}
-order by inbox * 1.0 / seeds, run_date desc, source, test_name, cell
+select * from analytics.placement_cells_latest
+where worst_rank_in_run <= {per_test}
+order by inbox_rate_high, inbox_rate, run_date desc, source, test_name, geo, esp, recipient_type
 """
-"""The lowest-placing (geo / ESP / type) cells of each test's latest run, `{per_test}` per test,
-worst first: the review's panel and the alert rule on a test's worst cell read the same cells."""
+"""The worst cells (geo / ESP / type) of each test's latest run, `{per_test}` per test, worst first
+by the high end of their 95% interval, among cells with enough seeds to rank
+(`placement_cells_latest`): the review's panel and the worst-cell alert read the same cells."""

@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from pipelines.outputs.marts import WORST_CELLS, Rows
+from pipelines.outputs.marts import SOURCE_NAMES, WORST_CELLS, Rows
 
 Query = Callable[[str], Rows]
 
@@ -234,17 +234,27 @@ def esp_heatmap(query: Query, today: date) -> Panel:
     return panel
 
 
+TOO_FEW_SEEDS = "select count(*) as cells from analytics.placement_cells_latest where not has_enough_seeds"
+
+
 def worst_cells(query: Query) -> Panel:
-    """The lowest-placing (geo / ESP / type) cells of each test's latest run, worst first."""
+    """The lowest-placing (geo / ESP / type) cells of each test's latest run, worst first by the
+    high end of their 95% interval, among the cells with enough seeds to say (the mart's
+    `verdict_min_seeds`); the cells with fewer are counted, not listed."""
     panel = Panel("worst-cells", "Worst cells of the latest tests", family="placement", n_label="seeds in these cells",
-                  empty_note="No seed test results yet.")
+                  empty_note="No seed test results with enough seeds per cell yet.")
     rows = query(WORST_CELLS.format(per_test=WORST_CELLS_PER_TEST))
-    return tabulated(
-        panel, ("workspace", "source", "test", "run (UTC day)", "geo / ESP / type", "inbox rate", "seeds"),
-        [(r["workspace_label"] or "", r["source"], r["test_name"], str(r["run_date"])[:10], r["cell"],
-          f"{percent(ratio(r['inbox'], r['seeds']))} of {r['rate_of']}", int(r["seeds"])) for r in rows],
-        sum(int(r["seeds"]) for r in rows),
+    tabulated(
+        panel, ("workspace", "source", "test", "run (UTC day)", "geo / ESP / type", "inbox rate", "95% interval", "seeds"),
+        [(r["workspace_label"] or "", SOURCE_NAMES.get(r["source"], r["source"]), r["test_name"], str(r["run_date"])[:10],
+          f"{r['geo']} / {r['esp']} / {r['recipient_type']}", f"{percent(r['inbox_rate'])} of {r['seeds_counted']}",
+          f"{percent(r['inbox_rate_low'])}-{percent(r['inbox_rate_high'])}", int(r["seed_count"])) for r in rows],
+        sum(int(r["seed_count"]) for r in rows),
     )
+    too_few = int(query(TOO_FEW_SEEDS)[0]["cells"])
+    if too_few:
+        panel.notes.append(f"{too_few} cells with too few seeds to rank (under the mart's verdict_min_seeds) are not listed.")
+    return panel
 
 
 NOT_READY = """

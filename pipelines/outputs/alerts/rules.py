@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from pipelines.outputs.marts import WORST_CELLS, Rows
+from pipelines.outputs.marts import SOURCE_NAMES, WORST_CELLS, Rows
 
 Row = Dict[str, Any]
 
@@ -151,15 +151,19 @@ WARMUP_SPAM = Rule(
 
 TEST_WORST_CELL = Rule(
     "test_worst_cell", "placement test's worst cell",
-    "select workspace_label, source, test_id, test_name, run_date, cell, rate_of, inbox * 1.0 / seeds as figure,"
-    " seeds as n from (" + WORST_CELLS.format(per_test=1) + ") as worst",
+    "select workspace_label, source, test_id, test_name, run_date, geo || ' / ' || esp || ' / ' || recipient_type"
+    " as cell, seeds_counted, inbox_rate as figure, inbox_rate_low as figure_low, inbox_rate_high as figure_high,"
+    " seed_count as n from (" + WORST_CELLS.format(per_test=1) + ") as worst where run_date >= cast('{since}' as date)",
     bad="below", threshold=0.5, min_n=1,
-    subject=lambda r: f"{r['source']} test {r['test_name']}",
-    describe=lambda r, t: (f"{r['cell']}: inbox rate of {r['rate_of']} {percent(r['figure'])} (n={r['n']} seeds,"
+    subject=lambda r: f"{SOURCE_NAMES.get(r['source'], r['source'])} test {r['test_name']}",
+    describe=lambda r, t: (f"{r['cell']}: inbox rate of {r['seeds_counted']} {percent(r['figure'])}"
+                           f" (95% interval {percent(r['figure_low'])}-{percent(r['figure_high'])}, n={r['n']} seeds,"
                            f" run of {r['run_date']}) is below {percent(t)}"),
-    mart_row=lambda r: (where("seed_coverage", test_id=r["test_id"], sent_date=r["run_date"])
-                        if r["source"] == "Instantly" else where("inbox_placement", test_id=r["test_id"])),
+    mart_row=lambda r: where("placement_cells_latest", source=r["source"], test_id=r["test_id"], worst_rank_in_run=1),
 )
+"""Each test's worst cell among those with enough seeds (the mart's `verdict_min_seeds`), in a run
+of the last 7 UTC days, opened only when its whole 95% interval is below the threshold."""
+
 
 def family_rule(name: str, title: str, condition: str, describe: Callable[[Row, Optional[float]], str],
                 bad: str = "flag", threshold: Optional[float] = None) -> Rule:
