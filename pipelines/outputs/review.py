@@ -266,16 +266,17 @@ order by lowest_inbox_rate_of_sent, workspace_label, mailbox_email
 UNJUDGED = """
 select readiness_status, count(*) as mailboxes, max(test_window_days) as test_window_days
 from analytics.mailbox_readiness
-where readiness_status in ('stale', 'untested')
+where readiness_status in ('unsure', 'stale', 'untested')
 group by readiness_status
 """
 
 
 def mailboxes_not_ready(query: Query) -> Panel:
-    """Mailboxes whose latest test within the window fell short at some ESP. Stale and untested
-    mailboxes are counted under it, never listed as not ready: no recent test says so."""
+    """Mailboxes whose latest test within the window fell short at some ESP beyond doubt. Unsure,
+    stale and untested mailboxes are counted under it, never listed as not ready: no recent test
+    on enough seeds says so."""
     panel = Panel("not-ready", "Mailboxes not ready to send", family="placement", n_label="mailboxes not ready",
-                  empty_note="No mailbox tested within the test window falls short (or none is loaded yet).")
+                  empty_note="No mailbox tested within the test window falls short beyond doubt (or none is loaded yet).")
     rows = query(NOT_READY)
     tabulated(
         panel, ("workspace", "mailbox", "why", "warmup health", "last tested (UTC day)"),
@@ -285,6 +286,9 @@ def mailboxes_not_ready(query: Query) -> Panel:
         len(rows),
     )
     unjudged = {r["readiness_status"]: r for r in query(UNJUDGED)}
+    if "unsure" in unjudged:
+        panel.notes.append(f"{int(unjudged['unsure']['mailboxes'])} mailboxes fell short on too few seeds to say"
+                           " (unsure): test them with more seeds to judge them.")
     if "stale" in unjudged:
         stale = unjudged["stale"]
         panel.notes.append(f"{int(stale['mailboxes'])} mailboxes have no test in the last"

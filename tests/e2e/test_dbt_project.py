@@ -457,14 +457,18 @@ def test_esp_pairs_by_week_count_every_sent_seed_with_the_previous_week_beside(b
 
 def readiness(runs: dict, mailbox: str, today: pendulum.Date, window_days: int = 14) -> str:
     """The mailbox's readiness from its seed sends (`runs`: mailbox -> ESP -> (day, test) -> counts):
-    judged on its latest run at each ESP within the window."""
+    judged on its latest run at each ESP within the window; short beyond doubt on 3 seeds or more
+    whose whole 95% interval is below 0.9."""
     latest = {esp: max(by_run) for esp, by_run in runs.get(mailbox, {}).items()}
     recent = [runs[mailbox][esp][run] for esp, run in latest.items() if (today - run[0]).days < window_days]
     if not latest:
         return "untested"
     if not recent:
         return "stale"
-    return "ready" if all(c["inbox"] / c["sent"] >= 0.9 for c in recent) else "not ready"
+    short = [c for c in recent if c["inbox"] / c["sent"] < 0.9]
+    if not short:
+        return "ready"
+    return "not ready" if any(c["sent"] >= 3 and wilson(c["inbox"], c["sent"])[1] < 0.9 for c in short) else "unsure"
 
 
 def seed_runs(placement) -> dict:

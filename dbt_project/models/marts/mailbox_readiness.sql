@@ -1,15 +1,22 @@
 {%- set threshold = var('mailbox_ready_inbox_rate') -%}
 {%- set threshold_text = ((threshold * 100) | round | int) ~ '%' -%}
 {%- set window = var('placement_test_window_days') -%}
+{%- set min_seeds = var('verdict_min_seeds') -%}
 -- Which mailboxes are safe to send from, judged on the latest Instantly test at each recipient
 -- ESP that ran within the test window: ready when every one put at least the threshold's share of
--- its seeds in the inbox, not ready when one fell short. A mailbox whose latest tests are all
--- older is stale and one never tested is untested: neither is "not ready", because nothing recent
--- says so. Beside it, what else a deliverability lead checks: warmup health and the domain's DNS.
+-- its seeds in the inbox; not ready when one fell short beyond doubt (at least `verdict_min_seeds`
+-- seeds, and its whole 95% interval below the threshold); unsure when one fell short on too few
+-- seeds to say. A mailbox whose latest tests are all older is stale and one never tested is
+-- untested: none of these three is "not ready", because nothing recent and certain says so.
+-- Beside it, what else a deliverability lead checks: warmup health and the domain's DNS.
 with placement as (
     select
         *,
-        cast(cast(round(inbox_rate_of_sent * 100) as integer) as {{ dbt.type_string() }}) as inbox_percent_text
+        cast(cast(round(inbox_rate_of_sent * 100) as integer) as {{ dbt.type_string() }}) as inbox_percent_text,
+        is_within_test_window and not meets_threshold as is_below_threshold,
+        is_within_test_window
+        and sent_count >= {{ min_seeds }}
+        and inbox_rate_of_sent_high < {{ threshold }} as is_below_threshold_beyond_doubt
     from {{ ref('mailbox_placement_latest') }}
 ),
 
@@ -31,7 +38,8 @@ tested as (
         mailbox_email,
         count(*) as tested_esp_count,
         sum(case when is_within_test_window then 1 else 0 end) as recent_esp_count,
-        sum(case when is_within_test_window and not meets_threshold then 1 else 0 end) as esps_below_threshold,
+        sum(case when is_below_threshold then 1 else 0 end) as esps_below_threshold,
+        sum(case when is_below_threshold_beyond_doubt then 1 else 0 end) as esps_below_threshold_beyond_doubt,
         min(case when is_within_test_window then inbox_rate_of_sent end) as lowest_inbox_rate_of_sent,
         max(tested_date) as latest_tested_date,
         {{ dbt.listagg('recipient_esp', "', '", 'order by recipient_esp') }} as tested_esps
@@ -48,7 +56,7 @@ below as (
             ~ ") || ' seeds on ' || cast(tested_date as " ~ dbt.type_string() ~ ")",
             "', '", 'order by inbox_rate_of_sent, recipient_esp') }} as below_detail
     from placement
-    where is_within_test_window and not meets_threshold
+    where is_below_threshold
     group by workspace_id, mailbox_email
 ),
 
@@ -79,6 +87,7 @@ assessed as (
         lower(split_part(mailboxes.mailbox_email, '@', 2)) as domain,
         coalesce(tested.tested_esp_count, 0) as tested_esp_count,
         coalesce(tested.esps_below_threshold, 0) as esps_below_threshold,
+        coalesce(tested.esps_below_threshold_beyond_doubt, 0) as esps_below_threshold_beyond_doubt,
         tested.tested_esps,
         tested.lowest_inbox_rate_of_sent,
         tested.latest_tested_date,
@@ -87,7 +96,8 @@ assessed as (
             when coalesce(tested.tested_esp_count, 0) = 0 then 'untested'
             when tested.recent_esp_count = 0 then 'stale'
             when tested.esps_below_threshold = 0 then 'ready'
-            else 'not ready'
+            when tested.esps_below_threshold_beyond_doubt > 0 then 'not ready'
+            else 'unsure'
         end as readiness_status
     from mailboxes
     left join tested
@@ -112,12 +122,16 @@ select
                 || ', outside the last {{ window }} UTC days'
         when 'ready'
             then 'ready: at least {{ threshold_text }} inbox of sent at every ESP tested in the last {{ window }} days'
-        else 'not ready: below {{ threshold_text }} inbox of sent at ' || assessed.below_detail
+        when 'not ready' then 'not ready: below {{ threshold_text }} inbox of sent at ' || assessed.below_detail
+        else
+            'unsure: below {{ threshold_text }} inbox of sent at ' || assessed.below_detail
+            || ', on too few seeds to say (under {{ min_seeds }}, or a 95% interval reaching {{ threshold_text }})'
     end as readiness_reason,
     {{ threshold }} as ready_inbox_rate_threshold,
     {{ window }} as test_window_days,
     assessed.tested_esp_count,
     assessed.esps_below_threshold,
+    assessed.esps_below_threshold_beyond_doubt,
     assessed.tested_esps,
     assessed.lowest_inbox_rate_of_sent,
     assessed.latest_tested_date,
