@@ -209,8 +209,14 @@ group by week_start, recipient_esp
 """
 
 
+MIN_SEEDS = "select max(verdict_min_seeds) as seeds from analytics.placement_cells_latest"
+"""The fewest seeds a rate needs to carry a verdict (the dbt var `verdict_min_seeds`, as the marts applied it)."""
+
+
 def esp_heatmap(query: Query, today: date) -> Panel:
-    """Inbox rate of sent per recipient ESP and week, each cell with its seed count."""
+    """Inbox rate of sent per recipient ESP and week, each cell with its seed count. A cell of
+    fewer seeds than a verdict needs shows its rate uncoloured, marked "too few": a colour is a
+    verdict."""
     first_week = week_start(today) - timedelta(days=7 * (HEATMAP_WEEKS - 1))
     panel = Panel("esp-weeks", "Inbox rate of sent by recipient ESP and week", family="placement", n_label="seeds sent",
                   empty_note=f"No Instantly seed emails sent in the last {HEATMAP_WEEKS} weeks.")
@@ -220,13 +226,22 @@ def esp_heatmap(query: Query, today: date) -> Panel:
     weeks = sorted({str(r["week_start"])[:10] for r in rows})
     esps = sorted({r["recipient_esp"] for r in rows})
     cells = {(str(r["week_start"])[:10], r["recipient_esp"]): r for r in rows}
-    z = [[ratio(cells[w, e]["inbox"], cells[w, e]["sent"]) if (w, e) in cells else None for w in weeks] for e in esps]
-    text = [[f"n={int(cells[w, e]['sent'])}" if (w, e) in cells else "" for w in weeks] for e in esps]
+    min_seeds = int(query(MIN_SEEDS)[0]["seeds"] or 0)
+
+    def enough(cell: Dict[str, Any]) -> bool:
+        return int(cell["sent"]) >= min_seeds
+
+    z = [[ratio(cells[w, e]["inbox"], cells[w, e]["sent"]) if (w, e) in cells and enough(cells[w, e]) else None
+          for w in weeks] for e in esps]
+    text = [[(f"{percent(ratio(c['inbox'], c['sent']))}<br>n={int(c['sent'])}" + ("" if enough(c) else ", too few"))
+             if (c := cells.get((w, e))) else "" for w in weeks] for e in esps]
     panel.figure = go.Figure(go.Heatmap(
-        x=[week_label(w, today) for w in weeks], y=esps, z=z, text=text, texttemplate="%{z:.0%}<br>%{text}", zmin=0, zmax=1,
+        x=[week_label(w, today) for w in weeks], y=esps, z=z, text=text, texttemplate="%{text}", zmin=0, zmax=1,
         colorscale="RdYlGn", colorbar=dict(title="inbox of sent", tickformat=".0%"), xgap=2, ygap=2,
-        hovertemplate="week of %{x}<br>%{y}: %{z:.0%} inbox of sent, %{text}<extra></extra>",
+        hovertemplate="week of %{x}<br>%{y}: %{text} inbox of sent<extra></extra>",
     ))
+    if any(not enough(c) for c in cells.values()):
+        panel.notes.append(f"A cell of fewer than {min_seeds} seeds is not coloured: too few to say.")
     panel.figure.update_xaxes(title_text="week starting (UTC Monday)", type="category")
     panel.figure.update_yaxes(title_text="recipient ESP")
     panel.marks = len(cells)

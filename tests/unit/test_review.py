@@ -10,6 +10,11 @@ from pipelines.outputs.review import beyond_noise, campaign_outcomes, clients, e
 MONDAY = date(2026, 12, 7)
 
 
+def marts(rows: List[dict], min_seeds: int = 3):
+    """A query of the marts that answers the review's verdict minimum, and `rows` to anything else."""
+    return lambda sql: [{"seeds": min_seeds}] if "verdict_min_seeds" in sql else rows
+
+
 def weeks(**by_week: Dict[str, int]) -> List[dict]:
     return [dict(week_start=date.fromisoformat(week), missing=0, spam=0, **counts) for week, counts in by_week.items()]
 
@@ -37,8 +42,18 @@ def test_a_change_within_its_noise_is_marked_so():
 def test_the_week_not_over_is_marked_to_date_on_every_chart():
     rows = [dict(week_start=date(2026, 11, 30), recipient_esp="Google", sent=40, inbox=30, replies=2, bounced=1),
             dict(week_start=date(2026, 12, 7), recipient_esp="Google", sent=2, inbox=1, replies=0, bounced=0)]
-    for panel in (esp_heatmap(lambda sql: rows, MONDAY), campaign_outcomes(lambda sql: rows, MONDAY)):
+    for panel in (esp_heatmap(marts(rows), MONDAY), campaign_outcomes(lambda sql: rows, MONDAY)):
         assert list(panel.figure.data[0].x) == ["2026-11-30", "2026-12-07 (to date)"], panel.key
+
+
+def test_a_heatmap_cell_of_too_few_seeds_shows_its_rate_uncoloured():
+    rows = [dict(week_start=date(2026, 11, 30), recipient_esp="Google", sent=40, inbox=30),
+            dict(week_start=date(2026, 11, 30), recipient_esp="Libero.it", sent=1, inbox=0)]
+    panel = esp_heatmap(marts(rows), MONDAY)
+    heatmap = panel.figure.data[0]
+    assert [list(row) for row in heatmap.z] == [[0.75], [None]]
+    assert [list(row) for row in heatmap.text] == [["75%<br>n=40"], ["0%<br>n=1, too few"]]
+    assert "A cell of fewer than 3 seeds is not coloured: too few to say." in panel.notes
 
 
 def test_in_agency_mode_clients_are_listed_the_largest_real_drop_first():

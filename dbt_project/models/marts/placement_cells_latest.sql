@@ -112,6 +112,7 @@ select
     rated.inbox_rate_low,
     rated.inbox_rate_high,
     rated.has_enough_seeds,
+    {{ var('verdict_min_seeds') }} as verdict_min_seeds,
     case
         when rated.has_enough_seeds
             then row_number() over (
