@@ -19,6 +19,7 @@ from pipelines.common.errors import TransformError
 from pipelines.engine import runner
 from pipelines.engine.warehouse import resolve
 from pipelines.outputs.report import write_report
+from pipelines.outputs.review import beyond_noise
 from pipelines.outputs.transform import dbt_build, run_dbt
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
@@ -405,17 +406,17 @@ def test_sender_health_rates_carry_their_n_and_95_percent_interval(built, mart, 
         assert (low, high) == pytest.approx(wilson(int(successes), count)) and low <= value <= high
 
 
-def test_a_weekly_change_is_beyond_noise_exactly_when_the_two_weeks_intervals_do_not_overlap(built):
+def test_a_weekly_change_is_beyond_noise_by_the_reviews_own_rule(built):
     rows = built.query("""
-        select inbox_rate_of_sent_low, inbox_rate_of_sent_high, previous_week_inbox_rate_of_sent_low,
-               previous_week_inbox_rate_of_sent_high, inbox_rate_of_sent_change_is_beyond_noise
+        select inbox_count, sent_count, round(previous_week_inbox_rate_of_sent * previous_week_sent_count),
+               previous_week_sent_count, inbox_rate_of_sent_change_is_beyond_noise
         from analytics.placement_rates_by_esp_pair_weekly""")
-    assert any(row[2] is not None for row in rows), "no pair has a previous week to compare with"
-    for low, high, previous_low, previous_high, beyond in rows:
-        if low is None or previous_low is None:
+    assert any(row[3] for row in rows), "no pair has a previous week to compare with"
+    for inbox, sent, previous_inbox, previous_sent, beyond in rows:
+        if not sent or not previous_sent:
             assert beyond is None
         else:
-            assert beyond == (low > previous_high or high < previous_low)
+            assert beyond == beyond_noise(int(inbox), int(sent), int(previous_inbox), int(previous_sent))
 
 
 def test_each_test_run_says_which_senders_sent_which_stayed_silent_and_which_were_foreign(built):

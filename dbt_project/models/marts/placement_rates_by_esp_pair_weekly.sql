@@ -51,7 +51,8 @@ select
     previous_week.spam_rate_of_sent as previous_week_spam_rate_of_sent,
     previous_week.missing_rate as previous_week_missing_rate,
     this_week.inbox_rate_of_sent - previous_week.inbox_rate_of_sent as inbox_rate_of_sent_change,
-    {{ beyond_noise('this_week.inbox_rate_of_sent', 'previous_week.inbox_rate_of_sent') }} as inbox_rate_of_sent_change_is_beyond_noise
+    {{ beyond_noise('this_week.inbox_count', 'this_week.sent_count', 'previous_week.inbox_count', 'previous_week.sent_count') }}
+        as inbox_rate_of_sent_change_is_beyond_noise
 from rated as this_week
 left join rated as previous_week
     on
