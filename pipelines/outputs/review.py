@@ -272,6 +272,35 @@ def worst_cells(query: Query) -> Panel:
     return panel
 
 
+GOT_WORSE = """
+select workspace_label, measure, subject_kind, subject, n, rate, rate_low, rate_high, previous_week_n, previous_week_rate,
+    change
+from analytics.weekly_changes
+where week_start = cast('{week}' as date) and is_worse and is_beyond_noise
+order by n desc, measure, subject_kind, subject
+"""
+
+
+def got_worse(query: Query, today: date) -> Panel:
+    """What got worse, and where: the last complete UTC week's mailboxes, sending domains and ESP
+    pairs whose inbox rate of sent fell (and mailboxes whose bounce rate rose or warmup inbox rate
+    fell) by more than the noise, against the week before; the largest n first, the most sends
+    affected."""
+    _, last_week, week_before = complete_weeks(today)
+    panel = Panel("got-worse", f"What got worse in the week of {last_week:%b %d} (against {week_before:%b %d})",
+                  family="placement", n_label="sends in these rows",
+                  empty_note="Nothing got worse by more than its noise in the last complete week.")
+    rows = query(GOT_WORSE.format(week=last_week))
+    return tabulated(
+        panel, ("workspace", "what", "where", "this week", "95% interval", "the week before", "change"),
+        [(r["workspace_label"], r["measure"], f"{r['subject_kind']} {r['subject']}",
+          f"{percent(r['rate'])} of {int(r['n'])}", f"{percent(r['rate_low'])}-{percent(r['rate_high'])}",
+          f"{percent(r['previous_week_rate'])} of {int(r['previous_week_n'])}", f"{float(r['change']) * 100:+.0f} points")
+         for r in rows],
+        sum(int(r["n"]) for r in rows),
+    )
+
+
 NOT_READY = """
 select workspace_label, mailbox_email, readiness_reason, warmup_health_score, latest_tested_date
 from analytics.mailbox_readiness
@@ -422,6 +451,7 @@ def weekly_review(query: Query, today: date) -> List[Panel]:
         headline(query, today),
         *([agency] if agency else []),
         open_alerts(query),
+        got_worse(query, today),
         esp_heatmap(query, today),
         worst_cells(query),
         mailboxes_not_ready(query),

@@ -209,7 +209,7 @@ def rendered(html: Path) -> str:
 
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", ROOT / "data" / "test-artifacts"))
 """Where the report's panel screenshots are kept for people to look at (CI keeps the folder)."""
-PANELS = ("headline", "alerts", "esp-weeks", "worst-cells", "not-ready", "silent", "domains", "campaigns")
+PANELS = ("headline", "alerts", "got-worse", "esp-weeks", "worst-cells", "not-ready", "silent", "domains", "campaigns")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install chromium")
 
 
@@ -240,7 +240,7 @@ def test_the_weekly_review_draws_every_panel_in_a_browser_without_errors(report)
     panels = panel_attributes(dom)
     assert tuple(panels) == PANELS
     assert all(expected == drawn for _, expected, drawn in panels.values()), panels
-    assert all(expected > 0 for key, (_, expected, _) in panels.items() if key != "silent"), panels
+    assert all(expected > 0 for key, (_, expected, _) in panels.items() if key not in ("silent", "got-worse")), panels
 
 
 @needs_chromium
@@ -251,6 +251,33 @@ def test_the_review_lists_every_open_alert_workspace_by_workspace(report, built)
     assert open_now and panel_attributes(dom)["alerts"][:2] == (len(open_now), len(open_now))
     listed = re.findall(r'<tr class="row"><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>', sections(dom)["alerts"])
     assert [tuple(unescape(cell) for cell in row) for row in listed] == open_now
+
+
+@needs_chromium
+def test_the_review_lists_what_got_worse_beyond_noise_in_the_last_complete_week(report, built):
+    _, dom = report
+    last_week = utc_today().subtract(days=utc_today().weekday() + 7)
+    worse = built.query("select count(*) from analytics.weekly_changes where is_worse and is_beyond_noise"
+                        f" and week_start = '{last_week}'")[0][0]
+    assert panel_attributes(dom)["got-worse"][1:] == (worse, worse)
+
+
+def test_weekly_changes_count_each_mailbox_domain_and_esp_pairs_seeds_by_utc_week(built):
+    counted: Counter = Counter()
+    for _, day, sender, esp, sender_esp, landed in seed_sends(built.sim.placement):
+        week = str(day.subtract(days=day.weekday()))
+        for kind, subject in (("mailbox", sender), ("sending domain", sender.split("@")[1]),
+                              ("ESP pair", f"{sender_esp} to {esp}")):
+            counted[week, kind, subject, "n"] += 1
+            counted[week, kind, subject, "inbox"] += landed == "inbox"
+    truth = sorted((week, kind, subject, n, counted[week, kind, subject, "inbox"])
+                   for (week, kind, subject, what), n in counted.items() if what == "n")
+    assert built.query("""
+        select cast(week_start as varchar), subject_kind, subject, n, hits from analytics.weekly_changes
+        where measure = 'inbox rate of sent' order by 1, 2, 3""") == truth
+    worse = built.query("select subject_kind, subject from analytics.weekly_changes"
+                        " where measure = 'inbox rate of sent' and is_worse and is_beyond_noise")
+    assert ("sending domain", built.sim.placement.burned.lower().split("@")[1]) in worse, "the burned mailbox's domain fell"
 
 
 @needs_chromium

@@ -52,5 +52,5 @@ def test_the_report_of_an_empty_warehouse_shows_no_data_yet_panels(two_runs, tmp
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"report: {output}, from the warehouse duckdb:")
     html = output.read_text()
-    assert html.count('<div class="empty">') == 8  # every panel, the open alerts too
+    assert html.count('<div class="empty">') == 9  # every panel, the open alerts too
     assert 'class="plotly-graph-div"' not in html

@@ -119,7 +119,7 @@ def test_dates_are_utc_days_on_a_server_outside_utc(loaded, postgres):
 
 def test_the_report_is_built_from_the_marts_on_postgres(loaded, postgres, tmp_path):
     html = write_report(resolve("postgres"), tmp_path / "report.html", utc_today()).path.read_text()
-    assert html.count('<section class="panel"') == 8  # the open alerts and the seven panels of the marts
+    assert html.count('<section class="panel"') == 9  # the open alerts and the eight panels of the marts
     assert html.count('class="plotly-graph-div"') == 2  # the ESP heatmap and campaign outcomes; the rest are tables
 
 

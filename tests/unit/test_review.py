@@ -5,7 +5,7 @@ from datetime import date
 from typing import Dict, List
 
 from pipelines.outputs.report import families_line
-from pipelines.outputs.review import beyond_noise, campaign_outcomes, clients, esp_heatmap, headline
+from pipelines.outputs.review import beyond_noise, campaign_outcomes, clients, esp_heatmap, got_worse, headline
 
 MONDAY = date(2026, 12, 7)
 
@@ -82,3 +82,16 @@ def test_the_pages_header_gives_each_familys_latest_load_naming_few_workspaces_a
                                         " placement fresh (4 workspaces), unsupported (client4)"
                                         " (why, in the freshness table below).")
     assert families_line([]) == "No source has loaded yet."
+
+
+def test_what_got_worse_compares_the_last_complete_week_and_shows_both_weeks_with_their_n():
+    asked = []
+    row = dict(workspace_label="acme", measure="inbox rate of sent", subject_kind="sending domain",
+               subject="outreach1.example", n=77, rate=0.0, rate_low=0.0, rate_high=0.05, previous_week_n=110,
+               previous_week_rate=0.58, change=-0.58)
+    panel = got_worse(lambda sql: asked.append(sql) or [row], MONDAY)
+    assert "week_start = cast('2026-11-30' as date)" in asked[0]
+    assert panel.title == "What got worse in the week of Nov 30 (against Nov 23)" and panel.n == 77
+    assert ("<td>acme</td><td>inbox rate of sent</td><td>sending domain outreach1.example</td><td>0% of 77</td>"
+            "<td>0%-5%</td><td>58% of 110</td><td>-58 points</td>") in panel.table
+
