@@ -292,7 +292,8 @@ def got_worse(query: Query, today: date) -> Panel:
                   empty_note="Nothing got worse by more than its noise in the last complete week.")
     rows = query(GOT_WORSE.format(week=last_week))
     return tabulated(
-        panel, ("workspace", "what", "where", "this week", "95% interval", "the week before", "change"),
+        panel, ("workspace", "what", "where", f"week of {last_week:%b %d}", "95% interval", f"week of {week_before:%b %d}",
+                "change"),
         [(r["workspace_label"], r["measure"], f"{r['subject_kind']} {r['subject']}",
           f"{percent(r['rate'])} of {int(r['n'])}", f"{percent(r['rate_low'])}-{percent(r['rate_high'])}",
           f"{percent(r['previous_week_rate'])} of {int(r['previous_week_n'])}", f"{float(r['change']) * 100:+.0f} points")

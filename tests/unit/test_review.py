@@ -92,6 +92,7 @@ def test_what_got_worse_compares_the_last_complete_week_and_shows_both_weeks_wit
     panel = got_worse(lambda sql: asked.append(sql) or [row], MONDAY)
     assert "week_start = cast('2026-11-30' as date)" in asked[0]
     assert panel.title == "What got worse in the week of Nov 30 (against Nov 23)" and panel.n == 77
+    assert "<th>week of Nov 30</th><th>95% interval</th><th>week of Nov 23</th>" in panel.table
     assert ("<td>acme</td><td>inbox rate of sent</td><td>sending domain outreach1.example</td><td>0% of 77</td>"
             "<td>0%-5%</td><td>58% of 110</td><td>-58 points</td>") in panel.table
 
