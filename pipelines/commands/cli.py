@@ -96,13 +96,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         warehouse = loaded_warehouse(args.destination)
         try:  # a DuckDB file is read while no run writes it; PostgreSQL reads beside writers
             with run_lock(warehouse, "report") if warehouse.duckdb_file is not None else nullcontext():
-                written = write_report(warehouse, output, utc_today())
+                written = write_report(warehouse, output, utc_today(), args.workspace)
             read_from = ""
         except AlreadyRunning:
             snapshot = warehouse.snapshot_file
             if snapshot is None or not snapshot.exists():
                 raise
-            written = write_report(resolve("duckdb", duckdb_file=str(snapshot)), output, utc_today())
+            written = write_report(resolve("duckdb", duckdb_file=str(snapshot)), output, utc_today(), args.workspace)
             read_from = " (the BI snapshot: a run is writing the warehouse)"
     except Exception as exc:  # noqa: BLE001
         fail(explain(exc))
@@ -176,6 +176,8 @@ def parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write the HTML report of the marts (data/report.html)")
     report.add_argument("--destination", **destination)
     report.add_argument("--output", default="data/report.html", help="where to write it (default data/report.html)")
+    report.add_argument("--workspace", metavar="LABEL",
+                        help="one workspace's page (its label in agency mode), to forward to that client")
     report.set_defaults(func=cmd_report)
 
     alerts = sub.add_parser("alerts", help="evaluate the alert rules on the marts and send what opened or resolved")

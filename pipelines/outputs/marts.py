@@ -1,6 +1,7 @@
 """Reading the `analytics` marts: read-only on DuckDB (beside BI tools reading it too), through
 dlt's SQL client on any other destination. Shared by the report and the alerts."""
 
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -76,6 +77,24 @@ class DuckDBReader:
     @contextmanager
     def execute_query(self, sql: str) -> Iterator[Any]:
         yield self.con.execute(sql)
+
+
+RELATION = re.compile(r"\b(?:analytics|raw)\.(\w+)(\s+as\s+\w+)?", re.IGNORECASE)
+"""A mart or raw table named in a query, with its alias if it has one."""
+
+
+def scoped(sql: str, workspace: str) -> str:
+    """`sql` reading only `workspace`'s rows: each mart or raw table it names is read through a
+    subquery keeping the rows of that workspace label (every relation the report and the alerts
+    read carries `workspace_label`; Campaign Cleaner's rows belong to no workspace, so they are
+    left out). The subquery keeps the relation's alias, or takes its name as one."""
+    label = workspace.replace("'", "''")
+
+    def read_one(found: "re.Match[str]") -> str:
+        alias = found[2] or f" as {found[1]}"
+        return f"(select * from {found[0].split()[0]} where workspace_label = '{label}'){alias}"
+
+    return RELATION.sub(read_one, sql)
 
 
 SOURCE_NAMES = {"instantly": "Instantly", "campaign_cleaner": "Campaign Cleaner"}

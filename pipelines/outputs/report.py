@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import date
 from html import escape
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from plotly.io import to_html
 from plotly.offline import get_plotlyjs
 
+from pipelines.common.errors import ConfigError
 from pipelines.engine.warehouse import Warehouse
-from pipelines.outputs.marts import Rows, as_of, loaded_at, query, reader, require_marts
+from pipelines.outputs.marts import Rows, as_of, loaded_at, query, reader, require_marts, scoped
 from pipelines.outputs.review import Panel, weekly_review
 
 FRESHNESS = """
@@ -63,8 +64,8 @@ def caveat(freshness: Rows, family: str) -> str:
     return " ".join(notes)
 
 
-def panels(client: Any, freshness: Rows, today: date) -> List[Panel]:
-    out = weekly_review(lambda sql: query(client, sql), today)
+def panels(read: Callable[[str], Rows], freshness: Rows, today: date) -> List[Panel]:
+    out = weekly_review(read, today)
     for panel in out:
         panel.caveat = caveat(freshness, panel.family)
     return out
@@ -169,14 +170,20 @@ def families_line(freshness: Rows, most: int = 3) -> str:
     return f"Latest load of each family: {'; '.join(parts)} (why, in the freshness table below)."
 
 
-def render(panel_list: Sequence[Panel], freshness: Rows, generated: date, source: str) -> str:
+def render(
+    panel_list: Sequence[Panel], freshness: Rows, generated: date, source: str, workspace: Optional[str] = None,
+) -> str:
     """The page: which warehouse it read and when that was loaded (`source`), each family's latest
-    load, the review's panels, then freshness (what the numbers are as of, and why)."""
+    load, the review's panels, then freshness (what the numbers are as of, and why). `workspace`:
+    the one client the page is about (its rows alone), named in its title."""
+    title = "Weekly deliverability review" + (f" for {workspace}" if workspace else "")
+    scope = (f" Only the rows of the workspace {workspace} (Campaign Cleaner's tests belong to no workspace and are"
+             " not shown)." if workspace else "")
     return (
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Weekly deliverability review</title>"
+        f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
         f"<style>{STYLE}</style><script>{get_plotlyjs()}</script>{PROBE}</head><body>"
-        f"<h1>Weekly deliverability review</h1><p id=\"source\">Built {generated.isoformat()} (UTC) from the analytics"
-        f" marts of {escape(source)}; weeks are UTC weeks starting Monday.</p>"
+        f"<h1>{escape(title)}</h1><p id=\"source\">Built {generated.isoformat()} (UTC) from the analytics"
+        f" marts of {escape(source)}; weeks are UTC weeks starting Monday.{escape(scope)}</p>"
         f'<p id="families">{escape(families_line(freshness))}</p>'
         f"{''.join(panel_html(n, p) for n, p in enumerate(panel_list))}"
         f'<section data-panel="freshness"><h2>Freshness</h2>{freshness_table(freshness)}</section>'
@@ -191,13 +198,22 @@ class Written:
     """Which warehouse the page read, and when that was loaded (`marts.as_of`)."""
 
 
-def write_report(warehouse: Warehouse, path: Path, today: date) -> Written:
-    """Reads the marts of `warehouse` (read-only) and writes the page to `path`."""
+def write_report(warehouse: Warehouse, path: Path, today: date, workspace: Optional[str] = None) -> Written:
+    """Reads the marts of `warehouse` (read-only) and writes the page to `path`: of every
+    workspace, or of `workspace` (a label) alone, a page to forward to that client."""
     with reader(warehouse) as client:
         require_marts(client, warehouse)
         source = as_of(warehouse, loaded_at(client))
-        freshness = query(client, FRESHNESS)
-        html = render(panels(client, freshness, today), freshness, today, source)
+
+        def read(sql: str) -> Rows:
+            return query(client, sql if workspace is None else scoped(sql, workspace))
+
+        freshness = read(FRESHNESS)
+        if workspace is not None and not freshness:
+            known = ", ".join(sorted({str(r["workspace_label"]) for r in query(client, FRESHNESS)})) or "none yet"
+            raise ConfigError(f"the warehouse has no workspace {workspace!r} (its workspaces: {known});"
+                              " check --workspace")
+        html = render(panels(read, freshness, today), freshness, today, source, workspace)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return Written(path, source)

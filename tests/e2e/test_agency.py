@@ -13,7 +13,7 @@ from typing import List
 import duckdb
 import pytest
 
-from helpers import ADMIN_KEY, BAR, KEYS, env_for, run_cli, run_on_terminal
+from helpers import ADMIN_KEY, BAR, KEYS, env_for, run_cli, run_command, run_on_terminal
 from pipelines.common.dates import utc_today
 from pipelines.outputs.report import write_report
 from simulator.compare import warehouse_tables
@@ -213,3 +213,23 @@ def test_the_review_of_an_agency_lists_each_client_beside_the_pooled_headline(ag
     page = write_report(agency_run.warehouse.destination(), tmp_path / "report.html", utc_today()).path.read_text()
     panel = re.search(r'<section class="panel" data-panel="clients".*?</section>', page, re.S)
     assert panel and all(f"<tr class=\"row\"><td>{label}</td>" in panel.group(0) for label in KEYS)
+
+
+def test_report_workspace_writes_one_clients_page_with_its_rows_alone(agency_run, tmp_path):
+    page = tmp_path / "acme.html"
+    done = run_command("report", agency_run.env, "--output", str(page), "--workspace", "acme")
+    assert done.returncode == 0, done.stderr
+    html = page.read_text()
+    assert "<h1>Weekly deliverability review for acme</h1>" in html
+    assert 'data-panel="clients"' not in html, "one client: nothing to compare it with on its own page"
+    freshness = re.search(r'<table id="freshness">.*?</table>', html, re.S).group(0)
+    assert set(re.findall(r"<tr data-source=[^>]*><td>([^<]*)</td>", freshness)) == {"acme"}
+    alerts = re.search(r'<section class="panel" data-panel="alerts".*?</section>', html, re.S).group(0)
+    assert "globex" not in alerts and "acme" in alerts
+
+
+def test_report_of_a_workspace_the_warehouse_does_not_have_is_one_line_naming_its_workspaces(agency_run, tmp_path):
+    done = run_command("report", agency_run.env, "--output", str(tmp_path / "x.html"), "--workspace", "acne")
+    assert done.returncode == 1 and not (tmp_path / "x.html").exists()
+    assert done.stderr.strip() == ("error: the warehouse has no workspace 'acne' (its workspaces: acme, globex);"
+                                   " check --workspace")

@@ -1,9 +1,11 @@
 """The review: its headline (the last complete UTC week against the one before, the week to date
-apart, a change that counts only beyond its noise), its clients, its charts and its header."""
+apart, a change that counts only beyond its noise), its clients, its charts, its header, and a
+client's own page."""
 
 from datetime import date
 from typing import Dict, List
 
+from pipelines.outputs.marts import scoped
 from pipelines.outputs.report import families_line
 from pipelines.outputs.review import beyond_noise, campaign_outcomes, clients, esp_heatmap, got_worse, headline
 
@@ -96,3 +98,12 @@ def test_what_got_worse_compares_the_last_complete_week_and_shows_both_weeks_wit
     assert ("<td>acme</td><td>inbox rate of sent</td><td>sending domain outreach1.example</td><td>0% of 77</td>"
             "<td>0%-5%</td><td>58% of 110</td><td>-58 points</td>") in panel.table
 
+
+
+def test_a_client_page_reads_every_relation_through_its_workspace_alone():
+    sql = ("select * from analytics.placement_test_senders as s left join analytics.inbox_placement_tests as t"
+           " on t.test_id = s.test_id, raw.alert_state")
+    assert scoped(sql, "o'brien") == (
+        "select * from (select * from analytics.placement_test_senders where workspace_label = 'o''brien') as s"
+        " left join (select * from analytics.inbox_placement_tests where workspace_label = 'o''brien') as t"
+        " on t.test_id = s.test_id, (select * from raw.alert_state where workspace_label = 'o''brien') as alert_state")
