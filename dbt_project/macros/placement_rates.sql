@@ -82,9 +82,7 @@ select
     {{ safe_ratio('category_count', 'total_count') }} as category_rate,
     sent_count,
     missing_count,
-    {{ safe_ratio('sent_inbox_count', 'sent_count') }} as inbox_rate_of_sent,
-    {{ wilson_bound('sent_inbox_count', 'sent_count', 'low') }} as inbox_rate_of_sent_low,
-    {{ wilson_bound('sent_inbox_count', 'sent_count', 'high') }} as inbox_rate_of_sent_high,
+    {{ rate_with_interval('sent_inbox_count', 'sent_count', 'inbox_rate_of_sent') }},
     {{ safe_ratio('sent_spam_count', 'sent_count') }} as spam_rate_of_sent,
     {{ safe_ratio('missing_count', 'sent_count') }} as missing_rate,
     placement_date as {{ adapter.quote('date') }}

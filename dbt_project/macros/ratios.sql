@@ -26,6 +26,15 @@
     end
 {%- endmacro %}
 
+{#- A rate of `successes` out of `n` as three columns: `name` (safe_ratio), and the low and high
+    ends of its 95% Wilson interval (`name`_low, `name`_high): every rate of seeds in the marts
+    carries its certainty the same way. -#}
+{% macro rate_with_interval(successes, n, name) -%}
+    {{ safe_ratio(successes, n) }} as {{ name }},
+    {{ wilson_bound(successes, n, 'low') }} as {{ name }}_low,
+    {{ wilson_bound(successes, n, 'high') }} as {{ name }}_high
+{%- endmacro %}
+
 {#- Whether the rates part_a / whole_a and part_b / whole_b differ by more than their noise: a
     two-proportion z-test at 95% (the difference against 1.96 pooled standard errors), as the
     review's `beyond_noise` decides it (README: "How a change counts"). 75% against 25% of 4 seeds

@@ -35,9 +35,7 @@ select
     ranked.missing_count,
     ranked.inbox_count,
     ranked.spam_count,
-    {{ safe_ratio('ranked.inbox_count', 'ranked.sent_count') }} as inbox_rate_of_sent,
-    {{ wilson_bound('ranked.inbox_count', 'ranked.sent_count', 'low') }} as inbox_rate_of_sent_low,
-    {{ wilson_bound('ranked.inbox_count', 'ranked.sent_count', 'high') }} as inbox_rate_of_sent_high,
+    {{ rate_with_interval('ranked.inbox_count', 'ranked.sent_count', 'inbox_rate_of_sent') }},
     {{ safe_ratio('ranked.inbox_count', 'ranked.sent_count') }} >= {{ var('mailbox_ready_inbox_rate') }}
         as meets_threshold,
     {{ utc_today() }} - ranked.sent_date as test_age_days,

@@ -2,68 +2,70 @@
 -- certainty of its inbox rate, and the cells that rank worst in the run. The review's worst
 -- cells and the worst-cell alert read it; a cell with fewer seeds than `verdict_min_seeds` is
 -- listed but never ranked.
-with instantly_runs as (
-    select
-        workspace_id,
-        test_id,
-        max(sent_date) as run_date
-    from {{ ref('seed_coverage') }}
-    group by workspace_id, test_id
-),
-
-instantly_cells as (
+with seeds as (
     select
         'instantly' as source,
-        coverage.workspace_id,
-        coverage.workspace_label,
-        coverage.test_id,
-        coverage.sent_date as run_date,
-        coverage.geo,
-        coverage.esp,
-        coverage.recipient_type,
-        'sent' as seeds_counted,
-        sum(coverage.sent_count) as seed_count,
-        sum(coverage.inbox_count) as inbox_count
-    from {{ ref('seed_coverage') }} as coverage
-    inner join instantly_runs
-        on
-            coverage.workspace_id = instantly_runs.workspace_id
-            and coverage.test_id = instantly_runs.test_id
-            and coverage.sent_date = instantly_runs.run_date
-    group by
-        coverage.workspace_id, coverage.workspace_label, coverage.test_id, coverage.sent_date,
-        coverage.geo, coverage.esp, coverage.recipient_type
-),
-
-cleaner_runs as (
-    select
+        workspace_id,
+        workspace_label,
         test_id,
-        max(placement_date) as run_date
-    from {{ ref('inbox_placement') }}
-    where source = 'campaign_cleaner'
-    group by test_id
-),
-
-cleaner_cells as (
+        sent_date as run_date,
+        geo,
+        esp,
+        recipient_type,
+        'sent' as seeds_counted,
+        sent_count as seed_count,
+        inbox_count
+    from {{ ref('seed_coverage') }}
+    union all
     select
         'campaign_cleaner' as source,
         cast(null as {{ dbt.type_string() }}) as workspace_id,
         cast(null as {{ dbt.type_string() }}) as workspace_label,
-        placement.test_id,
-        placement.placement_date as run_date,
-        placement.geo,
-        placement.esp,
-        placement.recipient_type,
+        test_id,
+        placement_date as run_date,
+        geo,
+        esp,
+        recipient_type,
         'received' as seeds_counted,
-        sum(placement.total_count) as seed_count,
-        sum(placement.inbox_count) as inbox_count
-    from {{ ref('inbox_placement') }} as placement
-    inner join cleaner_runs
+        total_count as seed_count,
+        inbox_count
+    from {{ ref('inbox_placement') }}
+    where source = 'campaign_cleaner'
+),
+
+latest_runs as (
+    select
+        source,
+        workspace_id,
+        test_id,
+        max(run_date) as run_date
+    from seeds
+    group by source, workspace_id, test_id
+),
+
+cells as (
+    select
+        seeds.source,
+        seeds.workspace_id,
+        seeds.workspace_label,
+        seeds.test_id,
+        seeds.run_date,
+        seeds.geo,
+        seeds.esp,
+        seeds.recipient_type,
+        seeds.seeds_counted,
+        sum(seeds.seed_count) as seed_count,
+        sum(seeds.inbox_count) as inbox_count
+    from seeds
+    inner join latest_runs
         on
-            placement.test_id = cleaner_runs.test_id
-            and placement.placement_date = cleaner_runs.run_date
-    where placement.source = 'campaign_cleaner'
-    group by placement.test_id, placement.placement_date, placement.geo, placement.esp, placement.recipient_type
+            seeds.source = latest_runs.source
+            and seeds.workspace_id is not distinct from latest_runs.workspace_id
+            and seeds.test_id = latest_runs.test_id
+            and seeds.run_date = latest_runs.run_date
+    group by
+        seeds.source, seeds.workspace_id, seeds.workspace_label, seeds.test_id, seeds.run_date,
+        seeds.geo, seeds.esp, seeds.recipient_type, seeds.seeds_counted
 ),
 
 test_names as (
@@ -83,15 +85,9 @@ test_names as (
 rated as (
     select
         cells.*,
-        {{ safe_ratio('cells.inbox_count', 'cells.seed_count') }} as inbox_rate,
-        {{ wilson_bound('cells.inbox_count', 'cells.seed_count', 'low') }} as inbox_rate_low,
-        {{ wilson_bound('cells.inbox_count', 'cells.seed_count', 'high') }} as inbox_rate_high,
+        {{ rate_with_interval('cells.inbox_count', 'cells.seed_count', 'inbox_rate') }},
         cells.seed_count >= {{ var('verdict_min_seeds') }} as has_enough_seeds
-    from (
-        select * from instantly_cells
-        union all
-        select * from cleaner_cells
-    ) as cells
+    from cells
     where cells.seed_count > 0
 )
 

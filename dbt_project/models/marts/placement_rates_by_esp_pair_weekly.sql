@@ -16,9 +16,7 @@ with weekly as (
 rated as (
     select
         weekly.*,
-        {{ safe_ratio('inbox_count', 'sent_count') }} as inbox_rate_of_sent,
-        {{ wilson_bound('inbox_count', 'sent_count', 'low') }} as inbox_rate_of_sent_low,
-        {{ wilson_bound('inbox_count', 'sent_count', 'high') }} as inbox_rate_of_sent_high,
+        {{ rate_with_interval('inbox_count', 'sent_count', 'inbox_rate_of_sent') }},
         {{ safe_ratio('spam_count', 'sent_count') }} as spam_rate_of_sent,
         {{ safe_ratio('missing_count', 'sent_count') }} as missing_rate,
         {{ safe_ratio('inbox_count', 'received_count') }} as inbox_rate

@@ -30,9 +30,7 @@ select
     counts.inbox_count,
     counts.category_count,
     counts.spam_count,
-    {{ safe_ratio('counts.inbox_count', 'counts.sent_count') }} as inbox_rate_of_sent,
-    {{ wilson_bound('counts.inbox_count', 'counts.sent_count', 'low') }} as inbox_rate_of_sent_low,
-    {{ wilson_bound('counts.inbox_count', 'counts.sent_count', 'high') }} as inbox_rate_of_sent_high,
+    {{ rate_with_interval('counts.inbox_count', 'counts.sent_count', 'inbox_rate_of_sent') }},
     {{ safe_ratio('counts.spam_count', 'counts.sent_count') }} as spam_rate_of_sent,
     {{ safe_ratio('counts.missing_count', 'counts.sent_count') }} as missing_rate,
     {{ safe_ratio('counts.inbox_count', 'counts.received_count') }} as inbox_rate

@@ -73,12 +73,10 @@ select
     coalesce(mailbox_days.bounced, 0) as bounced,
     {{ safe_ratio('mailbox_days.bounced', 'mailbox_days.sent') }} as bounce_rate,
     coalesce(mailbox_days.warmup_landed_inbox + mailbox_days.warmup_landed_spam, 0) as warmup_landed,
-    {{ safe_ratio('mailbox_days.warmup_landed_inbox', 'mailbox_days.warmup_landed_inbox + mailbox_days.warmup_landed_spam') }}
-        as warmup_inbox_rate,
-    {{ wilson_bound('mailbox_days.warmup_landed_inbox', 'mailbox_days.warmup_landed_inbox + mailbox_days.warmup_landed_spam', 'low') }}
-        as warmup_inbox_rate_low,
-    {{ wilson_bound('mailbox_days.warmup_landed_inbox', 'mailbox_days.warmup_landed_inbox + mailbox_days.warmup_landed_spam', 'high') }}
-        as warmup_inbox_rate_high,
+    {{ rate_with_interval(
+        'mailbox_days.warmup_landed_inbox',
+        'mailbox_days.warmup_landed_inbox + mailbox_days.warmup_landed_spam',
+        'warmup_inbox_rate') }},
     latest_vitals.checked_date as vitals_checked_date,
     latest_vitals.mx_pass as mx,
     latest_vitals.spf_pass as spf,

@@ -103,14 +103,10 @@ select
     warmup_landed_inbox,
     warmup_landed_spam,
     warmup_landed_inbox + warmup_landed_spam as warmup_landed,
-    {{ safe_ratio('warmup_landed_inbox', 'warmup_landed_inbox + warmup_landed_spam') }} as warmup_inbox_rate,
-    {{ wilson_bound('warmup_landed_inbox', 'warmup_landed_inbox + warmup_landed_spam', 'low') }} as warmup_inbox_rate_low,
-    {{ wilson_bound('warmup_landed_inbox', 'warmup_landed_inbox + warmup_landed_spam', 'high') }} as warmup_inbox_rate_high,
+    {{ rate_with_interval('warmup_landed_inbox', 'warmup_landed_inbox + warmup_landed_spam', 'warmup_inbox_rate') }},
     placement_received,
     placement_inbox,
     placement_spam,
-    {{ safe_ratio('placement_inbox', 'placement_received') }} as placement_inbox_rate,
-    {{ wilson_bound('placement_inbox', 'placement_received', 'low') }} as placement_inbox_rate_low,
-    {{ wilson_bound('placement_inbox', 'placement_received', 'high') }} as placement_inbox_rate_high
+    {{ rate_with_interval('placement_inbox', 'placement_received', 'placement_inbox_rate') }}
 from counts
 {{ join_workspace_labels('workspace_id') }}

@@ -90,9 +90,7 @@ weekly as (
 compared as (
     select
         this_week.*,
-        {{ safe_ratio('this_week.hits', 'this_week.n') }} as rate,
-        {{ wilson_bound('this_week.hits', 'this_week.n', 'low') }} as rate_low,
-        {{ wilson_bound('this_week.hits', 'this_week.n', 'high') }} as rate_high,
+        {{ rate_with_interval('this_week.hits', 'this_week.n', 'rate') }},
         previous_week.n as previous_week_n,
         {{ safe_ratio('previous_week.hits', 'previous_week.n') }} as previous_week_rate,
         {{ beyond_noise('this_week.hits', 'this_week.n', 'previous_week.hits', 'previous_week.n') }} as is_beyond_noise
