@@ -16,6 +16,7 @@ import json
 import os
 import runpy
 import select
+import shutil
 import socket
 import subprocess
 import sys
@@ -29,7 +30,7 @@ REQUEST_BYTES = 1 << 20
 
 def serve(path: str) -> None:
     """Answers each connection on the UNIX socket `path` with a forked run, until the test
-    process that started it ends (its standard input closes). A connection sends its request
+    process that started it ends (its standard input closes; the socket's directory goes then). A connection sends its request
     (JSON: argv, env, cwd) with the run's stdout and stderr files; it is answered with the run's
     pid, then its exit code."""
     import pipelines.commands.cli  # noqa: F401 - the import every run shares
@@ -42,6 +43,7 @@ def serve(path: str) -> None:
     while True:
         readable, _, _ = select.select([listener, sys.stdin], [], [], 0.05)
         if sys.stdin in readable and not sys.stdin.readline():
+            shutil.rmtree(Path(path).parent, ignore_errors=True)  # its socket's own directory
             return
         if listener in readable:
             connection, _ = listener.accept()
