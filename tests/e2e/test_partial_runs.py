@@ -292,5 +292,5 @@ def test_the_report_says_placement_needs_the_add_on(without_placement, sim, tmp_
     done = run_report(env_for(sim, without_placement.left), tmp_path / "report.html")
     assert done.returncode == 0, done.stderr
     page = (tmp_path / "report.html").read_text()
-    assert page.count("Not available: needs the Inbox Placement add-on.") == 5  # every placement panel
+    assert page.count("Not available: needs the Inbox Placement add-on.") == 6  # every placement panel
     assert 'data-family="placement" data-status="unsupported"' in page
