@@ -276,7 +276,7 @@ GOT_WORSE = """
 select workspace_label, measure, subject_kind, subject, n, rate, rate_low, rate_high, previous_week_n, previous_week_rate,
     change
 from analytics.weekly_changes
-where week_start = cast('{week}' as date) and is_worse and is_beyond_noise
+where week_start = cast('{week}' as date) and is_worse and is_beyond_noise and has_enough_n
 order by n desc, measure, subject_kind, subject
 """
 
@@ -284,8 +284,8 @@ order by n desc, measure, subject_kind, subject
 def got_worse(query: Query, today: date) -> Panel:
     """What got worse, and where: the last complete UTC week's mailboxes, sending domains and ESP
     pairs whose inbox rate of sent fell (and mailboxes whose bounce rate rose or warmup inbox rate
-    fell) by more than the noise, against the week before; the largest n first, the most sends
-    affected."""
+    fell) by more than the noise, against the week before, on enough n in both weeks (a verdict);
+    the largest n first, the most sends affected."""
     _, last_week, week_before = complete_weeks(today)
     panel = Panel("got-worse", f"What got worse in the week of {last_week:%b %d} (against {week_before:%b %d})",
                   family="placement", n_label="sends in these rows",

@@ -258,7 +258,7 @@ def test_the_review_lists_what_got_worse_beyond_noise_in_the_last_complete_week(
     _, dom = report
     last_week = utc_today().subtract(days=utc_today().weekday() + 7)
     worse = built.query("select count(*) from analytics.weekly_changes where is_worse and is_beyond_noise"
-                        f" and week_start = '{last_week}'")[0][0]
+                        f" and has_enough_n and week_start = '{last_week}'")[0][0]
     assert panel_attributes(dom)["got-worse"][1:] == (worse, worse)
 
 

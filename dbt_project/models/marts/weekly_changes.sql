@@ -120,6 +120,9 @@ select
     compared.previous_week_rate,
     compared.rate - compared.previous_week_rate as change,
     compared.is_beyond_noise,
+    coalesce(
+        compared.n >= {{ var('verdict_min_seeds') }} and compared.previous_week_n >= {{ var('verdict_min_seeds') }}, false
+    ) as has_enough_n,
     case compared.measure
         when 'bounce rate' then compared.rate > compared.previous_week_rate
         else compared.rate < compared.previous_week_rate
