@@ -243,9 +243,9 @@ def test_days_whose_opens_exceed_sends_build_every_mart_with_one_warning(late_op
         assert con.execute("select count(*) from analytics.campaign_step_variant_comparison").fetchone()[0] > 0
         assert con.execute("select count(*) from analytics.fct_campaign_step_daily").fetchone()[0] > 0
         assert con.execute("select status, warning_count, warnings from raw.run_ledger where family = 'dbt'").fetchall() == [
-            ("ok", 1, "is_fraction_campaign_step_variant_comparison_open_rate")]
+            ("ok", 1, "fraction_columns_campaign_step_variant_comparison")]
     log = (tmp_path / "logs").glob("run-*.log")
-    assert any("is_fraction_campaign_step_variant_comparison_open_rate" in path.read_text() for path in log)
+    assert any("fraction_columns_campaign_step_variant_comparison" in path.read_text() for path in log)
 
 
 @pytest.fixture(scope="module")
