@@ -121,12 +121,13 @@ def truth(sim) -> Dict[tuple, float]:
     for a in sim.accounts.listed():
         warm = [sim.accounts.warmup(a.email, d) for d in week if d in sim.accounts.warmup_days()]
         spam, landed = sum(w.get("landed_spam", 0) for w in warm), sum(w["landed_inbox"] + w.get("landed_spam", 0) for w in warm)
-        if landed >= 10 and spam / landed > 0.1:
+        # on 10 warmup emails at least, and the whole 95% interval above the threshold
+        if landed >= 10 and wilson(spam, landed)[0] > 0.1:
             out["warmup_spam", a.email] = spam / landed
         busy = [row for d in week if (row := sim.accounts.daily(a.email, d)) and row["sent"] >= 20]
         if busy:
             row = max(busy, key=lambda r: r["date"])
-            if row["bounced"] / row["sent"] > 0.05:
+            if wilson(min(row["bounced"], row["sent"]), row["sent"])[0] > 0.05:
                 out["mailbox_bounce_rate", a.email] = row["bounced"] / row["sent"]
     return out
 

@@ -18,6 +18,7 @@ from pipelines.common.dates import utc_today
 from pipelines.common.errors import TransformError
 from pipelines.engine import runner
 from pipelines.engine.warehouse import resolve
+from pipelines.outputs.alerts.rules import wilson_interval
 from pipelines.outputs.report import write_report
 from pipelines.outputs.review import beyond_noise
 from pipelines.outputs.transform import dbt_build, run_dbt
@@ -63,6 +64,14 @@ def test_campaign_daily_is_a_dense_calendar(built):
 def test_every_analysis_query_runs_on_the_marts(built, query):
     rows = built.query((SQL_DIR / query).read_text())
     assert rows, f"{query} returned nothing on a loaded warehouse"
+
+
+def test_the_alerts_wilson_interval_is_the_marts(built):
+    rows = built.query("select inbox_count, sent_count, inbox_rate_of_sent_low, inbox_rate_of_sent_high"
+                       " from analytics.mailbox_placement_latest where sent_count > 0")
+    assert rows
+    for hits, n, low, high in rows:
+        assert wilson_interval(hits, n) == pytest.approx((low, high)), (hits, n)
 
 
 def test_dbt_builds_before_placement_or_seed_test_tables_exist(warehouse, tmp_path):

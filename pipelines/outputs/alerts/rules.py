@@ -7,6 +7,7 @@ rule says which way is bad. Whether a subject breaches is decided here, in Pytho
 against the configured threshold.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -54,14 +55,15 @@ class Rule:
 
     def breaches(self, row: Row, threshold: Optional[float], min_n: int) -> bool:
         """Whether `row` breaches: its figure beyond the threshold on at least `min_n`. Where the
-        rule's query gives the figure's 95% interval (`figure_low`, `figure_high`), the whole
-        interval must be beyond it: a rate that may well be fine on its n opens nothing."""
+        rule's query gives the figure's 95% interval (`figure_low`, `figure_high`, or the `hits`
+        out of `n` it is the interval of), the whole interval must be beyond it: a rate that may
+        well be fine on its n opens nothing."""
         if self.bad == "flag":
             return True
         figure, n = row.get("figure"), row.get("n")
         if figure is None or threshold is None or (n is not None and n < min_n):
             return False
-        nearest = row.get("figure_high" if self.bad == "below" else "figure_low")
+        nearest = interval(row)[1 if self.bad == "below" else 0]
         decided = float(figure if nearest is None else nearest)
         return decided < threshold if self.bad == "below" else decided > threshold
 
@@ -77,12 +79,37 @@ class Rule:
         ]
 
 
+def wilson_interval(hits: float, n: float) -> Tuple[float, float]:
+    """The 95% Wilson score interval of `hits` out of `n` (n > 0), as the dbt macro `wilson_bound`
+    gives it for the marts' rates (a test holds the two equal): for the rules whose figure sums
+    days, which no mart row holds."""
+    z, p = 1.96, hits / n
+    centre, spread = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, min(p, (centre - spread) / (1 + z * z / n))), min(1.0, max(p, (centre + spread) / (1 + z * z / n)))
+
+
+def interval(row: Row) -> Tuple[Optional[float], Optional[float]]:
+    """A row's 95% interval: the mart's (`figure_low`, `figure_high`), else that of its `hits` out
+    of `n`, else none."""
+    if row.get("figure_low") is not None or row.get("figure_high") is not None:
+        return row.get("figure_low"), row.get("figure_high")
+    if row.get("hits") is not None and row.get("n"):
+        return wilson_interval(float(row["hits"]), float(row["n"]))
+    return None, None
+
+
 def percent(value: Any) -> str:
     """A share as people read it: whole percents, one decimal under 10% (a 5.1% bounce rate is
     not "5%" against a 5% threshold)."""
     if value is None:
         return "n/a"
     return f"{float(value):.1%}" if 0 < abs(float(value)) < 0.1 else f"{float(value):.0%}"
+
+
+def between(row: Row) -> str:
+    """A row's 95% interval in words (`2.6%-23%`)."""
+    low, high = interval(row)
+    return f"{percent(low)}-{percent(high)}"
 
 
 def where(mart: str, **keys: Any) -> str:
@@ -120,8 +147,8 @@ DOMAIN_DNS = Rule(
 
 MAILBOX_BOUNCE_RATE = Rule(
     "mailbox_bounce_rate", "mailbox bounce rate",
-    """select workspace_label, email, health_date, figure, n from (
-        select workspace_label, email, health_date, bounce_rate as figure, sent as n,
+    """select workspace_label, email, health_date, figure, hits, n from (
+        select workspace_label, email, health_date, bounce_rate as figure, least(bounced, sent) as hits, sent as n,
             row_number() over (partition by workspace_label, email order by health_date desc) as recency
         from analytics.sender_health_daily
         where sent >= {min_n} and health_date >= cast('{since}' as date)
@@ -129,7 +156,7 @@ MAILBOX_BOUNCE_RATE = Rule(
     bad="above", threshold=0.05, min_n=20,
     subject=lambda r: str(r["email"]),
     describe=lambda r, t: (f"bounce rate {percent(r['figure'])} of {r['n']} emails sent on {r['health_date']}"
-                           f" is above {percent(t)}"),
+                           f" (95% interval {between(r)}) is above {percent(t)}"),
     mart_row=lambda r: where("sender_health_daily", email=r["email"], health_date=r["health_date"]),
 )
 
@@ -137,15 +164,15 @@ WARMUP_SPAM = Rule(
     "warmup_spam", "mailbox warmup landing in spam",
     """select workspace_label, email,
         sum(warmup_landed_spam) * 1.0 / sum(warmup_landed_inbox + warmup_landed_spam) as figure,
-        sum(warmup_landed_inbox + warmup_landed_spam) as n
+        sum(warmup_landed_spam) as hits, sum(warmup_landed_inbox + warmup_landed_spam) as n
     from analytics.sender_health_daily
     where health_date >= cast('{since}' as date)
     group by workspace_label, email
     having sum(warmup_landed_inbox + warmup_landed_spam) > 0""",
     bad="above", threshold=0.1, min_n=10,
     subject=lambda r: str(r["email"]),
-    describe=lambda r, t: (f"{percent(r['figure'])} of {r['n']} warmup emails landed in spam in the last 7 days,"
-                           f" above {percent(t)}"),
+    describe=lambda r, t: (f"{percent(r['figure'])} of {r['n']} warmup emails landed in spam in the last 7 days"
+                           f" (95% interval {between(r)}), above {percent(t)}"),
     mart_row=lambda r: where("sender_health_daily", email=r["email"]),
 )
 
