@@ -6,7 +6,6 @@ placement is aggregated to the UTC week (Monday first) and shown with its n, and
 would mislead (a few rows to read and act on) the panel is a table.
 """
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html import escape
@@ -15,6 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from pipelines.outputs.certainty import beyond_noise, wilson_interval
 from pipelines.outputs.marts import SOURCE_NAMES, WORST_CELLS, Rows
 
 Query = Callable[[str], Rows]
@@ -99,24 +99,19 @@ from analytics.placement_rates_by_esp_pair_weekly
 where week_start >= cast('{first_week}' as date) and week_start <= cast('{this_week}' as date)
 group by week_start
 """
-NOISE_Z = 1.96
-"""A change between two weeks counts when it is larger than this many standard errors of the
-difference of two proportions (pooled): 95% confidence that it is more than seed-to-seed chance."""
-
-
-def beyond_noise(part_a: int, whole_a: int, part_b: int, whole_b: int) -> bool:
-    """Whether the rates part_a/whole_a and part_b/whole_b differ by more than their noise (a
-    two-proportion z-test at `NOISE_Z`): 3 of 4 seeds against 1 of 4 does not, 30 of 40 against
-    10 of 40 does."""
-    pooled = (part_a + part_b) / (whole_a + whole_b)
-    error = math.sqrt(pooled * (1 - pooled) * (1 / whole_a + 1 / whole_b))
-    return bool(error) and abs(part_a / whole_a - part_b / whole_b) > NOISE_Z * error  # no error: equal rates
-
-
 def rate_of_sent(week: Dict[str, Any], metric: str) -> str:
     """`x% of n` for a week's `metric` over its seeds sent, or `no seeds`."""
     sent = int(week.get("sent") or 0)
     return f"{percent(ratio(week.get(metric), sent))} of {sent}" if sent else "no seeds"
+
+
+def rate_of_sent_with_interval(week: Dict[str, Any], metric: str) -> str:
+    """`x% of n (low-high)`: `rate_of_sent` with its 95% interval, or `no seeds`."""
+    sent = int(week.get("sent") or 0)
+    if not sent:
+        return "no seeds"
+    low, high = wilson_interval(int(week.get(metric) or 0), sent)
+    return f"{rate_of_sent(week, metric)} ({percent(low)}-{percent(high)})"
 
 
 def compared(week: Dict[str, Any], before: Dict[str, Any], metric: str) -> Optional[Tuple[float, bool]]:
@@ -185,7 +180,7 @@ def clients(query: Query, today: date) -> Optional[Panel]:
     if len(by_client) < 2:
         return None
     panel = Panel("clients", "Clients, the largest drop in inbox rate of sent first", family="placement",
-                  n_label="seeds sent")
+                  n_label="seeds sent", notes=["Each week's rate of sent with its 95% interval."])
     weeks = {label: (w.get(last_week.isoformat(), {}), w.get(week_before.isoformat(), {})) for label, w in by_client.items()}
 
     def order(label: str) -> tuple:
@@ -195,7 +190,7 @@ def clients(query: Query, today: date) -> Optional[Panel]:
 
     return tabulated(
         panel, ("workspace", f"week of {last_week:%b %d}", f"week of {week_before:%b %d}", "change in inbox rate of sent"),
-        [(label, rate_of_sent(weeks[label][0], "inbox"), rate_of_sent(weeks[label][1], "inbox"),
+        [(label, rate_of_sent_with_interval(weeks[label][0], "inbox"), rate_of_sent_with_interval(weeks[label][1], "inbox"),
           change(*weeks[label], "inbox")) for label in sorted(weeks, key=order)],
         sum(int(r["sent"] or 0) for r in rows),
     )

@@ -18,9 +18,8 @@ from pipelines.common.dates import utc_today
 from pipelines.common.errors import TransformError
 from pipelines.engine import runner
 from pipelines.engine.warehouse import resolve
-from pipelines.outputs.alerts.rules import wilson_interval
+from pipelines.outputs.certainty import beyond_noise, wilson_interval
 from pipelines.outputs.report import write_report
-from pipelines.outputs.review import beyond_noise
 from pipelines.outputs.transform import dbt_build, run_dbt
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"

@@ -4,7 +4,8 @@ warmup spam rate above its threshold opens an alert only when the whole interval
 import pytest
 
 from helpers import wilson
-from pipelines.outputs.alerts.rules import MAILBOX_BOUNCE_RATE, WARMUP_SPAM, wilson_interval
+from pipelines.outputs.alerts.rules import MAILBOX_BOUNCE_RATE, WARMUP_SPAM
+from pipelines.outputs.certainty import wilson_interval
 
 
 def test_a_bounce_rate_above_the_threshold_within_its_noise_opens_nothing():

@@ -5,9 +5,10 @@ client's own page."""
 from datetime import date
 from typing import Dict, List
 
+from pipelines.outputs.certainty import beyond_noise
 from pipelines.outputs.marts import scoped
 from pipelines.outputs.report import families_line
-from pipelines.outputs.review import beyond_noise, campaign_outcomes, clients, esp_heatmap, got_worse, headline
+from pipelines.outputs.review import campaign_outcomes, clients, esp_heatmap, got_worse, headline
 
 MONDAY = date(2026, 12, 7)
 
@@ -69,6 +70,7 @@ def test_in_agency_mode_clients_are_listed_the_largest_real_drop_first():
     listed = [cells.split("</td>")[0] for cells in panel.table.split('<tr class="row"><td>')[1:]]
     assert listed == ["globex", "acme", "initech"]
     assert "<td>-40 points</td>" in panel.table and "<td>-50 points (within noise)</td>" in panel.table
+    assert "<td>35% of 40 (22%-50%)</td>" in panel.table  # each week's rate with its 95% interval
 
 
 def test_a_single_workspace_has_no_clients_panel():

@@ -7,11 +7,11 @@ rule says which way is bad. Whether a subject breaches is decided here, in Pytho
 against the configured threshold.
 """
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from pipelines.outputs.certainty import wilson_interval
 from pipelines.outputs.marts import SOURCE_NAMES, WORST_CELLS, Rows
 
 Row = Dict[str, Any]
@@ -77,15 +77,6 @@ class Rule:
             )
             for row in rows if self.breaches(row, threshold, min_n)
         ]
-
-
-def wilson_interval(hits: float, n: float) -> Tuple[float, float]:
-    """The 95% Wilson score interval of `hits` out of `n` (n > 0), as the dbt macro `wilson_bound`
-    gives it for the marts' rates (a test holds the two equal): for the rules whose figure sums
-    days, which no mart row holds."""
-    z, p = 1.96, hits / n
-    centre, spread = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, min(p, (centre - spread) / (1 + z * z / n))), min(1.0, max(p, (centre + spread) / (1 + z * z / n)))
 
 
 def interval(row: Row) -> Tuple[Optional[float], Optional[float]]:
