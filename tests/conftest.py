@@ -24,6 +24,9 @@ from simulator.workspace import Workspace
 
 os.environ["TZ"] = os.environ.get("TEST_TZ", "Pacific/Kiritimati")
 time.tzset()
+# Tests call nothing beyond 127.0.0.1: dlt's and dbt's anonymous usage statistics stay off in every
+# process the suite starts (README: Telemetry).
+os.environ.update(RUNTIME__DLTHUB_TELEMETRY="false", DO_NOT_TRACK="1")
 
 
 TIERS = ("unit", "pipeline", "e2e")
