@@ -441,17 +441,24 @@ def open_alerts(query: Query) -> Panel:
 
 
 def weekly_review(query: Query, today: date) -> List[Panel]:
-    """Every panel, in the order the page shows them (UTC weeks from Monday, as the marts')."""
+    """Every panel, in the order the page shows them (UTC weeks from Monday, as the marts'). In
+    agency mode the panels that add clients up say so; the others list rows per workspace."""
     agency = clients(query, today)
+    summed = [headline(query, today), esp_heatmap(query, today), campaign_outcomes(query, today)]
+    if agency is not None:
+        for panel in summed:
+            panel.notes.append("Every client added up: each client's own figures are in the clients index,"
+                               " and `report --workspace LABEL` writes one client's page.")
+    top, heatmap, outcomes = summed
     return [
-        headline(query, today),
+        top,
         *([agency] if agency else []),
         open_alerts(query),
         got_worse(query, today),
-        esp_heatmap(query, today),
+        heatmap,
         worst_cells(query),
         mailboxes_not_ready(query),
         silent_senders(query, today),
         failing_domains(query),
-        campaign_outcomes(query, today),
+        outcomes,
     ]

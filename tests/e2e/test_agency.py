@@ -213,6 +213,9 @@ def test_the_review_of_an_agency_lists_each_client_beside_the_pooled_headline(ag
     page = write_report(agency_run.warehouse.destination(), tmp_path / "report.html", utc_today()).path.read_text()
     panel = re.search(r'<section class="panel" data-panel="clients".*?</section>', page, re.S)
     assert panel and all(f"<tr class=\"row\"><td>{label}</td>" in panel.group(0) for label in KEYS)
+    for summed in ("headline", "esp-weeks", "campaigns"):  # nothing added up without saying so
+        section = re.search(rf'<section class="panel" data-panel="{summed}".*?</section>', page, re.S)
+        assert section and "Every client added up" in section.group(0), summed
 
 
 def test_report_workspace_writes_one_clients_page_with_its_rows_alone(agency_run, tmp_path):
