@@ -1,8 +1,8 @@
 """Every date is a UTC day and every timestamp UTC, whatever the host's or the reader's time zone,
 and whatever the hour.
 
-The same simulated workspace is loaded (and built by dbt) by three hosts at once, in UTC, in
-UTC+14 and in UTC-12, and each warehouse is read in its own zone: every DATE and timestamp column of
+The same simulated workspace is loaded (and built by dbt) by two hosts at once, in UTC+14 and in
+UTC-12, and each warehouse is read in its own zone: every DATE and timestamp column of
 every raw, staging and analytics table must be the same. The hosts run at a fixed clock (libfaketime),
 11:00 UTC, when the host in UTC+14 is already on the next day and the host in UTC-12 still on the day
 before, so the test cannot pass or fail by the hour the suite runs. (PostgreSQL: test_postgres.py.)
@@ -56,9 +56,11 @@ def dates_and_times(db: Path, zone: str) -> Dict[str, List[tuple]]:
 
 
 FAKETIME = shutil.which("faketime")
-ZONES = ("UTC", "Pacific/Kiritimati", "Etc/GMT+12")
-"""The hosts' zones: UTC, and the two furthest from it (UTC+14 and UTC-12; POSIX names the sign the
-other way round)."""
+ZONES = ("Pacific/Kiritimati", "Etc/GMT+12")
+"""The hosts' zones: the two furthest from UTC, on either side (UTC+14 and UTC-12; POSIX names the
+sign the other way round). A date taken in the host's zone lands on a different day in each, so
+their warehouses differ; the evening seed test's UTC day pins both to UTC (a third host in UTC
+would add nothing)."""
 pytestmark = pytest.mark.skipif(FAKETIME is None, reason="libfaketime not installed: apt-get install faketime")
 
 
@@ -104,9 +106,9 @@ def loaded_in_every_zone(simulator, tmp_path_factory):
 
 def test_every_date_and_timestamp_column_is_the_same_in_every_zone(loaded_in_every_zone):
     dumps = {zone: dates_and_times(db, zone) for zone, db in loaded_in_every_zone.items()}
-    reference = dumps["UTC"]
+    reference = dumps[ZONES[0]]
     assert {"analytics.seed_test_results", "staging.stg_instantly__campaigns"} <= set(reference)
-    for zone in set(dumps) - {"UTC"}:
+    for zone in ZONES[1:]:
         differing = [t for t in reference if dumps[zone].get(t) != reference[t]]
         assert differing == [], f"{zone}: {differing}"
 
@@ -118,7 +120,7 @@ def test_every_zone_raises_the_same_alerts(loaded_in_every_zone):
                                " order by 1, 2, 3").fetchall()
 
     raised = {zone: alerts(db) for zone, db in loaded_in_every_zone.items()}
-    assert raised["UTC"] and all(rows == raised["UTC"] for rows in raised.values())
+    assert raised[ZONES[0]] and all(rows == raised[ZONES[0]] for rows in raised.values())
 
 
 def test_a_seed_test_submitted_in_the_evening_stays_on_its_utc_day(loaded_in_every_zone):
