@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 from collections import Counter
+from datetime import date, timedelta
 from html import unescape
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from pipelines.engine import runner
 from pipelines.engine.warehouse import resolve
 from pipelines.outputs.certainty import beyond_noise, wilson_interval
 from pipelines.outputs.report import write_report
+from pipelines.outputs.review import SILENT_DAYS
 from pipelines.outputs.transform import dbt_build, run_dbt
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
@@ -472,6 +474,28 @@ def test_each_test_run_says_which_senders_sent_which_stayed_silent_and_which_wer
     assert built.query("""
         select test_id, cast(run_date as varchar), sender_email, sender_status, sent_count
         from analytics.placement_test_senders order by 1, 2, 3""") == sorted(truth)
+
+
+def test_the_silent_senders_panel_lists_each_listed_sender_that_sent_nothing_on_a_recent_run(built, tmp_path):
+    placement = built.sim.placement
+    silent: dict = {}  # (test name, sender) -> the UTC days of its test's runs it sent nothing on
+    for test in placement.tests:
+        sent_by_day: dict = {}
+        for record in placement.all_records(test.id):
+            if not placement.is_received(record):
+                sent_by_day.setdefault(record["timestamp_created_date"], set()).add(record["sender_email"].lower())
+        for day, senders in sent_by_day.items():
+            for sender in {listed.lower() for listed in test.configured} - senders:
+                silent.setdefault((test.name, sender), []).append(day)
+    assert silent, "the simulator has a listed sender that stays silent"
+    today = max(max(days) for days in silent.values())  # the page as of the last silent run
+    since = (date.fromisoformat(today) - timedelta(days=SILENT_DAYS - 1)).isoformat()
+    truth = sorted(("default", name, sender, str(len(recent)), max(recent)) for (name, sender), days in silent.items()
+                   if (recent := [day for day in days if day >= since]))
+    page = write_report(built.destination(), tmp_path / "report.html", date.fromisoformat(today)).path.read_text()
+    listed = re.findall(r'<tr class="row"><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(\d+)</td><td>(.*?)</td></tr>',
+                        sections(page)["silent"])
+    assert truth and sorted(listed) == truth
 
 
 def test_esp_pairs_by_week_count_every_sent_seed_with_the_previous_week_beside(built):
