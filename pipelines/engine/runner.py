@@ -4,17 +4,20 @@ its own (one failing keeps nothing and stops nothing else), and says how each en
 
 import copy
 import logging
+import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from functools import partial
+from pathlib import Path
 from typing import Any, Callable, ContextManager, Dict, List, Optional, Sequence
 
 import dlt
 import pendulum
 from dlt.common.destination import AnyDestination, Destination, DestinationCapabilitiesContext, TLoaderFileFormat
 from dlt.common.normalizers.naming import NamingConvention
+from dlt.common.storages import NormalizeStorage
 from dlt.sources import DltSource
 
 from pipelines.common.errors import WorkspaceUnavailable, refusal
@@ -83,11 +86,27 @@ def finish_pending(pipeline: dlt.Pipeline) -> Optional[int]:
     """
     if not pipeline.has_pending_data:
         return None
+    drop_normalised_leftovers(pipeline)
     if pipeline.list_extracted_load_packages():
         pipeline.normalize()
     load_ids = list(pipeline.list_normalized_load_packages())
     pipeline.load()
     return loaded_rows(pipeline, load_ids)
+
+
+def drop_normalised_leftovers(pipeline: dlt.Pipeline) -> None:
+    """Deletes what is left of extracted packages that dlt had already normalised.
+
+    dlt's normalise commits a package to the load storage, then deletes its extracted copy
+    (shutil.rmtree, children first). A run killed in between leaves the extracted package whole or
+    in part. Normalising it again fails (the part deleted is gone) or would queue its rows twice,
+    while the normalised package holds them all. So any extracted package whose load id is also a
+    normalised one is deleted, as dlt would have done."""
+    normalised = set(pipeline.list_normalized_load_packages())
+    extracted = Path(pipeline.working_dir) / "normalize" / NormalizeStorage.EXTRACTED_FOLDER
+    for load_id in set(pipeline.list_extracted_load_packages()) & normalised:
+        shutil.rmtree(extracted / load_id)
+        log.warning("deleted the extracted copy of load package %s, already normalised", load_id)
 
 
 def write_computed(pipeline: dlt.Pipeline, data: Any) -> None:
@@ -99,6 +118,7 @@ def write_computed(pipeline: dlt.Pipeline, data: Any) -> None:
     first queues these rows behind the pending package, and one load takes both, oldest first; if
     that load fails too, both stay pending for the next write.
     """
+    drop_normalised_leftovers(pipeline)
     pipeline.extract(data, loader_file_format=file_format(pipeline))
     pipeline.normalize()
     pipeline.load()

@@ -2,9 +2,12 @@
 re-pulled on demand, and a load an earlier run left pending is finished, not mistaken for this run."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from dlt.common.storages import NormalizeStorage
 
 from helpers import ROOT, Warehouse, truth_daily
 from pipelines.instantly import settings
@@ -53,6 +56,25 @@ def test_a_load_left_pending_is_finished_first_and_this_run_still_extracts(wareh
     report = warehouse.load()
     assert report.pending_rows and report.pending_rows > 0
     assert sum(report.requests.values()) > 0 and report.total_rows > 0
+    assert warehouse.daily_sent() == truth_daily(warehouse.sim.workspace)
+    assert not warehouse.pipeline().has_pending_data
+
+
+def test_a_run_killed_while_dlt_deleted_a_normalised_package_finishes_that_package(warehouse, tmp_path):
+    """dlt normalises a package, commits it, then deletes its extracted copy: a run killed during
+    the delete leaves part of that copy, which the next run must neither normalise nor fail on."""
+    pipeline = warehouse.pipeline()
+    pipeline.extract(warehouse.source(), loader_file_format="jsonl")
+    [load_id] = pipeline.list_extracted_load_packages()
+    extracted = Path(pipeline.working_dir) / "normalize" / NormalizeStorage.EXTRACTED_FOLDER / load_id
+    kept = shutil.copytree(extracted, tmp_path / "extracted-copy")
+    pipeline.normalize()
+    shutil.copytree(kept, extracted)  # the copy as the killed delete left it: its jobs gone first
+    shutil.rmtree(extracted / "new_jobs")
+
+    warehouse.sim.state.reset()
+    report = warehouse.load()
+    assert report.pending_rows and report.pending_rows > 0
     assert warehouse.daily_sent() == truth_daily(warehouse.sim.workspace)
     assert not warehouse.pipeline().has_pending_data
 
