@@ -369,21 +369,28 @@ ESP_LABELS = {seed.esp: seed.esp_label for seed in SEEDS}
 
 def seed_sends(placement):
     """Every seed a simulated test sent: (test, UTC day, sender, seed ESP, sender ESP, where it
-    landed: inbox, category, spam or None when it never arrived), from the simulator's records
-    (in time order: a receipt answers the last send to its seed from its sender)."""
+    landed: inbox, category, spam or None when it never arrived)."""
+    for record, sender_esp, landed in sent_records(placement):
+        yield seed_send(record, sender_esp, landed)
+
+
+def sent_records(placement):
+    """Every sent record of the simulated tests with its sender's ESP and where the seed landed
+    (inbox, category, spam, or None when it never arrived), from the simulator's records (in time
+    order: a receipt answers the last send to its seed from its sender)."""
     for test in placement.tests:
         unanswered: dict = {}
         for record in placement.all_records(test.id):
             key = (record["sender_email"], record["recipient_email"])
             if placement.is_received(record):
                 landed = "spam" if record["is_spam"] else "category" if record["has_category"] else "inbox"
-                yield seed_send(unanswered.pop(key), record["sender_esp"], landed)
+                yield unanswered.pop(key), record["sender_esp"], landed
                 continue
             if key in unanswered:
-                yield seed_send(unanswered[key], placement.sender_esps.get(key[0], 1), None)
+                yield unanswered[key], placement.sender_esps.get(key[0], 1), None
             unanswered[key] = record
         for (sender, _), record in unanswered.items():
-            yield seed_send(record, placement.sender_esps.get(sender, 1), None)
+            yield record, placement.sender_esps.get(sender, 1), None
 
 
 def wilson(successes: int, n: int) -> tuple:

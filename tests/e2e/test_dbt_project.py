@@ -14,15 +14,16 @@ import duckdb
 import pendulum
 import pytest
 
-from helpers import RECEIVED, ROOT, seed_sends, truth_daily, wilson
+from helpers import RECEIVED, ROOT, seed_sends, sent_records, truth_daily, wilson
 from pipelines.common.dates import utc_today
 from pipelines.common.errors import TransformError
 from pipelines.engine import runner
 from pipelines.engine.warehouse import resolve
 from pipelines.outputs.certainty import beyond_noise, wilson_interval
 from pipelines.outputs.report import write_report
-from pipelines.outputs.review import SILENT_DAYS
+from pipelines.outputs.review import SILENT_DAYS, WORST_CELLS_PER_TEST, percent
 from pipelines.outputs.transform import dbt_build, run_dbt
+from simulator.placement import SEEDS
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
@@ -67,7 +68,7 @@ def test_every_analysis_query_runs_on_the_marts(built, query):
     assert rows, f"{query} returned nothing on a loaded warehouse"
 
 
-def test_the_alerts_wilson_interval_is_the_marts(built):
+def test_the_python_wilson_interval_is_the_marts(built):
     rows = built.query("select inbox_count, sent_count, inbox_rate_of_sent_low, inbox_rate_of_sent_high"
                        " from analytics.mailbox_placement_latest where sent_count > 0")
     assert rows
@@ -496,6 +497,36 @@ def test_the_silent_senders_panel_lists_each_listed_sender_that_sent_nothing_on_
     listed = re.findall(r'<tr class="row"><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(\d+)</td><td>(.*?)</td></tr>',
                         sections(page)["silent"])
     assert truth and sorted(listed) == truth
+
+
+GEOS = {1: "United States", 2: "Italy", 3: "Germany", 4: "France"}
+"""Instantly's geo codes as the API reference names them."""
+
+
+def test_the_worst_cells_panel_lists_each_instantly_tests_worst_cells_of_its_latest_run(built, tmp_path):
+    seeds = {seed.email: seed for seed in SEEDS}
+    names = {test.id: test.name for test in built.sim.placement.tests}
+    runs: dict = {}  # test -> UTC day -> cell -> [seeds sent, in the inbox]
+    for record, _, landed in sent_records(built.sim.placement):
+        seed = seeds[record["recipient_email"]]
+        cell = f"{GEOS[seed.geo]} / {seed.esp_label} / {seed.type_label}"
+        counts = runs.setdefault(record["test_id"], {}).setdefault(record["timestamp_created_date"], {}).setdefault(
+            cell, [0, 0])
+        counts[0] += 1
+        counts[1] += landed == "inbox"
+    truth = set()
+    for test_id, days in runs.items():
+        day = max(days)  # the test's latest run: the last UTC day it sent seeds
+        rankable = [(wilson(inbox, sent)[1], inbox / sent, cell, inbox, sent)
+                    for cell, (sent, inbox) in days[day].items() if sent >= 3]  # the dbt var verdict_min_seeds
+        for high, rate, cell, inbox, sent in sorted(rankable)[:WORST_CELLS_PER_TEST]:
+            low = wilson(inbox, sent)[0]
+            truth.add(("default", "Instantly", names[test_id], day, cell, f"{percent(rate)} of sent",
+                       f"{percent(low)}-{percent(high)}", str(sent)))
+    page = write_report(built.destination(), tmp_path / "report.html", utc_today()).path.read_text()
+    listed = {row for row in re.findall(r'<tr class="row">' + "<td>(.*?)</td>" * 8 + "</tr>", sections(page)["worst-cells"])
+              if row[1] == "Instantly"}
+    assert truth and listed == truth
 
 
 def test_esp_pairs_by_week_count_every_sent_seed_with_the_previous_week_beside(built):
