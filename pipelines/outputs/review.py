@@ -64,6 +64,11 @@ def percent(value: Optional[float]) -> str:
     return "" if value is None else f"{value:.0%}"
 
 
+def span(low: Optional[float], high: Optional[float]) -> str:
+    """A 95% interval as the page shows it (`22%-50%`)."""
+    return f"{percent(low)}-{percent(high)}"
+
+
 def ratio(part: Any, whole: Any) -> Optional[float]:
     return float(part) / float(whole) if whole else None
 
@@ -111,7 +116,7 @@ def rate_of_sent_with_interval(week: Dict[str, Any], metric: str) -> str:
     if not sent:
         return "no seeds"
     low, high = wilson_interval(int(week.get(metric) or 0), sent)
-    return f"{rate_of_sent(week, metric)} ({percent(low)}-{percent(high)})"
+    return f"{rate_of_sent(week, metric)} ({span(low, high)})"
 
 
 def compared(week: Dict[str, Any], before: Dict[str, Any], metric: str) -> Optional[Tuple[float, bool]]:
@@ -258,7 +263,7 @@ def worst_cells(query: Query) -> Panel:
         panel, ("workspace", "source", "test", "run (UTC day)", "geo / ESP / type", "inbox rate", "95% interval", "seeds"),
         [(r["workspace_label"] or "", SOURCE_NAMES.get(r["source"], r["source"]), r["test_name"], str(r["run_date"])[:10],
           f"{r['geo']} / {r['esp']} / {r['recipient_type']}", f"{percent(r['inbox_rate'])} of {r['seeds_counted']}",
-          f"{percent(r['inbox_rate_low'])}-{percent(r['inbox_rate_high'])}", int(r["seed_count"])) for r in rows],
+          span(r["inbox_rate_low"], r["inbox_rate_high"]), int(r["seed_count"])) for r in rows],
         sum(int(r["seed_count"]) for r in rows),
     )
     too_few = int(query(TOO_FEW_SEEDS)[0]["cells"])
@@ -290,7 +295,7 @@ def got_worse(query: Query, today: date) -> Panel:
         panel, ("workspace", "what", "where", f"week of {last_week:%b %d}", "95% interval", f"week of {week_before:%b %d}",
                 "change"),
         [(r["workspace_label"], r["measure"], f"{r['subject_kind']} {r['subject']}",
-          f"{percent(r['rate'])} of {int(r['n'])}", f"{percent(r['rate_low'])}-{percent(r['rate_high'])}",
+          f"{percent(r['rate'])} of {int(r['n'])}", span(r["rate_low"], r["rate_high"]),
           f"{percent(r['previous_week_rate'])} of {int(r['previous_week_n'])}", f"{float(r['change']) * 100:+.0f} points")
          for r in rows],
         sum(int(r["n"]) for r in rows),

@@ -457,17 +457,22 @@ def test_a_weekly_change_is_beyond_noise_by_the_reviews_own_rule(built):
             assert beyond == beyond_noise(int(inbox), int(sent), int(previous_inbox), int(previous_sent))
 
 
+def sends_per_run(placement) -> dict:
+    """Per simulated test, per UTC day it sent seeds (a run): the seeds each sender sent."""
+    runs: dict = {}
+    for record, _, _ in sent_records(placement):
+        day = runs.setdefault(record["test_id"], {}).setdefault(record["timestamp_created_date"], Counter())
+        day[record["sender_email"].lower()] += 1
+    return runs
+
+
 def test_each_test_run_says_which_senders_sent_which_stayed_silent_and_which_were_foreign(built):
     placement = built.sim.placement
+    runs = sends_per_run(placement)
     truth = []
     for test in placement.tests:
-        sent_by_day: dict = {}
-        for record in placement.all_records(test.id):
-            if not placement.is_received(record):
-                senders = sent_by_day.setdefault(record["timestamp_created_date"], Counter())
-                senders[record["sender_email"].lower()] += 1
         configured = {sender.lower() for sender in test.configured}
-        for day, senders in sent_by_day.items():
+        for day, senders in runs.get(test.id, {}).items():
             for sender in sorted(set(senders) | configured):
                 status = "foreign" if sender not in configured else "ok" if senders[sender] else "silent"
                 truth.append((test.id, day, sender, status, senders[sender]))
@@ -479,14 +484,11 @@ def test_each_test_run_says_which_senders_sent_which_stayed_silent_and_which_wer
 
 def test_the_silent_senders_panel_lists_each_listed_sender_that_sent_nothing_on_a_recent_run(built, tmp_path):
     placement = built.sim.placement
+    runs = sends_per_run(placement)
     silent: dict = {}  # (test name, sender) -> the UTC days of its test's runs it sent nothing on
     for test in placement.tests:
-        sent_by_day: dict = {}
-        for record in placement.all_records(test.id):
-            if not placement.is_received(record):
-                sent_by_day.setdefault(record["timestamp_created_date"], set()).add(record["sender_email"].lower())
-        for day, senders in sent_by_day.items():
-            for sender in {listed.lower() for listed in test.configured} - senders:
+        for day, senders in runs.get(test.id, {}).items():
+            for sender in {listed.lower() for listed in test.configured} - set(senders):
                 silent.setdefault((test.name, sender), []).append(day)
     assert silent, "the simulator has a listed sender that stays silent"
     today = max(max(days) for days in silent.values())  # the page as of the last silent run

@@ -118,8 +118,8 @@ MAILBOX_INBOX_RATE = Rule(
     where is_within_test_window""",
     bad="below", threshold=0.7, min_n=2,
     subject=lambda r: f"{r['mailbox_email']} at {r['recipient_esp']}",
-    describe=lambda r, t: (f"inbox rate of sent {percent(r['figure'])} (95% interval {percent(r['figure_low'])}"
-                           f"-{percent(r['figure_high'])}, n={r['n']} seeds, test of {r['tested_date']}) is below {percent(t)}"),
+    describe=lambda r, t: (f"inbox rate of sent {percent(r['figure'])} (95% interval {between(r)},"
+                           f" n={r['n']} seeds, test of {r['tested_date']}) is below {percent(t)}"),
     mart_row=lambda r: where("mailbox_placement_latest", mailbox_email=r["mailbox_email"], recipient_esp=r["recipient_esp"]),
 )
 
@@ -175,7 +175,7 @@ TEST_WORST_CELL = Rule(
     bad="below", threshold=0.5, min_n=1,
     subject=lambda r: f"{SOURCE_NAMES.get(r['source'], r['source'])} test {r['test_name']}",
     describe=lambda r, t: (f"{r['cell']}: inbox rate of {r['seeds_counted']} {percent(r['figure'])}"
-                           f" (95% interval {percent(r['figure_low'])}-{percent(r['figure_high'])}, n={r['n']} seeds,"
+                           f" (95% interval {between(r)}, n={r['n']} seeds,"
                            f" run of {r['run_date']}) is below {percent(t)}"),
     mart_row=lambda r: where("placement_cells_latest", source=r["source"], test_id=r["test_id"], worst_rank_in_run=1),
 )
